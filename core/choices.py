@@ -1,0 +1,31 @@
+from django.db import models
+
+
+class Role(models.TextChoices):
+    BU_MEMBER = "bu_member", "BU member"
+    BU_LEAD = "bu_lead", "BU lead"
+    COE_REVIEWER = "coe_reviewer", "CoE reviewer"
+    COE_ADMIN = "coe_admin", "CoE admin"
+    RISK_OFFICER = "risk_officer", "Risk officer"
+    PLATFORM_ENGINEER = "platform_engineer", "Platform engineer"
+    EXECUTIVE = "executive", "Executive"
+    ADMIN = "admin", "Administrator"
+
+
+# Roles that read the whole organisation's portfolio, not just their own BU's.
+ORGANISATION_WIDE_READ_ROLES = frozenset(
+    {
+        Role.COE_REVIEWER,
+        Role.COE_ADMIN,
+        Role.RISK_OFFICER,
+        Role.EXECUTIVE,
+        Role.ADMIN,
+        Role.PLATFORM_ENGINEER,
+    }
+)
+# Roles that may change any BU's initiatives.
+ORGANISATION_WIDE_WRITE_ROLES = frozenset({Role.COE_ADMIN, Role.ADMIN})
+# Roles that register and edit their own BU's initiatives.
+BU_WRITE_ROLES = frozenset({Role.BU_MEMBER, Role.BU_LEAD})
+# Roles that keep the GPU and model inventory.
+INVENTORY_WRITE_ROLES = frozenset({Role.PLATFORM_ENGINEER, Role.COE_ADMIN, Role.ADMIN})

@@ -1,0 +1,16 @@
+from .choices import Role
+from .permissions import can_manage_inventory, reads_whole_organisation, roles_of
+from .selectors import unread_notification_count
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    roles = roles_of(user)
+    return {
+        "nav_roles": sorted(Role(role).label for role in roles),
+        "nav_unread": unread_notification_count(user=user),
+        "nav_can_manage_inventory": can_manage_inventory(user),
+        "nav_reads_organisation": reads_whole_organisation(user),
+    }

@@ -1,0 +1,30 @@
+"""Filter helpers shared by every app's FilterSets (HTML lists and the API alike)."""
+
+import django_filters
+from django.db.models import Q
+
+from .selectors import business_unit_list
+
+
+def visible_business_units(request):
+    """Choices for a business-unit filter: only the units the user may see (never all)."""
+    user = getattr(request, "user", None)
+    return business_unit_list(user=user).only("pk", "name", "code") if user else None
+
+
+class SearchFilter(django_filters.CharFilter):
+    """Case-insensitive containment search across several fields."""
+
+    def __init__(self, *args, search_fields=(), **kwargs):
+        self.search_fields = search_fields
+        kwargs.setdefault("label", "Search")
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        value = (value or "").strip()
+        if not value:
+            return qs
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return qs.filter(condition)

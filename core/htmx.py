@@ -1,0 +1,56 @@
+"""The list-page engine shared by every HTML list: filter, sort, paginate, and answer htmx
+requests with just the results partial."""
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+
+RESULTS_PARTIAL = "results"
+
+
+def is_partial_request(request) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render_partial_aware(request, template: str, context: dict, partial: str = RESULTS_PARTIAL):
+    """Render the whole page, or only ``partial`` for an htmx swap.
+
+    ``Vary: HX-Request`` keeps browsers and caches from showing a bare fragment on back
+    navigation (the same URL serves both).
+    """
+    name = f"{template}#{partial}" if is_partial_request(request) else template
+    response = render(request, name, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def filtered_page(request, *, queryset, filterset_class):
+    """Apply the FilterSet to the (already scoped) queryset and return (filterset, page)."""
+    filterset = filterset_class(request.GET or None, queryset=queryset, request=request)
+    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    if filterset.is_bound and not filterset.is_valid():
+        rows = queryset.none()
+    paginator = Paginator(rows, settings.KEEL_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return filterset, page
+
+
+def query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def render_list(request, *, template: str, queryset, filterset_class, extra_context=None):
+    filterset, page = filtered_page(request, queryset=queryset, filterset_class=filterset_class)
+    context = {
+        "filter": filterset,
+        "page_obj": page,
+        "rows": page.object_list,
+        "querystring": query_without_page(request),
+        "is_filtered": any(value for key, value in request.GET.items() if key != "page"),
+        **(extra_context or {}),
+    }
+    return render_partial_aware(request, template, context)

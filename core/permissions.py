@@ -1,0 +1,67 @@
+"""Role look-ups shared by every app's permission predicates.
+
+Memberships are loaded once per user object and cached on it, so permission checks inside a
+request cost one query however many objects they look at.
+"""
+
+from .choices import (
+    BU_WRITE_ROLES,
+    INVENTORY_WRITE_ROLES,
+    ORGANISATION_WIDE_READ_ROLES,
+    ORGANISATION_WIDE_WRITE_ROLES,
+)
+
+_CACHE_ATTRIBUTE = "_keel_memberships"
+
+
+def memberships_of(user) -> frozenset[tuple[int, str]]:
+    """The user's (business unit id, role) pairs."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, _CACHE_ATTRIBUTE, None)
+    if cached is None:
+        cached = frozenset(user.memberships.values_list("business_unit_id", "role"))
+        setattr(user, _CACHE_ATTRIBUTE, cached)
+    return cached
+
+
+def forget_memberships(user) -> None:
+    if hasattr(user, _CACHE_ATTRIBUTE):
+        delattr(user, _CACHE_ATTRIBUTE)
+
+
+def roles_of(user) -> set[str]:
+    return {role for _, role in memberships_of(user)}
+
+
+def has_any_role(user, roles) -> bool:
+    if user is not None and user.is_authenticated and user.is_superuser:
+        return True
+    return bool(roles_of(user) & set(roles))
+
+
+def business_unit_ids(user, roles=None) -> set[int]:
+    """Ids of the units where the user holds any of ``roles`` (any role when None)."""
+    return {bu for bu, role in memberships_of(user) if roles is None or role in roles}
+
+
+def reads_whole_organisation(user) -> bool:
+    return has_any_role(user, ORGANISATION_WIDE_READ_ROLES)
+
+
+def writes_whole_organisation(user) -> bool:
+    return has_any_role(user, ORGANISATION_WIDE_WRITE_ROLES)
+
+
+def can_write_for_business_unit(user, business_unit_id) -> bool:
+    if writes_whole_organisation(user):
+        return True
+    return business_unit_id in business_unit_ids(user, BU_WRITE_ROLES)
+
+
+def can_manage_inventory(user) -> bool:
+    return has_any_role(user, INVENTORY_WRITE_ROLES)
+
+
+def can_manage_organisation(user) -> bool:
+    return writes_whole_organisation(user)

@@ -1,0 +1,28 @@
+"""Reads for the organisation, scoped to what the user may see."""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import BusinessUnit, Notification
+from .permissions import business_unit_ids, reads_whole_organisation
+
+
+def business_unit_list(*, user) -> QuerySet[BusinessUnit]:
+    units = BusinessUnit.objects.select_related("parent", "head")
+    if reads_whole_organisation(user):
+        return units
+    return units.filter(pk__in=business_unit_ids(user))
+
+
+def business_unit_get(*, user, pk) -> BusinessUnit:
+    return get_object_or_404(business_unit_list(user=user), pk=pk)
+
+
+def unread_notification_count(*, user) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notification_list(*, user) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user)

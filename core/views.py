@@ -1,0 +1,48 @@
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from inventory import selectors as inventory_selectors
+from portfolio import selectors as portfolio_selectors
+from portfolio.choices import Stage
+
+from . import selectors, services
+from .permissions import reads_whole_organisation, roles_of
+
+
+@login_required
+def home(request):
+    """A landing page per role, with real counts from the same scoped selectors as the lists."""
+    user = request.user
+    initiatives = portfolio_selectors.initiative_list(user=user)
+    by_stage = initiatives.aggregate(
+        total=Count("pk"),
+        **{stage: Count("pk", filter=Q(stage=stage)) for stage in Stage.values},
+    )
+    context = {
+        "roles": roles_of(user),
+        "org_wide": reads_whole_organisation(user),
+        "stage_counts": [(Stage(value).label, value, by_stage[value]) for value in Stage.values],
+        "initiative_total": by_stage["total"],
+        "my_initiatives": initiatives.filter(
+            Q(accountable_owner=user) | Q(technical_lead=user)
+        ).order_by("-updated_at")[:8],
+        "model_count": inventory_selectors.model_list(user=user).count(),
+        "allocation_summary": inventory_selectors.allocation_summary(user=user),
+        "notifications": selectors.notification_list(user=user).filter(read_at__isnull=True)[:5],
+    }
+    return render(request, "core/home.html", context)
+
+
+@login_required
+def notification_list(request):
+    notifications = selectors.notification_list(user=request.user)[:100]
+    return render(request, "core/notification_list.html", {"notifications": notifications})
+
+
+@login_required
+@require_POST
+def notifications_mark_read(request):
+    services.notifications_mark_read(user=request.user)
+    return redirect("core:notification_list")

@@ -1,0 +1,1 @@
+"""Governance: risk assessments, controls and approval gates (built on the domain core)."""

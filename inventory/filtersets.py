@@ -1,0 +1,66 @@
+import django_filters
+
+from core.filtersets import SearchFilter, visible_business_units
+
+from .choices import AllocationPurpose, Hosting, ModelType, PoolKind, PricingModel, Provider
+from .models import AIModel, GPUAllocation, GPUPool
+
+
+class AIModelFilterSet(django_filters.FilterSet):
+    q = SearchFilter(search_fields=("name", "description", "vendor__name"))
+    model_type = django_filters.ChoiceFilter(choices=ModelType.choices)
+    hosting = django_filters.ChoiceFilter(choices=Hosting.choices)
+    business_unit = django_filters.ModelChoiceFilter(
+        queryset=visible_business_units, label="Business unit"
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("model_type", "type"), ("created_at", "created")),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = AIModel
+        fields = ["q", "model_type", "hosting", "business_unit"]
+
+
+class GPUPoolFilterSet(django_filters.FilterSet):
+    q = SearchFilter(search_fields=("name", "region", "account", "cluster", "owning_team"))
+    provider = django_filters.ChoiceFilter(choices=Provider.choices)
+    kind = django_filters.ChoiceFilter(choices=PoolKind.choices)
+    pricing_model = django_filters.ChoiceFilter(choices=PricingModel.choices)
+    ordering = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("provider", "provider"), ("gpu_count", "capacity")),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = GPUPool
+        fields = ["q", "provider", "kind", "pricing_model", "gpu_type"]
+
+
+class GPUAllocationFilterSet(django_filters.FilterSet):
+    q = SearchFilter(
+        search_fields=("pool__name", "initiative__reference", "initiative__title", "notes")
+    )
+    business_unit = django_filters.ModelChoiceFilter(
+        queryset=visible_business_units, label="Business unit"
+    )
+    purpose = django_filters.ChoiceFilter(choices=AllocationPurpose.choices)
+    pool = django_filters.ModelChoiceFilter(queryset=GPUPool.objects.order_by("name"))
+    orphaned = django_filters.BooleanFilter(method="filter_orphaned", label="Orphaned")
+    ordering = django_filters.OrderingFilter(
+        fields=(("starts_on", "starts"), ("gpu_count", "gpus"), ("pool__name", "pool")),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = GPUAllocation
+        fields = ["q", "business_unit", "purpose", "pool", "orphaned"]
+
+    def filter_orphaned(self, queryset, name, value):
+        if value is None:
+            return queryset
+        orphaned_ids = GPUAllocation.objects.orphaned().values("pk")
+        return (
+            queryset.filter(pk__in=orphaned_ids) if value else queryset.exclude(pk__in=orphaned_ids)
+        )

@@ -1,0 +1,234 @@
+"""Models and their versions, vendors, and the GPU estate (types, pools, allocations)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from core.models import BusinessUnit
+from portfolio.choices import ENDED_STAGES
+from portfolio.models import Initiative
+
+from .choices import (
+    AllocationPurpose,
+    Hosting,
+    ModelStatus,
+    ModelType,
+    MonitoringStatus,
+    PoolKind,
+    PricingModel,
+    Provider,
+)
+
+
+class Vendor(models.Model):
+    """A third-party AI provider."""
+
+    name = models.CharField(max_length=200, unique=True)
+    website = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class AIModel(models.Model):
+    """A model in the inventory; it may serve several initiatives."""
+
+    name = models.CharField(max_length=200)
+    model_type = models.CharField(max_length=20, choices=ModelType.choices)
+    vendor = models.ForeignKey(
+        Vendor, null=True, blank=True, on_delete=models.PROTECT, related_name="models"
+    )
+    licence = models.CharField(max_length=100, blank=True)
+    hosting = models.CharField(max_length=10, choices=Hosting.choices, default=Hosting.CLOUD)
+    business_unit = models.ForeignKey(
+        BusinessUnit, on_delete=models.PROTECT, related_name="ai_models"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_models"
+    )
+    initiatives = models.ManyToManyField(Initiative, blank=True, related_name="ai_models")
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = "AI model"
+        constraints = [
+            models.UniqueConstraint(fields=["business_unit", "name"], name="ai_model_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("inventory:model_detail", args=[self.pk])
+
+
+class ModelVersion(models.Model):
+    """One version of a model with its own lifecycle and review dates."""
+
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="versions")
+    version = models.CharField(max_length=50)
+    status = models.CharField(
+        max_length=16, choices=ModelStatus.choices, default=ModelStatus.DEVELOPMENT
+    )
+    artefact_uri = models.CharField(max_length=500, blank=True)
+    released_on = models.DateField(null=True, blank=True)
+    last_validated_on = models.DateField(null=True, blank=True)
+    next_review_due = models.DateField(null=True, blank=True)
+    monitoring_status = models.CharField(
+        max_length=10, choices=MonitoringStatus.choices, default=MonitoringStatus.UNKNOWN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["model", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "version"], name="model_version_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.model.name} {self.version}"
+
+
+class GPUType(models.Model):
+    """Catalogue entry for a GPU model; the reference price is guidance, not billing truth."""
+
+    vendor = models.CharField(max_length=50, default="NVIDIA")
+    name = models.CharField(max_length=100, unique=True)
+    memory_gb = models.PositiveIntegerField()
+    reference_hourly_price = models.DecimalField(max_digits=10, decimal_places=4)
+    currency = models.CharField(max_length=3, default="USD")
+
+    class Meta:
+        ordering = ["vendor", "name"]
+        verbose_name = "GPU type"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reference_hourly_price__gte=0), name="gpu_type_price_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.vendor} {self.name}"
+
+
+class GPUPool(models.Model):
+    """Where GPUs live: a cloud account, node pool, Slurm partition or on-prem cluster."""
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=PoolKind.choices)
+    provider = models.CharField(max_length=10, choices=Provider.choices)
+    region = models.CharField(max_length=50, blank=True)
+    account = models.CharField("account or project", max_length=100, blank=True)
+    cluster = models.CharField(max_length=100, blank=True)
+    gpu_type = models.ForeignKey(GPUType, on_delete=models.PROTECT, related_name="pools")
+    gpu_count = models.PositiveIntegerField("capacity (GPUs)")
+    pricing_model = models.CharField(max_length=10, choices=PricingModel.choices)
+    hourly_rate = models.DecimalField(
+        "hourly rate per GPU", max_digits=10, decimal_places=4, default=Decimal("0")
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    owning_team = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "GPU pool"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gpu_count__gte=0), name="gpu_pool_count_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(hourly_rate__gte=0), name="gpu_pool_rate_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("inventory:pool_detail", args=[self.pk])
+
+
+class GPUAllocationQuerySet(models.QuerySet):
+    def orphaned(self):
+        return self.filter(Q(initiative__isnull=True) | Q(initiative__stage__in=ENDED_STAGES))
+
+    def active_on(self, day):
+        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day), starts_on__lte=day)
+
+
+class GPUAllocation(models.Model):
+    """GPUs of a pool given to a business unit, normally for an initiative.
+
+    An allocation without an initiative, or whose initiative has ended, is *orphaned*.
+    ``gpu_count`` may be fractional for MIG or time-sliced sharing.
+    """
+
+    pool = models.ForeignKey(GPUPool, on_delete=models.PROTECT, related_name="allocations")
+    gpu_count = models.DecimalField(max_digits=8, decimal_places=2)
+    initiative = models.ForeignKey(
+        Initiative,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="gpu_allocations",
+    )
+    business_unit = models.ForeignKey(
+        BusinessUnit, on_delete=models.PROTECT, related_name="gpu_allocations"
+    )
+    purpose = models.CharField(max_length=20, choices=AllocationPurpose.choices)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requested_gpu_allocations",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="approved_gpu_allocations",
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = GPUAllocationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        verbose_name = "GPU allocation"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gpu_count__gt=0), name="gpu_allocation_count_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="gpu_allocation_end_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["business_unit", "starts_on"])]
+
+    def __str__(self):
+        return f"{self.gpu_count} × {self.pool.gpu_type.name} for {self.business_unit.code}"
+
+    def get_absolute_url(self):
+        return reverse("inventory:allocation_detail", args=[self.pk])
+
+    @property
+    def is_orphaned(self) -> bool:
+        return self.initiative_id is None or self.initiative.stage in ENDED_STAGES

@@ -1,0 +1,51 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from portfolio import selectors, services
+from portfolio.filtersets import InitiativeFilterSet
+
+from .serializers import InitiativeSerializer, StageChangeSerializer
+
+
+@extend_schema(tags=["initiatives"])
+class InitiativeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Initiatives the caller may see. Writes go through ``portfolio.services``."""
+
+    serializer_class = InitiativeSerializer
+    filterset_class = InitiativeFilterSet
+
+    def get_queryset(self):
+        return selectors.initiative_list(user=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.initiative_create(
+            actor=self.request.user, data=serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.initiative_update(
+            actor=self.request.user, initiative=serializer.instance, data=serializer.validated_data
+        )
+
+    @extend_schema(request=StageChangeSerializer, responses=InitiativeSerializer)
+    @action(detail=True, methods=["post"])
+    def stage(self, request, pk=None):
+        """Move the initiative to another stage (gated stages need an approved gate request)."""
+        initiative = self.get_object()
+        payload = StageChangeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        updated = services.initiative_change_stage(
+            actor=request.user,
+            initiative=initiative,
+            to_stage=payload.validated_data["to_stage"],
+            reason=payload.validated_data["reason"],
+        )
+        return Response(self.get_serializer(updated).data)

@@ -1,0 +1,33 @@
+import django_filters
+
+from core.filtersets import SearchFilter, visible_business_units
+
+from .choices import AIType, DataSensitivity, Stage, UseCaseCategory
+from .models import Initiative
+
+
+class InitiativeFilterSet(django_filters.FilterSet):
+    q = SearchFilter(search_fields=("reference", "title", "purpose", "tags"))
+    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
+    business_unit = django_filters.ModelChoiceFilter(
+        queryset=visible_business_units, label="Business unit"
+    )
+    category = django_filters.ChoiceFilter(choices=UseCaseCategory.choices)
+    ai_type = django_filters.ChoiceFilter(choices=AIType.choices, label="AI type")
+    data_sensitivity = django_filters.ChoiceFilter(choices=DataSensitivity.choices)
+    uses_pii = django_filters.BooleanFilter(label="Uses PII")
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("reference", "reference"),
+            ("title", "title"),
+            ("stage", "stage"),
+            ("business_unit__name", "business_unit"),
+            ("created_at", "created"),
+            ("updated_at", "updated"),
+        ),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Initiative
+        fields = ["q", "stage", "business_unit", "category", "ai_type", "data_sensitivity"]

@@ -1,0 +1,190 @@
+"""Writes of the portfolio: every create, update and stage change of an initiative."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit import record_event
+from core.services import apply_changes, sequence_next, snapshot
+
+from .choices import GATED_STAGES, Stage
+from .models import Deployment, Initiative, StageChange, format_reference
+from .permissions import can_change_stage, can_create_initiative, can_edit_initiative
+
+REFERENCE_SEQUENCE = "initiative"
+
+# Fields a user sets through forms and the API (never reference, stage or bookkeeping).
+INITIATIVE_FIELDS = (
+    "title",
+    "problem_statement",
+    "purpose",
+    "outputs",
+    "category",
+    "business_unit",
+    "accountable_owner",
+    "technical_lead",
+    "executive_sponsor",
+    "roadmap_phase",
+    "initiated_on",
+    "currency",
+    "expected_annual_value",
+    "expected_annual_cost",
+    "realised_value",
+    "data_sensitivity",
+    "uses_pii",
+    "sourcing",
+    "ai_type",
+    "autonomy_level",
+    "impacted_stakeholders",
+    "jurisdictions",
+    "eu_ai_act_role",
+    "external_id",
+    "tags",
+    "links",
+)
+
+# Stage changes that need a written reason.
+STAGES_NEEDING_REASON = frozenset({Stage.PAUSED, Stage.RETIRED, Stage.REJECTED})
+
+
+def next_initiative_reference() -> str:
+    return format_reference(sequence_next(REFERENCE_SEQUENCE))
+
+
+def _validate_owner_is_active(initiative: Initiative) -> None:
+    owner = initiative.accountable_owner if initiative.accountable_owner_id else None
+    if owner is not None and not owner.is_active:
+        raise ValidationError(
+            {"accountable_owner": "The accountable owner must be an active user."}
+        )
+
+
+def initiative_create(*, actor, data: dict) -> Initiative:
+    """Register a new initiative in ``draft`` with the next ``AI-NNNN`` reference."""
+    business_unit = data.get("business_unit")
+    if not can_create_initiative(actor, business_unit):
+        raise PermissionDenied("You can only register initiatives for your own business unit.")
+    initiative = Initiative(
+        **{name: value for name, value in data.items() if name in INITIATIVE_FIELDS},
+        stage=Stage.DRAFT,
+        created_by=actor,
+    )
+    initiative.full_clean(exclude=["reference"])
+    _validate_owner_is_active(initiative)
+    with transaction.atomic():
+        initiative.reference = next_initiative_reference()
+        initiative.save()
+        StageChange.objects.create(
+            initiative=initiative,
+            from_stage="",
+            to_stage=Stage.DRAFT,
+            changed_at=timezone.now(),
+            changed_by=actor,
+        )
+        record_event(
+            actor=actor,
+            action="initiative.created",
+            target=initiative,
+            after={"reference": initiative.reference, **snapshot(initiative, INITIATIVE_FIELDS)},
+        )
+    return initiative
+
+
+def initiative_update(*, actor, initiative: Initiative, data: dict) -> Initiative:
+    """Change an initiative's descriptive fields; records only the fields that changed."""
+    if not can_edit_initiative(actor, initiative):
+        raise PermissionDenied("You cannot edit this initiative.")
+    with transaction.atomic():
+        locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
+        moving = "business_unit" in data and data["business_unit"].pk != locked.business_unit_id
+        if moving and not can_create_initiative(actor, data["business_unit"]):
+            raise PermissionDenied("You cannot move an initiative to that business unit.")
+        before, after = apply_changes(locked, data, INITIATIVE_FIELDS)
+        locked.full_clean()
+        _validate_owner_is_active(locked)
+        if after:
+            locked.save()
+            record_event(
+                actor=actor, action="initiative.updated", target=locked, before=before, after=after
+            )
+    return locked
+
+
+def initiative_change_stage(
+    *, actor, initiative: Initiative, to_stage: str, reason: str = "", via_gate=None
+) -> Initiative:
+    """The one way an initiative's stage changes.
+
+    Forward moves into pilot, production and scaled need ``via_gate``: the approved governance
+    request that authorises them. The update is a compare-and-set on the current stage, so
+    two concurrent changes cannot both apply.
+    """
+    if to_stage not in Stage.values:
+        raise ValidationError({"stage": f"Unknown stage {to_stage!r}."})
+    if via_gate is None and not can_change_stage(actor, initiative):
+        raise PermissionDenied("You cannot change this initiative's stage.")
+    reason = (reason or "").strip()
+    if to_stage in STAGES_NEEDING_REASON and not reason:
+        raise ValidationError({"reason": "Give a reason for this stage change."})
+
+    with transaction.atomic():
+        locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
+        from_stage = locked.stage
+        if not locked.can_move_to(to_stage):
+            raise ValidationError(
+                {"stage": f"An initiative cannot move from {from_stage} to {to_stage}."}
+            )
+        gate = GATED_STAGES.get(to_stage)
+        if gate and from_stage != Stage.PAUSED and via_gate is None:
+            raise ValidationError(
+                {"stage": f"Moving to {to_stage} needs an approved '{gate}' gate request."}
+            )
+        today = timezone.localdate()
+        changes = {"stage": to_stage}
+        if to_stage == Stage.PILOT and locked.pilot_started_on is None:
+            changes["pilot_started_on"] = today
+        if to_stage == Stage.PRODUCTION and locked.production_on is None:
+            changes["production_on"] = today
+        if to_stage == Stage.RETIRED:
+            changes["retired_on"] = today
+        updated = Initiative.objects.filter(pk=locked.pk, stage=from_stage).update(
+            **changes, updated_at=timezone.now()
+        )
+        if updated != 1:
+            raise ValidationError({"stage": "The stage changed meanwhile; reload and try again."})
+        StageChange.objects.create(
+            initiative=locked,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            changed_at=timezone.now(),
+            changed_by=actor,
+            reason=reason,
+        )
+        locked.refresh_from_db()
+        record_event(
+            actor=actor,
+            action="initiative.stage_changed",
+            target=locked,
+            before={"stage": from_stage},
+            after={"stage": to_stage, "gate": getattr(via_gate, "pk", None)},
+            reason=reason,
+        )
+    return locked
+
+
+def deployment_create(*, actor, initiative: Initiative, data: dict) -> Deployment:
+    """Record that a business unit adopts an initiative."""
+    business_unit = data.get("business_unit")
+    if not (can_edit_initiative(actor, initiative) or can_create_initiative(actor, business_unit)):
+        raise PermissionDenied("You cannot deploy this initiative to that business unit.")
+    deployment = Deployment(initiative=initiative, **data)
+    deployment.full_clean()
+    with transaction.atomic():
+        deployment.save()
+        record_event(
+            actor=actor,
+            action="deployment.created",
+            target=deployment,
+            after=snapshot(deployment, ["initiative", "business_unit", "status", "started_on"]),
+        )
+    return deployment

@@ -1,0 +1,103 @@
+"""Thin HTML views: resolve through selectors, call one service, render page or partial."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.forms import apply_validation_error
+from core.htmx import render_list
+
+from . import selectors, services
+from .filtersets import InitiativeFilterSet
+from .forms import InitiativeForm, StageChangeForm
+from .permissions import can_change_stage, can_edit_initiative
+
+
+@login_required
+def initiative_list(request):
+    return render_list(
+        request,
+        template="portfolio/initiative_list.html",
+        queryset=selectors.initiative_list(user=request.user),
+        filterset_class=InitiativeFilterSet,
+    )
+
+
+@login_required
+def initiative_detail(request, pk):
+    initiative = selectors.initiative_get(user=request.user, pk=pk)
+    context = {
+        "initiative": initiative,
+        "stage_history": selectors.initiative_stage_history(initiative=initiative),
+        "deployments": selectors.initiative_deployments(initiative=initiative),
+        "models": initiative.ai_models.all(),
+        "allocations": initiative.gpu_allocations.select_related("pool__gpu_type", "business_unit"),
+        "can_edit": can_edit_initiative(request.user, initiative),
+        "can_change_stage": can_change_stage(request.user, initiative),
+        "stage_form": StageChangeForm(initiative=initiative),
+    }
+    return render(request, "portfolio/initiative_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def initiative_create(request):
+    form = InitiativeForm(request.POST or None, user=request.user)
+    if not form.fields["business_unit"].queryset.exists():
+        raise PermissionDenied("You have no business unit to register initiatives for.")
+    if request.method == "POST" and form.is_valid():
+        try:
+            initiative = services.initiative_create(actor=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, f"{initiative.reference} registered.")
+            return redirect(initiative)
+    return render(request, "portfolio/initiative_form.html", {"form": form, "initiative": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def initiative_update(request, pk):
+    initiative = selectors.initiative_get(user=request.user, pk=pk)
+    if not can_edit_initiative(request.user, initiative):
+        raise PermissionDenied("You cannot edit this initiative.")
+    form = InitiativeForm(request.POST or None, instance=initiative, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.initiative_update(
+                actor=request.user, initiative=initiative, data=form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, f"{initiative.reference} saved.")
+            return redirect(initiative)
+    return render(
+        request, "portfolio/initiative_form.html", {"form": form, "initiative": initiative}
+    )
+
+
+@login_required
+@require_POST
+def initiative_change_stage(request, pk):
+    initiative = selectors.initiative_get(user=request.user, pk=pk)
+    form = StageChangeForm(request.POST, initiative=initiative)
+    if form.is_valid():
+        try:
+            services.initiative_change_stage(
+                actor=request.user,
+                initiative=initiative,
+                to_stage=form.cleaned_data["to_stage"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, "Stage changed.")
+    else:
+        messages.error(request, "Choose a valid stage.")
+    return redirect(initiative)

@@ -1,0 +1,44 @@
+import pytest
+
+from core.choices import Role
+from tests.factories import BusinessUnitFactory, member
+
+
+@pytest.fixture
+def unit_a(db):
+    return BusinessUnitFactory(name="Retail Banking", code="RETAIL")
+
+
+@pytest.fixture
+def unit_b(db):
+    return BusinessUnitFactory(name="Insurance", code="INSURE")
+
+
+@pytest.fixture
+def member_a(unit_a):
+    return member(Role.BU_MEMBER, unit_a, username="alice")
+
+
+@pytest.fixture
+def member_b(unit_b):
+    return member(Role.BU_MEMBER, unit_b, username="bob")
+
+
+@pytest.fixture
+def coe_reviewer(unit_a):
+    return member(Role.COE_REVIEWER, unit_a, username="carol")
+
+
+@pytest.fixture
+def coe_admin(unit_a):
+    return member(Role.COE_ADMIN, unit_a, username="dana")
+
+
+@pytest.fixture
+def executive(unit_a):
+    return member(Role.EXECUTIVE, unit_a, username="erin")
+
+
+@pytest.fixture
+def platform_engineer(unit_a):
+    return member(Role.PLATFORM_ENGINEER, unit_a, username="pete")
