@@ -188,9 +188,10 @@ CONTENT_SECURITY_POLICY = {
 
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an anonymous call then gets 401 with a WWW-Authenticate challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Sorting is the FilterSet's ``ordering`` field, shared with the HTML lists.

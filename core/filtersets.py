@@ -9,7 +9,11 @@ from .selectors import business_unit_list
 def visible_business_units(request):
     """Choices for a business-unit filter: only the units the user may see (never all)."""
     user = getattr(request, "user", None)
-    return business_unit_list(user=user).only("pk", "name", "code") if user else None
+    return (
+        business_unit_list(user=user).select_related(None).only("pk", "name", "code")
+        if user
+        else None
+    )
 
 
 class SearchFilter(django_filters.CharFilter):

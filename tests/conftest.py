@@ -42,3 +42,9 @@ def executive(unit_a):
 @pytest.fixture
 def platform_engineer(unit_a):
     return member(Role.PLATFORM_ENGINEER, unit_a, username="pete")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness costs seconds per test user; tests don't need it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
