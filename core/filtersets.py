@@ -1,9 +1,13 @@
 """Filter helpers shared by every app's FilterSets (HTML lists and the API alike)."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from .selectors import business_unit_list
+
+# A yes/no filter whose empty choice means "any" (Django's default says "Unknown").
+ANY_YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
 
 
 def visible_business_units(request):

@@ -20,8 +20,13 @@ def render_partial_aware(request, template: str, context: dict, partial: str = R
     ``Vary: HX-Request`` keeps browsers and caches from showing a bare fragment on back
     navigation (the same URL serves both).
     """
-    name = f"{template}#{partial}" if is_partial_request(request) else template
+    partial_request = is_partial_request(request)
+    name = f"{template}#{partial}" if partial_request else template
     response = render(request, name, context)
+    if partial_request:
+        # Push a tidy URL (no empty filter fields) into the browser history.
+        query = tidy_query(request)
+        response["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -35,6 +40,18 @@ def filtered_page(request, *, queryset, filterset_class):
     paginator = Paginator(rows, settings.KEEL_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return filterset, page
+
+
+def tidy_query(request) -> str:
+    """The request's query string without empty parameters."""
+    params = request.GET.copy()
+    for key in list(params):
+        values = [value for value in params.getlist(key) if value]
+        if values:
+            params.setlist(key, values)
+        else:
+            del params[key]
+    return params.urlencode()
 
 
 def query_without_page(request) -> str:

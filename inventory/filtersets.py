@@ -1,6 +1,6 @@
 import django_filters
 
-from core.filtersets import SearchFilter, visible_business_units
+from core.filtersets import ANY_YES_NO, SearchFilter, visible_business_units
 
 from .choices import AllocationPurpose, Hosting, ModelType, PoolKind, PricingModel, Provider
 from .models import AIModel, GPUAllocation, GPUPool
@@ -47,7 +47,9 @@ class GPUAllocationFilterSet(django_filters.FilterSet):
     )
     purpose = django_filters.ChoiceFilter(choices=AllocationPurpose.choices)
     pool = django_filters.ModelChoiceFilter(queryset=GPUPool.objects.order_by("name"))
-    orphaned = django_filters.BooleanFilter(method="filter_orphaned", label="Orphaned")
+    orphaned = django_filters.BooleanFilter(
+        method="filter_orphaned", label="Orphaned", widget=ANY_YES_NO
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("starts_on", "starts"), ("gpu_count", "gpus"), ("pool__name", "pool")),
         label="Sort by",

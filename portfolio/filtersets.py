@@ -1,6 +1,6 @@
 import django_filters
 
-from core.filtersets import SearchFilter, visible_business_units
+from core.filtersets import ANY_YES_NO, SearchFilter, visible_business_units
 
 from .choices import AIType, DataSensitivity, Stage, UseCaseCategory
 from .models import Initiative
@@ -15,7 +15,7 @@ class InitiativeFilterSet(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=UseCaseCategory.choices)
     ai_type = django_filters.ChoiceFilter(choices=AIType.choices, label="AI type")
     data_sensitivity = django_filters.ChoiceFilter(choices=DataSensitivity.choices)
-    uses_pii = django_filters.BooleanFilter(label="Uses PII")
+    uses_pii = django_filters.BooleanFilter(label="Uses PII", widget=ANY_YES_NO)
     ordering = django_filters.OrderingFilter(
         fields=(
             ("reference", "reference"),
