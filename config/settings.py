@@ -140,6 +140,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("KEEL_MEDIA_ROOT", BASE_DIR / "media"))
+# Evidence and generated reports: never under STATIC/MEDIA, served only by permission-checked
+# views.
+KEEL_PRIVATE_STORAGE = Path(os.environ.get("KEEL_PRIVATE_STORAGE", BASE_DIR / "private"))
+KEEL_EVIDENCE_MAX_BYTES = int(os.environ.get("KEEL_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

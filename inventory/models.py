@@ -88,7 +88,18 @@ class ModelVersion(models.Model):
     monitoring_status = models.CharField(
         max_length=10, choices=MonitoringStatus.choices, default=MonitoringStatus.UNKNOWN
     )
+    training_data_summary = models.TextField(blank=True)
+    # The model card.
+    intended_use = models.TextField(blank=True)
+    out_of_scope_uses = models.TextField(blank=True)
+    limitations = models.TextField(blank=True)
+    ethical_considerations = models.TextField(blank=True)
+    fairness_evaluation = models.TextField(blank=True)
+    human_oversight = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Fields a model card must fill before the card counts as complete.
+    MODEL_CARD_REQUIRED = ("intended_use", "limitations", "human_oversight")
 
     class Meta:
         ordering = ["model", "-created_at"]
@@ -98,6 +109,13 @@ class ModelVersion(models.Model):
 
     def __str__(self):
         return f"{self.model.name} {self.version}"
+
+    def missing_model_card_fields(self) -> list[str]:
+        return [
+            str(self._meta.get_field(name).verbose_name)
+            for name in self.MODEL_CARD_REQUIRED
+            if not getattr(self, name).strip()
+        ]
 
 
 class GPUType(models.Model):

@@ -37,6 +37,13 @@ MODEL_VERSION_FIELDS = (
     "last_validated_on",
     "next_review_due",
     "monitoring_status",
+    "training_data_summary",
+    "intended_use",
+    "out_of_scope_uses",
+    "limitations",
+    "ethical_considerations",
+    "fairness_evaluation",
+    "human_oversight",
 )
 POOL_FIELDS = (
     "name",
@@ -239,3 +246,21 @@ def allocation_update(*, actor, allocation: GPUAllocation, data: dict) -> GPUAll
                 after=after,
             )
     return locked
+
+
+def model_cards_incomplete(*, initiative) -> list[str]:
+    """For each model serving ``initiative``, what its newest live version's card lacks."""
+    from .choices import ModelStatus
+
+    problems = []
+    models = initiative.ai_models.prefetch_related("versions")
+    for model in models:
+        live = [v for v in model.versions.all() if v.status != ModelStatus.RETIRED]
+        if not live:
+            problems.append(f"{model.name} has no version")
+            continue
+        newest = max(live, key=lambda version: (version.created_at, version.pk))
+        missing = newest.missing_model_card_fields()
+        if missing:
+            problems.append(f"{model.name} {newest.version} lacks {', '.join(missing)}")
+    return problems

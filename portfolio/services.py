@@ -43,6 +43,17 @@ INITIATIVE_FIELDS = (
     "links",
 )
 
+# Checks that higher apps register (at start-up) to veto a stage change, e.g. governance
+# refusing to move a Tier 4 initiative past proposed. Each is called as
+# guard(initiative, to_stage) inside the transaction and raises ValidationError to refuse.
+STAGE_GUARDS: list = []
+
+
+def register_stage_guard(guard) -> None:
+    if guard not in STAGE_GUARDS:
+        STAGE_GUARDS.append(guard)
+
+
 # Stage changes that need a written reason.
 STAGES_NEEDING_REASON = frozenset({Stage.PAUSED, Stage.RETIRED, Stage.REJECTED})
 
@@ -135,10 +146,13 @@ def initiative_change_stage(
                 {"stage": f"An initiative cannot move from {from_stage} to {to_stage}."}
             )
         gate = GATED_STAGES.get(to_stage)
-        if gate and from_stage != Stage.PAUSED and via_gate is None:
+        resuming = from_stage == Stage.PAUSED and to_stage == _stage_before_pause(locked)
+        if gate and not resuming and via_gate is None:
             raise ValidationError(
                 {"stage": f"Moving to {to_stage} needs an approved '{gate}' gate request."}
             )
+        for guard in STAGE_GUARDS:
+            guard(locked, to_stage)
         today = timezone.localdate()
         changes = {"stage": to_stage}
         if to_stage == Stage.PILOT and locked.pilot_started_on is None:
@@ -170,6 +184,16 @@ def initiative_change_stage(
             reason=reason,
         )
     return locked
+
+
+def _stage_before_pause(initiative: Initiative) -> str:
+    """The stage an initiative was paused from (it may resume there without a gate)."""
+    last_pause = (
+        initiative.stage_changes.filter(to_stage=Stage.PAUSED)
+        .order_by("-changed_at", "-id")
+        .first()
+    )
+    return last_pause.from_stage if last_pause else ""
 
 
 def deployment_create(*, actor, initiative: Initiative, data: dict) -> Deployment:

@@ -1,0 +1,117 @@
+"""Governance reads, scoped through the portfolio's initiative scoping."""
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from portfolio.models import Initiative
+from portfolio.selectors import initiative_get, scope_initiatives
+
+from .choices import ResultStatus
+from .models import Control, ControlRequirement, ControlResult, Questionnaire, RiskAssessment
+
+
+def _current(field: str):
+    return Subquery(
+        RiskAssessment.objects.filter(initiative=OuterRef("pk"), is_current=True).values(field)[:1]
+    )
+
+
+def risk_register(*, user) -> QuerySet[Initiative]:
+    """Visible initiatives annotated with their current tier (computed, override, effective),
+    assessment date and control counts — a fixed number of queries for any row count."""
+    today = timezone.localdate()
+    satisfied = Q(
+        control_results__status__in=[ResultStatus.PASSING, ResultStatus.NOT_APPLICABLE]
+    ) | Q(
+        control_results__status=ResultStatus.WAIVED,
+        control_results__waiver_expires_on__gte=today,
+    )
+    failing = Q(control_results__status=ResultStatus.FAILING) | Q(
+        control_results__status=ResultStatus.WAIVED, control_results__waiver_expires_on__lt=today
+    )
+    return (
+        scope_initiatives(
+            Initiative.objects.select_related("business_unit", "accountable_owner"), user
+        )
+        .annotate(
+            computed_tier=_current("computed_tier"),
+            override_tier=_current("override_tier"),
+            assessed_at=_current("completed_at"),
+            controls_total=Count("control_results", distinct=True),
+            controls_satisfied=Count("control_results", filter=satisfied, distinct=True),
+            controls_failing=Count("control_results", filter=failing, distinct=True),
+        )
+        .annotate(effective_tier=Coalesce(F("override_tier"), F("computed_tier")))
+    )
+
+
+def assessment_for(
+    *, user, initiative_pk
+) -> tuple[Initiative, RiskAssessment | None, RiskAssessment | None]:
+    """(initiative, current assessment, draft assessment) for a visible initiative."""
+    initiative = initiative_get(user=user, pk=initiative_pk)
+    assessments = list(
+        RiskAssessment.objects.filter(initiative=initiative)
+        .filter(Q(is_current=True) | Q(status="draft"))
+        .select_related("questionnaire", "assessed_by", "overridden_by")
+    )
+    current = next((a for a in assessments if a.is_current), None)
+    draft = next((a for a in assessments if a.status == "draft"), None)
+    return initiative, current, draft
+
+
+def questionnaire_with_questions(questionnaire: Questionnaire):
+    return questionnaire.questions.prefetch_related("choices")
+
+
+def assessment_history(*, initiative: Initiative):
+    return (
+        RiskAssessment.objects.filter(initiative=initiative)
+        .exclude(status="draft")
+        .select_related("questionnaire", "assessed_by", "overridden_by")
+    )
+
+
+def controls_checklist(*, initiative: Initiative, tier: int | None):
+    """Every active control with this initiative's result and the gates requiring it at its
+    tier: a fixed number of queries whatever the number of controls."""
+    results = ControlResult.objects.filter(initiative=initiative, control=OuterRef("pk"))
+    controls = (
+        Control.objects.filter(is_active=True)
+        .annotate(has_result=Exists(results))
+        .prefetch_related("requirements")
+        .order_by("code")
+    )
+    by_control = {
+        result.control_id: result
+        for result in ControlResult.objects.filter(initiative=initiative).select_related("reviewer")
+    }
+    rows = []
+    for control in controls:
+        gates = [
+            requirement.gate
+            for requirement in control.requirements.all()
+            if requirement.minimum_tier <= (tier or 1)
+        ]
+        rows.append({"control": control, "result": by_control.get(control.pk), "gates": gates})
+    return rows
+
+
+def control_result_get(*, user, initiative_pk, control_code) -> ControlResult:
+    """A control result of a visible initiative, or 404."""
+    initiative = initiative_get(user=user, pk=initiative_pk)
+    return get_object_or_404(
+        ControlResult.objects.select_related("control", "initiative"),
+        initiative=initiative,
+        control__code=control_code,
+    )
+
+
+def control_list() -> QuerySet[Control]:
+    return Control.objects.prefetch_related("requirements").order_by("code")
+
+
+def requirements_for_gate(gate: str) -> QuerySet[ControlRequirement]:
+    return ControlRequirement.objects.filter(gate=gate).select_related("control")
