@@ -1,11 +1,12 @@
 """Governance: the versioned risk questionnaire, risk assessments with overrides, and the
 control library with per-initiative results."""
 
+import os
+
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
-from django.utils.functional import SimpleLazyObject
 
 from portfolio.models import Initiative
 
@@ -20,11 +21,26 @@ from .choices import (
     Tier,
 )
 
-# Evidence lives outside the web root and has no public URL: a permission-checked view
-# streams it.
-evidence_storage = SimpleLazyObject(
-    lambda: FileSystemStorage(location=settings.KEEL_PRIVATE_STORAGE, base_url=None)
-)
+
+class PrivateStorage(FileSystemStorage):
+    """Files outside the web root with no public URL (a permission-checked view streams
+    them). The location is read from settings on each use."""
+
+    @property
+    def base_location(self):
+        return str(settings.KEEL_PRIVATE_STORAGE)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    @property
+    def base_url(self):
+        return None
+
+
+def evidence_storage():
+    return PrivateStorage()
 
 
 def evidence_path(instance, filename):

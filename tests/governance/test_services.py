@@ -1,0 +1,286 @@
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from core.choices import Role
+from core.models import AuditEvent
+from governance import services
+from governance.choices import AssessmentStatus, ResultStatus
+from governance.models import Choice, Control, ControlResult, Questionnaire, RiskAssessment
+from inventory.models import ModelVersion
+from portfolio import services as portfolio_services
+from tests.factories import AIModelFactory, InitiativeFactory, member
+
+pytestmark = pytest.mark.django_db
+
+LOW_RISK = {
+    "data_sensitivity": "internal",
+    "decision_autonomy": "advisory",
+    "affected_people": ["internal_staff"],
+    "rights_impacting": "no",
+    "safety_impacting": "no",
+    "annex_iii_domain": ["none"],
+    "prohibited_practice": ["none"],
+    "generative_ai": "no",
+    "genai_exposure": ["none"],
+    "third_party_model": "no",
+    "scale": 200,
+}
+
+
+@pytest.fixture
+def initiative(unit_a, member_a):
+    return InitiativeFactory(business_unit=unit_a, accountable_owner=member_a, stage="proposed")
+
+
+@pytest.fixture
+def risk_officer(unit_a):
+    return member(Role.RISK_OFFICER, unit_a, username="rita")
+
+
+def assess(initiative, actor, **changes):
+    draft = services.assessment_start(actor=actor, initiative=initiative)
+    services.assessment_answer(actor=actor, assessment=draft, answers={**LOW_RISK, **changes})
+    return services.assessment_complete(actor=actor, assessment=draft)
+
+
+def test_default_library_is_installed_by_migration():
+    questionnaire = Questionnaire.objects.get(is_active=True)
+    assert questionnaire.is_published
+    assert questionnaire.questions.count() == 11
+    assert Control.objects.count() >= 12
+    assert services.library_install_defaults() == {"questionnaires": 0, "controls": 0}
+
+
+def test_answering_computes_live_tier_and_completion_makes_it_current(initiative, member_a):
+    draft = services.assessment_start(actor=member_a, initiative=initiative)
+    live = services.assessment_answer(
+        actor=member_a, assessment=draft, answers={"data_sensitivity": "personal"}
+    )
+    assert live.tier == 2 and not live.complete
+
+    with pytest.raises(ValidationError) as caught:
+        services.assessment_complete(actor=member_a, assessment=draft)
+    assert "annex_iii_domain" in caught.value.message_dict
+
+    completed = assess(initiative, member_a, annex_iii_domain=["employment"])
+    assert completed.pk == draft.pk
+    assert completed.is_current and completed.status == AssessmentStatus.COMPLETED
+    assert completed.computed_tier == 3
+    assert any("Annex III" in line for line in completed.rationale)
+    assert AuditEvent.objects.filter(action="risk_assessment.completed").count() == 1
+
+
+def test_invalid_answers_are_field_errors_and_not_saved(initiative, member_a):
+    draft = services.assessment_start(actor=member_a, initiative=initiative)
+    with pytest.raises(ValidationError) as caught:
+        services.assessment_answer(
+            actor=member_a,
+            assessment=draft,
+            answers={
+                "data_sensitivity": "secret",
+                "scale": "lots",
+                "annex_iii_domain": ["none", "education"],
+            },
+        )
+    assert set(caught.value.message_dict) == {"data_sensitivity", "scale", "annex_iii_domain"}
+    draft.refresh_from_db()
+    assert draft.answers == {}
+
+
+def test_other_unit_member_cannot_assess(initiative, member_b):
+    with pytest.raises(PermissionDenied):
+        services.assessment_start(actor=member_b, initiative=initiative)
+    assert not RiskAssessment.objects.exists()
+
+
+def test_reassessment_supersedes_previous(initiative, member_a):
+    first = assess(initiative, member_a)
+    second = assess(initiative, member_a, data_sensitivity="personal")
+    first.refresh_from_db()
+    assert (first.is_current, first.status) == (False, AssessmentStatus.SUPERSEDED)
+    assert second.is_current and second.computed_tier == 2
+    assert services.current_tier(initiative) == 2
+
+
+def test_reassessment_needed_after_12_months_or_purpose_change(initiative, member_a):
+    assessment = assess(initiative, member_a)
+    assert services.reassessment_reasons(assessment, initiative) == []
+
+    RiskAssessment.objects.filter(pk=assessment.pk).update(
+        completed_at=timezone.now() - datetime.timedelta(days=366)
+    )
+    assessment.refresh_from_db()
+    assert "12 months" in services.reassessment_reasons(assessment, initiative)[0]
+
+    RiskAssessment.objects.filter(pk=assessment.pk).update(completed_at=timezone.now())
+    assessment.refresh_from_db()
+    portfolio_services.initiative_update(
+        actor=member_a, initiative=initiative, data={"purpose": "Now it decides on loans."}
+    )
+    initiative.refresh_from_db()
+    assert "purpose" in services.reassessment_reasons(assessment, initiative)[0]
+    statuses = services.controls_evaluate(initiative=initiative)
+    assert statuses["RISK-01"] == ResultStatus.FAILING
+
+
+def test_override_needs_risk_officer_and_justification(initiative, member_a, risk_officer):
+    assessment = assess(initiative, member_a)
+    with pytest.raises(PermissionDenied):
+        services.assessment_override(
+            actor=member_a, assessment=assessment, tier=3, justification="x" * 30
+        )
+    with pytest.raises(ValidationError) as caught:
+        services.assessment_override(
+            actor=risk_officer, assessment=assessment, tier=3, justification="  too short "
+        )
+    assert "justification" in caught.value.message_dict
+    assert not AuditEvent.objects.filter(action="risk_assessment.overridden").exists()
+
+    overridden = services.assessment_override(
+        actor=risk_officer,
+        assessment=assessment,
+        tier=3,
+        justification="Decisions feed a regulated credit process downstream.",
+    )
+    assert (overridden.computed_tier, overridden.override_tier) == (1, 3)
+    assert overridden.effective_tier == 3 and overridden.overridden_by == risk_officer
+    event = AuditEvent.objects.get(action="risk_assessment.overridden")
+    assert event.reason.startswith("Decisions feed") and '"computed_tier":1' in event.payload
+
+
+def test_tier_4_initiative_cannot_move_past_proposed(initiative, member_a):
+    assess(initiative, member_a, prohibited_practice=["social_scoring"])
+    with pytest.raises(ValidationError, match="Tier 4"):
+        portfolio_services.initiative_change_stage(
+            actor=member_a, initiative=initiative, to_stage="pilot", via_gate=object()
+        )
+    initiative.refresh_from_db()
+    assert initiative.stage == "proposed"
+    blockers = services.gate_blockers(initiative, "pilot")
+    assert "TIER-01" in [blocker.code for blocker in blockers]
+
+
+def test_published_questionnaire_cannot_be_edited_and_new_version_keeps_old_tiers(
+    initiative, member_a, coe_admin
+):
+    old = assess(initiative, member_a, data_sensitivity="confidential")
+    assert old.computed_tier == 1
+    v1 = Questionnaire.objects.get(is_active=True)
+    confidential = Choice.objects.get(question__questionnaire=v1, key="confidential")
+    with pytest.raises(ValidationError, match="published"):
+        services.choice_update(actor=coe_admin, choice=confidential, data={"tier_floor": 3})
+
+    v2 = services.questionnaire_new_version(actor=coe_admin, source=v1)
+    new_choice = Choice.objects.get(question__questionnaire=v2, key="confidential")
+    services.choice_update(
+        actor=coe_admin, choice=new_choice, data={"tier_floor": 3, "reason": "Confidential data."}
+    )
+    services.questionnaire_publish(actor=coe_admin, questionnaire=v2)
+
+    old.refresh_from_db()
+    assert old.questionnaire == v1 and old.computed_tier == 1
+    assert services.current_tier(initiative) == 1
+    renewed = assess(initiative, member_a, data_sensitivity="confidential")
+    assert renewed.questionnaire == v2 and renewed.computed_tier == 3
+
+
+def test_only_coe_admins_change_the_questionnaire(member_a):
+    with pytest.raises(PermissionDenied):
+        services.questionnaire_new_version(
+            actor=member_a, source=Questionnaire.objects.get(is_active=True)
+        )
+
+
+def test_controls_evaluation_and_gate_blockers(initiative, member_a, unit_a):
+    statuses = services.controls_evaluate(initiative=initiative)
+    assert statuses["GOV-01"] == ResultStatus.PASSING
+    assert statuses["RISK-01"] == ResultStatus.FAILING
+    assert statuses["PRIV-01"] == ResultStatus.NOT_APPLICABLE
+    assert statuses["MOD-01"] == ResultStatus.NOT_APPLICABLE
+
+    assess(initiative, member_a, data_sensitivity="personal", third_party_model="yes")
+    blockers = {blocker.code: blocker for blocker in services.gate_blockers(initiative, "pilot")}
+    assert "RISK-01" not in blockers
+    assert {"PRIV-01", "VEN-01"} <= set(blockers)
+    assert "FAIR-01" not in blockers  # required from Tier 3 only
+
+    model = AIModelFactory(business_unit=unit_a)
+    model.initiatives.add(initiative)
+    version = ModelVersion.objects.create(model=model, version="1.0", intended_use="Triage")
+    statuses = services.controls_evaluate(initiative=initiative)
+    assert statuses["MOD-01"] == ResultStatus.FAILING
+    version.limitations, version.human_oversight = "English only", "Agents review every case"
+    version.save()
+    assert services.controls_evaluate(initiative=initiative)["MOD-01"] == ResultStatus.PASSING
+
+
+def pdf_upload(name="evidence.pdf", content=b"%PDF-1.7\n..."):
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def test_evidence_review_and_waiver_flow(
+    initiative, member_a, coe_reviewer, risk_officer, settings, tmp_path
+):
+    settings.KEEL_PRIVATE_STORAGE = tmp_path
+    assess(initiative, member_a, data_sensitivity="personal")
+    privacy = Control.objects.get(code="PRIV-01")
+
+    result = services.control_evidence_submit(
+        actor=member_a, initiative=initiative, control=privacy, evidence_file=pdf_upload()
+    )
+    assert result.status == ResultStatus.PENDING
+    assert (tmp_path / result.evidence_file.name).exists()
+    with pytest.raises(PermissionDenied):
+        services.control_review(actor=member_a, result=result, status="passing")
+    reviewed = services.control_review(actor=coe_reviewer, result=result, status="passing")
+    assert reviewed.status == ResultStatus.PASSING and reviewed.reviewer == coe_reviewer
+    assert "PRIV-01" not in [b.code for b in services.gate_blockers(initiative, "pilot")]
+
+    vendor = Control.objects.get(code="VEN-01")
+    with pytest.raises(ValidationError) as caught:
+        services.control_waive(
+            actor=risk_officer, initiative=initiative, control=vendor, expires_on=None, reason=""
+        )
+    assert set(caught.value.message_dict) == {"expires_on", "reason"}
+    waived = services.control_waive(
+        actor=risk_officer,
+        initiative=initiative,
+        control=vendor,
+        expires_on=timezone.localdate() + datetime.timedelta(days=30),
+        reason="Vendor questionnaire in progress; contract signed.",
+    )
+    assert services.result_satisfies(waived)
+    ControlResult.objects.filter(pk=waived.pk).update(
+        waiver_expires_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    waived.refresh_from_db()
+    assert not services.result_satisfies(waived)
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (SimpleUploadedFile("big.pdf", b"%PDF" + b"x" * 200), "limit"),
+        (SimpleUploadedFile("run.exe", b"MZ..."), "not accepted"),
+        (SimpleUploadedFile("fake.pdf", b"not a pdf at all"), "does not look like"),
+        (SimpleUploadedFile("notes.txt", b"\xff\xfe\x00binary"), "UTF-8"),
+    ],
+)
+def test_bad_evidence_is_refused_and_nothing_written(
+    initiative, member_a, settings, tmp_path, upload, message
+):
+    settings.KEEL_PRIVATE_STORAGE = tmp_path
+    settings.KEEL_EVIDENCE_MAX_BYTES = 100
+    control = Control.objects.get(code="HUM-01")
+    with pytest.raises(ValidationError, match=message) as caught:
+        services.control_evidence_submit(
+            actor=member_a, initiative=initiative, control=control, evidence_file=upload
+        )
+    assert "evidence_file" in caught.value.message_dict
+    assert not ControlResult.objects.filter(control=control, initiative=initiative).exists()
+    assert not any(tmp_path.rglob("*.*"))
+    assert not AuditEvent.objects.filter(action="control.evidence_submitted").exists()
