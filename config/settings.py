@@ -233,6 +233,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.verify_audit_chain_task",
         "schedule": crontab(hour=2, minute=15),
     },
+    "evaluate-controls-nightly": {
+        "task": "governance.tasks.evaluate_all_controls_task",
+        "schedule": crontab(hour=2, minute=45),
+    },
 }
 
 # --- Keel ----------------------------------------------------------------------------------

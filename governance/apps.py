@@ -6,8 +6,10 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance"
 
     def ready(self):
-        from portfolio.services import register_stage_guard
+        from portfolio.services import register_change_hook, register_stage_guard
 
         from .guards import refuse_tier_4_beyond_proposed
+        from .services import schedule_controls_evaluation
 
         register_stage_guard(refuse_tier_4_beyond_proposed)
+        register_change_hook(schedule_controls_evaluation)

@@ -874,3 +874,22 @@ def compliance_gates(stage: str) -> list[str]:
     """Gates counted for compliance: those passed so far and the next one."""
     next_gate = NEXT_GATE.get(stage, Gate.INTAKE)
     return GATE_ORDER[: GATE_ORDER.index(next_gate) + 1]
+
+
+def controls_evaluate_all(chunk_size: int = 500) -> int:
+    """Re-evaluate automated controls of every initiative not retired or rejected."""
+    count = 0
+    live = Initiative.objects.exclude(stage__in=[Stage.RETIRED, Stage.REJECTED]).select_related(
+        "accountable_owner"
+    )
+    for initiative in live.iterator(chunk_size=chunk_size):
+        controls_evaluate(initiative=initiative)
+        count += 1
+    return count
+
+
+def schedule_controls_evaluation(initiative_id: int) -> None:
+    """Portfolio change hook: evaluate the initiative's controls in the background."""
+    from .tasks import evaluate_controls_task
+
+    evaluate_controls_task.delay(initiative_id)

@@ -54,6 +54,21 @@ def register_stage_guard(guard) -> None:
         STAGE_GUARDS.append(guard)
 
 
+# Callbacks run after commit whenever an initiative is created or changed, e.g. governance
+# re-evaluating its automated controls. Each is called as hook(initiative_id).
+CHANGE_HOOKS: list = []
+
+
+def register_change_hook(hook) -> None:
+    if hook not in CHANGE_HOOKS:
+        CHANGE_HOOKS.append(hook)
+
+
+def _after_commit_changed(initiative_id: int) -> None:
+    for hook in CHANGE_HOOKS:
+        transaction.on_commit(lambda hook=hook: hook(initiative_id))
+
+
 # Stage changes that need a written reason.
 STAGES_NEEDING_REASON = frozenset({Stage.PAUSED, Stage.RETIRED, Stage.REJECTED})
 
@@ -98,6 +113,7 @@ def initiative_create(*, actor, data: dict) -> Initiative:
             target=initiative,
             after={"reference": initiative.reference, **snapshot(initiative, INITIATIVE_FIELDS)},
         )
+        _after_commit_changed(initiative.pk)
     return initiative
 
 
@@ -118,6 +134,7 @@ def initiative_update(*, actor, initiative: Initiative, data: dict) -> Initiativ
             record_event(
                 actor=actor, action="initiative.updated", target=locked, before=before, after=after
             )
+            _after_commit_changed(locked.pk)
     return locked
 
 
@@ -183,6 +200,7 @@ def initiative_change_stage(
             after={"stage": to_stage, "gate": getattr(via_gate, "pk", None)},
             reason=reason,
         )
+        _after_commit_changed(locked.pk)
     return locked
 
 

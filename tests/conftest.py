@@ -48,3 +48,16 @@ def platform_engineer(unit_a):
 def fast_password_hashing(settings):
     """PBKDF2's deliberate slowness costs seconds per test user; tests don't need it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def celery_runs_tasks_in_process():
+    """Run tasks eagerly in ordinary tests, also when CI points Celery at Redis; the worker
+    tests in tests/core/test_celery_worker.py switch this off and use a real worker."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous

@@ -284,3 +284,28 @@ def test_bad_evidence_is_refused_and_nothing_written(
     assert not ControlResult.objects.filter(control=control, initiative=initiative).exists()
     assert not any(tmp_path.rglob("*.*"))
     assert not AuditEvent.objects.filter(action="control.evidence_submitted").exists()
+
+
+def test_initiative_changes_trigger_control_evaluation_after_commit(
+    member_a, unit_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        created = portfolio_services.initiative_create(
+            actor=member_a,
+            data={"title": "Claims triage", "business_unit": unit_a, "accountable_owner": member_a},
+        )
+    assert callbacks, "evaluation must be scheduled after commit, not inside the transaction"
+    results = dict(
+        ControlResult.objects.filter(initiative=created).values_list("control__code", "status")
+    )
+    assert results["GOV-01"] == ResultStatus.PASSING and results["RISK-01"] == ResultStatus.FAILING
+
+
+def test_nightly_task_evaluates_every_live_initiative(unit_a, member_a):
+    from governance.tasks import evaluate_all_controls_task
+
+    live = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a)
+    retired = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a, stage="retired")
+    assert evaluate_all_controls_task.delay().get() == 1
+    assert ControlResult.objects.filter(initiative=live).exists()
+    assert not ControlResult.objects.filter(initiative=retired).exists()

@@ -1,0 +1,22 @@
+"""Governance background work: thin wrappers around services."""
+
+from celery import shared_task
+
+from portfolio.models import Initiative
+
+from . import services
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def evaluate_controls_task(initiative_id: int) -> dict | None:
+    """Re-evaluate one initiative's automated controls; a deleted initiative is skipped."""
+    initiative = Initiative.objects.filter(pk=initiative_id).first()
+    if initiative is None:
+        return None
+    return services.controls_evaluate(initiative=initiative)
+
+
+@shared_task
+def evaluate_all_controls_task() -> int:
+    """Nightly: re-evaluate every initiative (assessments age, waivers expire)."""
+    return services.controls_evaluate_all()
