@@ -95,3 +95,25 @@ def allocation_summary(*, user) -> dict:
         orphaned=Count("pk", filter=orphaned & active),
         active_gpus=Sum("gpu_count", filter=active, default=0),
     )
+
+
+def model_versions(*, model: AIModel) -> QuerySet:
+    """Versions of a model the caller has already resolved through ``model_get``, newest first."""
+    return model.versions.order_by("-created_at", "-id")
+
+
+def model_initiatives(*, user, model: AIModel) -> QuerySet[Initiative]:
+    """The initiatives a model serves, restricted to those the user may see."""
+    return scope_initiatives(
+        model.initiatives.select_related("business_unit").order_by("reference"), user
+    )
+
+
+def pool_current_allocations(*, user, pool: GPUPool) -> QuerySet[GPUAllocation]:
+    """The pool's allocations active today, restricted to those the user may see."""
+    return scope_allocations(
+        pool.allocations.active_on(timezone.localdate())
+        .select_related("initiative", "business_unit")
+        .order_by("-starts_on", "-id"),
+        user,
+    )

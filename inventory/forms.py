@@ -1,0 +1,173 @@
+"""Input shape and validation for the inventory. Forms never save: views hand the cleaned
+data to ``inventory.services``, which check permissions again and write the audit event."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.validators import MinValueValidator
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from core.models import BusinessUnit
+from portfolio.forms import UserChoiceField
+from portfolio.models import Initiative
+from portfolio.selectors import scope_initiatives
+
+from .models import AIModel, GPUAllocation, GPUPool, GPUType, ModelVersion, Vendor
+from .permissions import can_create_allocation, can_create_model
+from .services import ALLOCATION_FIELDS, MODEL_FIELDS, MODEL_VERSION_FIELDS, POOL_FIELDS
+
+# Browsers only understand ISO dates in <input type="date">, whatever the site's locale.
+ISO_DATE = "%Y-%m-%d"
+
+
+def date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format=ISO_DATE)
+
+
+def permitted_units(user, predicate, *, current=None) -> QuerySet[BusinessUnit]:
+    """Business units for which ``predicate(user, unit)`` holds, plus ``current`` (the unit an
+    edited object already belongs to), by name."""
+    allowed = {unit.pk for unit in BusinessUnit.objects.only("pk") if predicate(user, unit)}
+    if current is not None:
+        allowed.add(current)
+    return BusinessUnit.objects.filter(pk__in=allowed).order_by("name")
+
+
+def may_create_for_some_unit(user, predicate) -> bool:
+    """Whether ``predicate(user, unit)`` holds for at least one business unit."""
+    return any(predicate(user, unit) for unit in BusinessUnit.objects.only("pk"))
+
+
+def visible_initiatives(user) -> QuerySet[Initiative]:
+    return scope_initiatives(Initiative.objects.order_by("reference"), user)
+
+
+class AIModelForm(forms.ModelForm):
+    initiatives = forms.ModelMultipleChoiceField(
+        queryset=Initiative.objects.none(),
+        required=False,
+        label="Initiatives served",
+        help_text="Only initiatives you can see are listed.",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+
+    class Meta:
+        model = AIModel
+        fields = [*MODEL_FIELDS, "initiatives"]
+        field_classes = {"owner": UserChoiceField}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(is_active=True).order_by("username")
+        )
+        self.fields["vendor"].queryset = Vendor.objects.order_by("name")
+        units = permitted_units(user, can_create_model, current=self.instance.business_unit_id)
+        self.fields["business_unit"].queryset = units
+        self.fields["initiatives"].queryset = visible_initiatives(user)
+        if not self.instance.pk:
+            self.fields["owner"].initial = user.pk
+            if units.count() == 1:
+                self.fields["business_unit"].initial = units.first()
+        self.fields["name"].widget.attrs["autofocus"] = True
+
+    def clean_initiatives(self):
+        """The chosen visible initiatives plus any links the user cannot see: the service
+        replaces the whole set, and an editor must not drop links hidden from them."""
+        chosen = list(self.cleaned_data["initiatives"])
+        if not self.instance.pk:
+            return chosen
+        hidden = self.instance.initiatives.exclude(
+            pk__in=self.fields["initiatives"].queryset.values("pk")
+        )
+        return chosen + list(hidden)
+
+
+class ModelVersionForm(forms.ModelForm):
+    class Meta:
+        model = ModelVersion
+        fields = list(MODEL_VERSION_FIELDS)
+        widgets = {
+            "released_on": date_input(),
+            "last_validated_on": date_input(),
+            "next_review_due": date_input(),
+        }
+
+    def __init__(self, *args, model: AIModel, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.model = model
+        # The model-card texts: compact, as the form sits on the model's page.
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs["rows"] = 2
+
+    def clean_version(self):
+        # The (model, version) constraint names a field this form lacks, so the form would
+        # only report it as a general error; say it next to the version instead.
+        version = self.cleaned_data["version"]
+        if self.model.versions.filter(version=version).exists():
+            raise forms.ValidationError(f"{self.model.name} already has a version {version}.")
+        return version
+
+
+class GPUPoolForm(forms.ModelForm):
+    class Meta:
+        model = GPUPool
+        fields = list(POOL_FIELDS)
+        labels = {"gpu_type": "GPU type", "gpu_count": "Capacity (GPUs)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["gpu_type"].queryset = GPUType.objects.order_by("vendor", "name")
+        rate = self.fields["hourly_rate"]
+        rate.validators.append(MinValueValidator(Decimal("0")))
+        rate.widget.attrs["min"] = "0"
+        self.fields["name"].widget.attrs["autofocus"] = True
+
+
+class PoolChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.gpu_type.name})"
+
+
+class GPUAllocationForm(forms.ModelForm):
+    class Meta:
+        model = GPUAllocation
+        fields = list(ALLOCATION_FIELDS)
+        field_classes = {"pool": PoolChoiceField}
+        labels = {"gpu_count": "GPUs", "starts_on": "Starts on", "ends_on": "Ends on"}
+        widgets = {
+            "starts_on": date_input(),
+            "ends_on": date_input(),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "gpu_count": "Fractions are allowed for MIG or time-sliced sharing.",
+            "ends_on": "Leave empty for an open-ended allocation.",
+            "initiative": "An allocation without a live initiative is reported as orphaned.",
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pool"].queryset = GPUPool.objects.select_related("gpu_type").order_by("name")
+        gpu_count = self.fields["gpu_count"]
+        gpu_count.validators.append(MinValueValidator(Decimal("0.01")))
+        gpu_count.widget.attrs["min"] = "0.01"
+        self.fields["initiative"].queryset = visible_initiatives(user)
+        self.fields["initiative"].empty_label = "— none —"
+        self.fields["business_unit"].queryset = permitted_units(
+            user, can_create_allocation, current=self.instance.business_unit_id
+        )
+        if not self.instance.pk:
+            self.fields["starts_on"].initial = timezone.localdate()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        starts_on, ends_on = cleaned_data.get("starts_on"), cleaned_data.get("ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            self.add_error("ends_on", "The end date cannot be before the start date.")
+        return cleaned_data
