@@ -52,13 +52,19 @@ def test_create_through_api_uses_service(api, member_a, unit_a):
     api.force_authenticate(member_a)
     response = api.post(
         URL,
-        {"title": "Call summarisation", "business_unit": unit_a.pk, "accountable_owner": member_a.pk},
+        {
+            "title": "Call summarisation",
+            "business_unit": unit_a.pk,
+            "accountable_owner": member_a.pk,
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["reference"] == "AI-0001" and body["stage"] == "draft"
-    assert AuditEvent.objects.filter(action="initiative.created", object_id=str(body["id"])).exists()
+    assert AuditEvent.objects.filter(
+        action="initiative.created", object_id=str(body["id"])
+    ).exists()
 
 
 def test_create_for_other_unit_is_forbidden_and_writes_nothing(api, member_a, unit_b):
@@ -138,14 +144,14 @@ def test_business_units_api_scoping_and_admin_writes(api, member_a, coe_admin, u
     assert denied.status_code == 403
 
     api.force_authenticate(coe_admin)
-    created = api.post("/api/v1/business-units/", {"name": "Payments", "code": "PAY"}, format="json")
+    created = api.post(
+        "/api/v1/business-units/", {"name": "Payments", "code": "PAY"}, format="json"
+    )
     assert created.status_code == 201
     assert AuditEvent.objects.filter(action="business_unit.created").count() == 1
 
 
-def test_business_unit_list_query_count_is_constant(
-    api, coe_admin, django_assert_num_queries
-):
+def test_business_unit_list_query_count_is_constant(api, coe_admin, django_assert_num_queries):
     from tests.factories import BusinessUnitFactory
 
     BusinessUnitFactory.create_batch(4)

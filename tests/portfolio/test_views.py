@@ -63,9 +63,13 @@ def test_filters_search_and_sort(client, coe_reviewer, unit_a, unit_b):
     assert "Fraud scoring" in page and "Fraud detection" not in page
 
     page = client.get(LIST_URL, {"ordering": "title"}).content.decode()
-    assert page.index("Chat assistant") < page.index("Fraud detection") < page.index("Fraud scoring")
+    assert (
+        page.index("Chat assistant") < page.index("Fraud detection") < page.index("Fraud scoring")
+    )
     page = client.get(LIST_URL, {"ordering": "-title"}).content.decode()
-    assert page.index("Fraud scoring") < page.index("Fraud detection") < page.index("Chat assistant")
+    assert (
+        page.index("Fraud scoring") < page.index("Fraud detection") < page.index("Chat assistant")
+    )
 
 
 def test_filter_offers_only_visible_business_units(client, member_a, unit_a, unit_b):
@@ -75,7 +79,10 @@ def test_filter_offers_only_visible_business_units(client, member_a, unit_a, uni
     assert unit_b.name not in page
     # Asking for another unit's rows is rejected by the filter, not silently honoured.
     InitiativeFactory(business_unit=unit_b, title="Hidden initiative")
-    assert "Hidden initiative" not in client.get(LIST_URL, {"business_unit": unit_b.pk}).content.decode()
+    assert (
+        "Hidden initiative"
+        not in client.get(LIST_URL, {"business_unit": unit_b.pk}).content.decode()
+    )
 
 
 def test_htmx_request_gets_only_the_results_partial(client, member_a, unit_a):
