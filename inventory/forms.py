@@ -164,10 +164,3 @@ class GPUAllocationForm(forms.ModelForm):
         )
         if not self.instance.pk:
             self.fields["starts_on"].initial = timezone.localdate()
-
-    def clean(self):
-        cleaned_data = super().clean()
-        starts_on, ends_on = cleaned_data.get("starts_on"), cleaned_data.get("ends_on")
-        if starts_on and ends_on and ends_on < starts_on:
-            self.add_error("ends_on", "The end date cannot be before the start date.")
-        return cleaned_data

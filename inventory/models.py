@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -246,6 +247,15 @@ class GPUAllocation(models.Model):
 
     def get_absolute_url(self):
         return reverse("inventory:allocation_detail", args=[self.pk])
+
+    def clean(self):
+        errors = {}
+        if self.gpu_count is not None and self.gpu_count <= 0:
+            errors["gpu_count"] = "Allocate more than zero GPUs."
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = "The end date cannot be before the start date."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_orphaned(self) -> bool:

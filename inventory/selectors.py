@@ -32,10 +32,13 @@ def scope_models(queryset: QuerySet[AIModel], user) -> QuerySet[AIModel]:
 
 def model_list(*, user) -> QuerySet[AIModel]:
     return scope_models(
-        AIModel.objects.select_related("business_unit", "owner", "vendor").annotate(
+        AIModel.objects.select_related("business_unit", "owner", "vendor")
+        .annotate(
             version_count=Count("versions", distinct=True),
             initiative_count=Count("initiatives", distinct=True),
-        ),
+        )
+        # Meta.ordering is dropped from GROUP BY queries: order explicitly for stable pages.
+        .order_by("name", "pk"),
         user,
     )
 
@@ -54,8 +57,10 @@ def pool_list(*, user) -> QuerySet[GPUPool]:
     active = Q(allocations__starts_on__lte=today) & (
         Q(allocations__ends_on__isnull=True) | Q(allocations__ends_on__gte=today)
     )
-    return GPUPool.objects.select_related("gpu_type").annotate(
-        allocated_gpus=Sum("allocations__gpu_count", filter=active, default=0)
+    return (
+        GPUPool.objects.select_related("gpu_type")
+        .annotate(allocated_gpus=Sum("allocations__gpu_count", filter=active, default=0))
+        .order_by("name", "pk")
     )
 
 

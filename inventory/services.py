@@ -103,6 +103,9 @@ def model_create(*, actor, data: dict) -> AIModel:
 def model_update(*, actor, model: AIModel, data: dict) -> AIModel:
     if not can_edit_model(actor, model):
         raise PermissionDenied("You cannot edit this model.")
+    moving = "business_unit" in data and data["business_unit"].pk != model.business_unit_id
+    if moving and not can_create_model(actor, data["business_unit"]):
+        raise PermissionDenied("You cannot move a model to that business unit.")
     with transaction.atomic():
         locked = AIModel.objects.select_for_update().get(pk=model.pk)
         before, after = apply_changes(locked, data, MODEL_FIELDS)
@@ -161,7 +164,7 @@ def pool_update(*, actor, pool: GPUPool, data: dict) -> GPUPool:
             if Decimal(locked.gpu_count) < committed:
                 raise ValidationError(
                     {
-                        "gpu_count": f"{committed} GPUs are allocated from this pool "
+                        "gpu_count": f"{committed.normalize():f} GPUs are allocated from this pool "
                         "from today on; capacity cannot go below that."
                     }
                 )

@@ -30,13 +30,6 @@ from .permissions import (
 )
 
 
-def _stably_ordered(queryset):
-    """The model's default ordering, made explicit: Django drops ``Meta.ordering`` from
-    queries with GROUP BY (the selectors annotate counts and sums), and pages of an unordered
-    list can repeat or skip rows."""
-    return queryset.order_by(*queryset.model._meta.ordering, "pk")
-
-
 def _editable_copy(instance):
     """A copy for a ModelForm to write its input into, so a rejected edit leaves the object
     the page describes (heading, links) as it is stored."""
@@ -48,7 +41,7 @@ def model_list(request):
     return render_list(
         request,
         template="inventory/model_list.html",
-        queryset=_stably_ordered(selectors.model_list(user=request.user)),
+        queryset=selectors.model_list(user=request.user),
         filterset_class=AIModelFilterSet,
         extra_context={"can_create": may_create_for_some_unit(request.user, can_create_model)},
     )
@@ -132,7 +125,7 @@ def pool_list(request):
     return render_list(
         request,
         template="inventory/pool_list.html",
-        queryset=_stably_ordered(selectors.pool_list(user=request.user)),
+        queryset=selectors.pool_list(user=request.user),
         filterset_class=GPUPoolFilterSet,
         extra_context={"can_create": can_manage_pools(request.user)},
     )

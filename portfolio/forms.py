@@ -32,7 +32,8 @@ class InitiativeForm(forms.ModelForm):
             "executive_sponsor": UserChoiceField,
         }
         widgets = {
-            "initiated_on": forms.DateInput(attrs={"type": "date"}),
+            # ISO format: the en-GB locale's dd/mm/yyyy shows as blank in type="date" inputs.
+            "initiated_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "problem_statement": forms.Textarea(attrs={"rows": 3}),
             "purpose": forms.Textarea(attrs={"rows": 3}),
             "outputs": forms.Textarea(attrs={"rows": 2}),

@@ -1,6 +1,7 @@
 """Initiatives (AI use cases) and their deployments to business units."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -164,6 +165,23 @@ class Initiative(models.Model):
     def get_absolute_url(self):
         return reverse("portfolio:initiative_detail", args=[self.pk])
 
+    def clean(self):
+        errors = {}
+        if (
+            self.pilot_started_on
+            and self.production_on
+            and self.production_on < self.pilot_started_on
+        ):
+            errors["production_on"] = "Production cannot start before the pilot."
+        if self.initiated_on and self.retired_on and self.retired_on < self.initiated_on:
+            errors["retired_on"] = "An initiative cannot retire before it was initiated."
+        for field in ("expected_annual_value", "expected_annual_cost"):
+            value = getattr(self, field)
+            if value is not None and value < 0:
+                errors[field] = "Enter an amount of zero or more."
+        if errors:
+            raise ValidationError(errors)
+
     def can_move_to(self, stage: str) -> bool:
         return stage in STAGE_TRANSITIONS.get(self.stage, frozenset())
 
@@ -231,3 +249,7 @@ class Deployment(models.Model):
 
     def __str__(self):
         return f"{self.initiative.reference} @ {self.business_unit.code}"
+
+    def clean(self):
+        if self.started_on and self.ended_on and self.ended_on < self.started_on:
+            raise ValidationError({"ended_on": "The end date cannot be before the start date."})

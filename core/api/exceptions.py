@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -13,6 +14,6 @@ def exception_handler(exc, context):
                 for field, errors in exc.error_dict.items()
             }
         else:
-            detail = {"non_field_errors": exc.messages}
+            detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
         exc = exceptions.ValidationError(detail)
     return drf_exception_handler(exc, context)

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.permissions import reads_whole_organisation
 from inventory.models import AIModel, GPUAllocation, GPUPool
 from inventory.services import ALLOCATION_FIELDS, MODEL_FIELDS, POOL_FIELDS
 from portfolio.models import Initiative
@@ -19,10 +20,30 @@ class AIModelSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None and "initiatives" in self.fields:
-            from portfolio.selectors import initiative_list
-
             # Only initiatives the caller can see may be linked (and named in errors).
-            self.fields["initiatives"].child_relation.queryset = initiative_list(user=request.user)
+            self.fields["initiatives"].child_relation.queryset = self._visible_initiatives()
+
+    def _visible_initiatives(self):
+        from portfolio.selectors import initiative_list
+
+        return initiative_list(user=self.context["request"].user)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and not reads_whole_organisation(request.user):
+            # One query per response: a list reuses this (child) serializer for every row.
+            if not hasattr(self, "_visible_ids"):
+                self._visible_ids = set(self._visible_initiatives().values_list("pk", flat=True))
+            data["initiatives"] = [pk for pk in data["initiatives"] if pk in self._visible_ids]
+        return data
+
+    def validate_initiatives(self, chosen):
+        """Keep links the caller cannot see: the service replaces the whole set."""
+        if self.instance is None:
+            return chosen
+        hidden = self.instance.initiatives.exclude(pk__in=self._visible_initiatives().values("pk"))
+        return list(chosen) + list(hidden)
 
 
 class GPUPoolSerializer(serializers.ModelSerializer):

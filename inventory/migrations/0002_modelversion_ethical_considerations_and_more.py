@@ -4,45 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0001_initial'),
+        ("inventory", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='modelversion',
-            name='ethical_considerations',
+            model_name="modelversion",
+            name="ethical_considerations",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='fairness_evaluation',
+            model_name="modelversion",
+            name="fairness_evaluation",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='human_oversight',
+            model_name="modelversion",
+            name="human_oversight",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='intended_use',
+            model_name="modelversion",
+            name="intended_use",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='limitations',
+            model_name="modelversion",
+            name="limitations",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='out_of_scope_uses',
+            model_name="modelversion",
+            name="out_of_scope_uses",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='training_data_summary',
+            model_name="modelversion",
+            name="training_data_summary",
             field=models.TextField(blank=True),
         ),
     ]

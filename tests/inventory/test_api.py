@@ -295,12 +295,6 @@ def test_allocation_validation_errors_are_field_level(api, platform_engineer, un
     assert not AuditEvent.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Model CheckConstraints reach the API only as the service's full_clean() error, "
-    "{'__all__': ['Constraint … is violated.']}; GPUAllocationSerializer should validate "
-    "gpu_count > 0 and ends_on >= starts_on itself (the HTML form already does).",
-)
 def test_allocation_constraint_violations_are_field_level(api, platform_engineer, unit_a, estate):
     api.force_authenticate(platform_engineer)
     yesterday = (today() - datetime.timedelta(days=1)).isoformat()
