@@ -156,7 +156,8 @@ class Initiative(models.Model):
         indexes = [
             models.Index(fields=["business_unit", "stage"]),
             models.Index(fields=["stage"]),
-            models.Index(fields=["created_at"]),
+            # Matches the default list order, so the first page needs no sort.
+            models.Index(fields=["-created_at", "-id"], name="initiative_recent_idx"),
         ]
 
     def __str__(self):
