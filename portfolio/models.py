@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -22,6 +23,18 @@ from .choices import (
 )
 
 REFERENCE_PREFIX = "AI-"
+
+
+_web_link = URLValidator(schemes=["http", "https"])
+
+
+def is_web_link(value: str) -> bool:
+    """An http(s) URL: other schemes (javascript:, data:) must never become links."""
+    try:
+        _web_link(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def format_reference(number: int) -> str:
@@ -180,6 +193,9 @@ class Initiative(models.Model):
             value = getattr(self, field)
             if value is not None and value < 0:
                 errors[field] = "Enter an amount of zero or more."
+        invalid_links = [link for link in self.link_list if not is_web_link(link)]
+        if invalid_links:
+            errors["links"] = f"Only http(s) addresses are accepted: {', '.join(invalid_links[:3])}"
         if errors:
             raise ValidationError(errors)
 

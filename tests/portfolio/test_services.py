@@ -105,3 +105,14 @@ def test_gate_moves_initiative_to_pilot_and_dates_it(member_a, unit_a):
         Stage.PROPOSED,
         Stage.PILOT,
     ]
+
+
+def test_links_must_be_web_addresses(member_a, unit_a):
+    with pytest.raises(ValidationError) as caught:
+        services.initiative_create(
+            actor=member_a,
+            data=initiative_data(
+                unit_a, member_a, links="https://git.example.com/x\njavascript:alert(1)"
+            ),
+        )
+    assert "javascript:alert(1)" in caught.value.message_dict["links"][0]
