@@ -10,3 +10,24 @@ def apply_validation_error(form, error: ValidationError) -> None:
                 form.add_error(None if target == NON_FIELD_ERRORS else target, item)
     else:
         form.add_error(None, error)
+
+
+def submit_through_service(request, form, save, success):
+    """The POST half of every create/edit view.
+
+    When the form is valid, ``save(cleaned_data)`` calls the service; on success the user gets
+    the ``success(obj)`` message and a redirect to the object, and a service ValidationError
+    lands on the form's fields. Returns the redirect, or None to re-render the form.
+    """
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        saved = save(form.cleaned_data)
+    except ValidationError as error:
+        apply_validation_error(form, error)
+        return None
+    messages.success(request, success(saved))
+    return redirect(saved)

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.forms import apply_validation_error
+from core.forms import apply_validation_error, submit_through_service
 from core.htmx import render_list
 
 from . import selectors, services
@@ -71,14 +71,14 @@ def model_create(request):
     form = AIModelForm(request.POST or None, user=request.user)
     if not form.fields["business_unit"].queryset.exists():
         raise PermissionDenied("You have no business unit to register models for.")
-    if request.method == "POST" and form.is_valid():
-        try:
-            model = services.model_create(actor=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, f"Model {model.name} registered.")
-            return redirect(model)
+    done = submit_through_service(
+        request,
+        form,
+        lambda data: services.model_create(actor=request.user, data=data),
+        success=lambda model: f"Model {model.name} registered.",
+    )
+    if done:
+        return done
     return render(request, "inventory/model_form.html", {"form": form, "model": None})
 
 
@@ -89,14 +89,14 @@ def model_update(request, pk):
     if not can_edit_model(request.user, model):
         raise PermissionDenied("You cannot edit this model.")
     form = AIModelForm(request.POST or None, instance=_editable_copy(model), user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            model = services.model_update(actor=request.user, model=model, data=form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, f"Model {model.name} saved.")
-            return redirect(model)
+    done = submit_through_service(
+        request,
+        form,
+        lambda data: services.model_update(actor=request.user, model=model, data=data),
+        success=lambda model: f"Model {model.name} saved.",
+    )
+    if done:
+        return done
     return render(request, "inventory/model_form.html", {"form": form, "model": model})
 
 
@@ -150,14 +150,14 @@ def pool_create(request):
     if not can_manage_pools(request.user):
         raise PermissionDenied("Only platform engineers can manage GPU pools.")
     form = GPUPoolForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            pool = services.pool_create(actor=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, f"GPU pool {pool.name} created.")
-            return redirect(pool)
+    done = submit_through_service(
+        request,
+        form,
+        lambda data: services.pool_create(actor=request.user, data=data),
+        success=lambda pool: f"GPU pool {pool.name} created.",
+    )
+    if done:
+        return done
     return render(request, "inventory/pool_form.html", {"form": form, "pool": None})
 
 
@@ -168,14 +168,14 @@ def pool_update(request, pk):
     if not can_manage_pools(request.user):
         raise PermissionDenied("Only platform engineers can manage GPU pools.")
     form = GPUPoolForm(request.POST or None, instance=_editable_copy(pool))
-    if request.method == "POST" and form.is_valid():
-        try:
-            pool = services.pool_update(actor=request.user, pool=pool, data=form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, f"GPU pool {pool.name} saved.")
-            return redirect(pool)
+    done = submit_through_service(
+        request,
+        form,
+        lambda data: services.pool_update(actor=request.user, pool=pool, data=data),
+        success=lambda pool: f"GPU pool {pool.name} saved.",
+    )
+    if done:
+        return done
     return render(request, "inventory/pool_form.html", {"form": form, "pool": pool})
 
 
@@ -209,14 +209,14 @@ def allocation_create(request):
     )
     if not form.fields["business_unit"].queryset.exists():
         raise PermissionDenied("Only platform engineers can allocate GPUs.")
-    if request.method == "POST" and form.is_valid():
-        try:
-            allocation = services.allocation_create(actor=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, "GPUs allocated.")
-            return redirect(allocation)
+    done = submit_through_service(
+        request,
+        form,
+        lambda data: services.allocation_create(actor=request.user, data=data),
+        success=lambda allocation: "GPUs allocated.",
+    )
+    if done:
+        return done
     return render(request, "inventory/allocation_form.html", {"form": form, "allocation": None})
 
 
@@ -229,16 +229,16 @@ def allocation_update(request, pk):
     form = GPUAllocationForm(
         request.POST or None, instance=_editable_copy(allocation), user=request.user
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            allocation = services.allocation_update(
-                actor=request.user, allocation=allocation, data=form.cleaned_data
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, "Allocation saved.")
-            return redirect(allocation)
+    done = submit_through_service(
+        request,
+        form,
+        lambda data: services.allocation_update(
+            actor=request.user, allocation=allocation, data=data
+        ),
+        success=lambda allocation: "Allocation saved.",
+    )
+    if done:
+        return done
     return render(
         request, "inventory/allocation_form.html", {"form": form, "allocation": allocation}
     )

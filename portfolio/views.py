@@ -1,12 +1,14 @@
 """Thin HTML views: resolve through selectors, call one service, render page or partial."""
 
+import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.forms import apply_validation_error
+from core.forms import submit_through_service
 from core.htmx import render_list
 
 from . import selectors, services
@@ -47,14 +49,14 @@ def initiative_create(request):
     form = InitiativeForm(request.POST or None, user=request.user)
     if not form.fields["business_unit"].queryset.exists():
         raise PermissionDenied("You have no business unit to register initiatives for.")
-    if request.method == "POST" and form.is_valid():
-        try:
-            initiative = services.initiative_create(actor=request.user, data=form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, f"{initiative.reference} registered.")
-            return redirect(initiative)
+    done = submit_through_service(
+        request,
+        form,
+        lambda data: services.initiative_create(actor=request.user, data=data),
+        success=lambda initiative: f"{initiative.reference} registered.",
+    )
+    if done:
+        return done
     return render(request, "portfolio/initiative_form.html", {"form": form, "initiative": None})
 
 
@@ -64,17 +66,18 @@ def initiative_update(request, pk):
     initiative = selectors.initiative_get(user=request.user, pk=pk)
     if not can_edit_initiative(request.user, initiative):
         raise PermissionDenied("You cannot edit this initiative.")
-    form = InitiativeForm(request.POST or None, instance=initiative, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.initiative_update(
-                actor=request.user, initiative=initiative, data=form.cleaned_data
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, f"{initiative.reference} saved.")
-            return redirect(initiative)
+    # The form writes into a copy, so a rejected edit leaves the page's heading as stored.
+    form = InitiativeForm(request.POST or None, instance=copy.copy(initiative), user=request.user)
+    done = submit_through_service(
+        request,
+        form,
+        lambda data: services.initiative_update(
+            actor=request.user, initiative=initiative, data=data
+        ),
+        success=lambda saved: f"{saved.reference} saved.",
+    )
+    if done:
+        return done
     return render(
         request, "portfolio/initiative_form.html", {"form": form, "initiative": initiative}
     )
