@@ -200,57 +200,52 @@ def _refuse_if_published(questionnaire: Questionnaire) -> None:
         )
 
 
-def choice_update(*, actor, choice: Choice, data: dict) -> Choice:
-    """Change a choice's label, weight, floor or reason on an unpublished questionnaire."""
+def _edit_unpublished(*, actor, queryset, pk, questionnaire_of, data, fields, action):
+    """Apply ``data`` (only ``fields``) to one row of an unpublished questionnaire, audited."""
     if not can_manage_library(actor):
         raise PermissionDenied("Only CoE admins can change the questionnaire.")
     with transaction.atomic():
-        locked = (
-            Choice.objects.select_related("question__questionnaire")
-            .select_for_update()
-            .get(pk=choice.pk)
-        )
-        _refuse_if_published(locked.question.questionnaire)
-        before = {}
-        for field in ("label", "weight", "tier_floor", "reason"):
-            if field in data:
-                before[field] = getattr(locked, field)
-                setattr(locked, field, data[field])
+        locked = queryset.select_for_update().get(pk=pk)
+        _refuse_if_published(questionnaire_of(locked))
+        before = {field: getattr(locked, field) for field in fields if field in data}
+        for field in before:
+            setattr(locked, field, data[field])
         locked.full_clean()
         locked.save()
         record_event(
             actor=actor,
-            action="questionnaire.choice_updated",
+            action=action,
             target=locked,
             before=before,
             after={field: data[field] for field in before},
         )
     return locked
+
+
+def choice_update(*, actor, choice: Choice, data: dict) -> Choice:
+    """Change a choice's label, weight, floor or reason on an unpublished questionnaire."""
+    return _edit_unpublished(
+        actor=actor,
+        queryset=Choice.objects.select_related("question__questionnaire"),
+        pk=choice.pk,
+        questionnaire_of=lambda row: row.question.questionnaire,
+        data=data,
+        fields=("label", "weight", "tier_floor", "reason"),
+        action="questionnaire.choice_updated",
+    )
 
 
 def question_update(*, actor, question: Question, data: dict) -> Question:
-    if not can_manage_library(actor):
-        raise PermissionDenied("Only CoE admins can change the questionnaire.")
-    with transaction.atomic():
-        locked = (
-            Question.objects.select_related("questionnaire").select_for_update().get(pk=question.pk)
-        )
-        _refuse_if_published(locked.questionnaire)
-        before = {}
-        for field in ("text", "help_text", "number_bands", "order"):
-            if field in data:
-                before[field] = getattr(locked, field)
-                setattr(locked, field, data[field])
-        locked.full_clean()
-        locked.save()
-        record_event(
-            actor=actor,
-            action="questionnaire.question_updated",
-            target=locked,
-            before=before,
-            after={field: data[field] for field in before},
-        )
-    return locked
+    """Change a question's wording, help, bands or order on an unpublished questionnaire."""
+    return _edit_unpublished(
+        actor=actor,
+        queryset=Question.objects.select_related("questionnaire"),
+        pk=question.pk,
+        questionnaire_of=lambda row: row.questionnaire,
+        data=data,
+        fields=("text", "help_text", "number_bands", "order"),
+        action="questionnaire.question_updated",
+    )
 
 
 def questionnaire_publish(*, actor, questionnaire: Questionnaire) -> Questionnaire:
