@@ -1,6 +1,6 @@
 """Governance reads, scoped through the portfolio's initiative scoping."""
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -77,12 +77,8 @@ def assessment_history(*, initiative: Initiative):
 def controls_checklist(*, initiative: Initiative, tier: int | None):
     """Every active control with this initiative's result and the gates requiring it at its
     tier: a fixed number of queries whatever the number of controls."""
-    results = ControlResult.objects.filter(initiative=initiative, control=OuterRef("pk"))
     controls = (
-        Control.objects.filter(is_active=True)
-        .annotate(has_result=Exists(results))
-        .prefetch_related("requirements")
-        .order_by("code")
+        Control.objects.filter(is_active=True).prefetch_related("requirements").order_by("code")
     )
     by_control = {
         result.control_id: result

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from core.audit import record_event
@@ -352,7 +353,7 @@ def clean_answer(question: Question, value):
         return None
     if question.answer_type == "multi":
         values = value if isinstance(value, list | tuple) else [value]
-        unknown = [item for item in values if item not in keys]
+        unknown = [str(item) for item in values if not isinstance(item, str) or item not in keys]
         if unknown:
             raise ValidationError({question.key: f"Unknown choice(s): {', '.join(unknown)}."})
         if "none" in values and len(values) > 1:
@@ -361,6 +362,8 @@ def clean_answer(question: Question, value):
             )
         return sorted(set(values))
     if question.answer_type == "number":
+        if isinstance(value, bool):
+            raise ValidationError({question.key: "Enter a number."})
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -370,7 +373,7 @@ def clean_answer(question: Question, value):
         return int(number) if number.is_integer() else number
     if question.answer_type == "yes_no" and isinstance(value, bool):
         value = "yes" if value else "no"
-    if value not in keys:
+    if not isinstance(value, str) or value not in keys:
         raise ValidationError({question.key: f"Unknown choice: {value}."})
     return value
 
@@ -525,8 +528,8 @@ def validate_evidence_file(upload) -> None:
     if upload.size > limit:
         raise ValidationError(
             {
-                "evidence_file": f"The file is {upload.size / 1048576:.1f} MB; the limit is "
-                f"{limit / 1048576:.0f} MB."
+                "evidence_file": f"The file is {filesizeformat(upload.size)}; the limit is "
+                f"{filesizeformat(limit)}."
             }
         )
     extension = Path(upload.name).suffix.lower()
@@ -621,43 +624,52 @@ def _evaluate_automated(code: str, initiative: Initiative, assessment) -> tuple[
     return ResultStatus.PENDING, "No evaluator for this control."
 
 
+def _evaluations(initiative: Initiative, existing: dict):
+    """For each active control: (control, stored result or None, fresh status, detail).
+
+    The fresh status is None where the stored (manual, reviewed) status stands. Reads only.
+    """
+    assessment = RiskAssessment.objects.filter(initiative=initiative, is_current=True).first()
+    answers = assessment.answers if assessment else {}
+    has_models = initiative.ai_models.exists()
+    for control in Control.objects.filter(is_active=True):
+        result = existing.get(control.pk)
+        if not control_applies(control, initiative, answers, has_models):
+            yield control, result, ResultStatus.NOT_APPLICABLE, control.get_applies_when_display()
+        elif control.kind == ControlKind.AUTOMATED:
+            yield control, result, *_evaluate_automated(control.code, initiative, assessment)
+        elif result is None or (
+            result.status == ResultStatus.NOT_APPLICABLE and result.reviewer_id is None
+        ):
+            # No evidence yet, or it applied to nothing before and now needs evidence.
+            yield control, result, ResultStatus.PENDING, ""
+        else:
+            yield control, result, None, result.detail
+
+
 def controls_evaluate(*, initiative: Initiative) -> dict[str, str]:
     """Re-evaluate automated controls and the applicability of manual ones.
 
     Writes only results whose status or detail changed (each change audited) and returns
-    {control code: status}.
+    {control code: status}. The initiative's row lock serialises concurrent evaluations.
     """
     now = timezone.now()
-    assessment = RiskAssessment.objects.filter(initiative=initiative, is_current=True).first()
-    answers = assessment.answers if assessment else {}
-    has_models = initiative.ai_models.exists()
     statuses = {}
     with transaction.atomic():
+        Initiative.objects.select_for_update().filter(pk=initiative.pk).first()
         existing = {
             result.control_id: result
             for result in ControlResult.objects.filter(initiative=initiative).select_for_update()
         }
-        for control in Control.objects.filter(is_active=True):
-            result = existing.get(control.pk) or ControlResult(
-                initiative=initiative, control=control
-            )
-            applies = control_applies(control, initiative, answers, has_models)
-            if not applies:
-                status, detail = ResultStatus.NOT_APPLICABLE, control.get_applies_when_display()
-            elif control.kind == ControlKind.AUTOMATED:
-                status, detail = _evaluate_automated(control.code, initiative, assessment)
-            elif result.status == ResultStatus.NOT_APPLICABLE and result.reviewer_id is None:
-                # It applied to nothing before; now it does and needs evidence.
-                status, detail = ResultStatus.PENDING, ""
-            else:
+        for control, result, status, detail in _evaluations(initiative, existing):
+            if status is None:
                 statuses[control.code] = result.status
-                if result.pk is None:
-                    result.save()
                 continue
             statuses[control.code] = status
-            if result.pk is not None and (result.status, result.detail) == (status, detail):
+            if result is not None and (result.status, result.detail) == (status, detail):
                 continue
-            before = {"status": result.status} if result.pk else {}
+            before = {"status": result.status} if result is not None else {}
+            result = result or ControlResult(initiative=initiative, control=control)
             result.status, result.detail, result.evaluated_at = status, detail, now
             result.save()
             if before.get("status") != status:
@@ -836,32 +848,31 @@ def required_controls(*, tier: int | None, gates) -> list[ControlRequirement]:
 def gate_blockers(initiative: Initiative, gate: str) -> list[Blocker]:
     """Every required control of ``gate`` that is not satisfied, with the reason.
 
-    Automated controls are evaluated first so the answer is current.
+    Automated controls and applicability are evaluated afresh in memory (nothing is written,
+    so a GET may call this); manual controls use their stored, reviewed results.
     """
-    controls_evaluate(initiative=initiative)
     tier = current_tier(initiative)
-    requirements = required_controls(tier=tier, gates=[gate])
-    results = {
-        result.control_id: result
-        for result in ControlResult.objects.filter(
-            initiative=initiative, control_id__in=[r.control_id for r in requirements]
-        )
+    required = {r.control_id for r in required_controls(tier=tier, gates=[gate])}
+    existing = {
+        result.control_id: result for result in ControlResult.objects.filter(initiative=initiative)
     }
+    today = timezone.localdate()
     blockers = []
-    for requirement in sorted(requirements, key=lambda r: r.control.code):
-        result = results.get(requirement.control_id)
-        if result_satisfies(result):
+    for control, result, fresh, detail in _evaluations(initiative, existing):
+        if control.pk not in required:
             continue
-        status = result.status if result else ResultStatus.PENDING
+        status = fresh if fresh is not None else result.status
+        if status in SATISFYING_STATUSES or (
+            status == ResultStatus.WAIVED and result_satisfies(result, today)
+        ):
+            continue
         if status == ResultStatus.WAIVED:
             reason = f"Waiver expired on {result.waiver_expires_on:%d %b %Y}."
         elif status == ResultStatus.PENDING:
             reason = "Evidence missing or awaiting review."
         else:
-            reason = (result.detail if result else "") or "Failing."
-        blockers.append(
-            Blocker(requirement.control.code, requirement.control.title, status, reason)
-        )
+            reason = detail or "Failing."
+        blockers.append(Blocker(control.code, control.title, status, reason))
     return blockers
 
 

@@ -309,3 +309,60 @@ def test_nightly_task_evaluates_every_live_initiative(unit_a, member_a):
     assert evaluate_all_controls_task.delay().get() == 1
     assert ControlResult.objects.filter(initiative=live).exists()
     assert not ControlResult.objects.filter(initiative=retired).exists()
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"affected_people": [1]},
+        {"data_sensitivity": {"nested": "dict"}},
+        {"annex_iii_domain": [["none"]]},
+        {"scale": True},
+    ],
+)
+def test_malformed_answers_are_field_errors_not_crashes(initiative, member_a, answers):
+    draft = services.assessment_start(actor=member_a, initiative=initiative)
+    with pytest.raises(ValidationError) as caught:
+        services.assessment_answer(actor=member_a, assessment=draft, answers=answers)
+    assert set(caught.value.message_dict) == set(answers)
+
+
+def test_gate_blockers_reads_without_writing(initiative, member_a):
+    before = (ControlResult.objects.count(), AuditEvent.objects.count())
+    blockers = {blocker.code for blocker in services.gate_blockers(initiative, "pilot")}
+    assert "RISK-01" in blockers and "GOV-01" not in blockers
+    assert (ControlResult.objects.count(), AuditEvent.objects.count()) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_evaluations_do_not_collide(unit_a, member_a):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are a PostgreSQL concern; SQLite serialises writers")
+    services.library_install_defaults()  # a transactional flush may have removed them
+    assert Control.objects.filter(is_active=True).count() >= 12
+    initiative = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a)
+    barrier, errors = threading.Barrier(4), []
+
+    def evaluate():
+        try:
+            barrier.wait()
+            services.controls_evaluate(initiative=initiative)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=evaluate) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert (
+        ControlResult.objects.filter(initiative=initiative).count()
+        == Control.objects.filter(is_active=True).count()
+    )
