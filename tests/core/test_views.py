@@ -1,0 +1,37 @@
+"""Query counts of the home page and the notifications list stay flat as rows grow."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core.models import Notification
+from tests.factories import GPUAllocationFactory, InitiativeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def add_rows(user, unit, count):
+    InitiativeFactory.create_batch(count, business_unit=unit, accountable_owner=user)
+    GPUAllocationFactory.create_batch(count, business_unit=unit)
+    Notification.objects.bulk_create(
+        Notification(recipient=user, subject=f"Note {n}") for n in range(count)
+    )
+
+
+@pytest.mark.parametrize("url", ["/", "/notifications/"])
+def test_page_query_count_does_not_grow(client, member_a, unit_a, url, django_assert_num_queries):
+    client.force_login(member_a)
+    add_rows(member_a, unit_a, 5)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    add_rows(member_a, unit_a, 45)
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert "Note 44" in response.content.decode()  # newest first
+
+
+def test_home_counts_are_scoped_to_the_user(client, member_a, unit_a, unit_b):
+    InitiativeFactory.create_batch(3, business_unit=unit_a)
+    InitiativeFactory.create_batch(4, business_unit=unit_b)
+    client.force_login(member_a)
+    assert client.get("/").context["initiative_total"] == 3
