@@ -251,6 +251,9 @@ class ControlResult(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     waiver_expires_on = models.DateField(null=True, blank=True)
     evaluated_at = models.DateTimeField(null=True, blank=True)
+    # Required for this initiative now (its tier, the gates passed and the next one); kept
+    # by controls_evaluate so compliance scores are plain SQL aggregates.
+    is_required = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

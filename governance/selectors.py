@@ -18,19 +18,30 @@ def _current(field: str):
     )
 
 
+def _compliance_conditions(prefix: str = "control_results__"):
+    """(required, satisfied, failing) conditions over an initiative's control results.
+
+    The compliance score is satisfied / required: a result counts when it is required for
+    the initiative now (its tier, the gates passed and the next one), and it is satisfied
+    when passing, not applicable, or waived with an unexpired waiver.
+    """
+    today = timezone.localdate()
+    required = Q(**{f"{prefix}is_required": True})
+    satisfied = required & (
+        Q(**{f"{prefix}status__in": [ResultStatus.PASSING, ResultStatus.NOT_APPLICABLE]})
+        | Q(**{f"{prefix}status": ResultStatus.WAIVED, f"{prefix}waiver_expires_on__gte": today})
+    )
+    failing = required & (
+        Q(**{f"{prefix}status": ResultStatus.FAILING})
+        | Q(**{f"{prefix}status": ResultStatus.WAIVED, f"{prefix}waiver_expires_on__lt": today})
+    )
+    return required, satisfied, failing
+
+
 def risk_register(*, user) -> QuerySet[Initiative]:
     """Visible initiatives annotated with their current tier (computed, override, effective),
-    assessment date and control counts — a fixed number of queries for any row count."""
-    today = timezone.localdate()
-    satisfied = Q(
-        control_results__status__in=[ResultStatus.PASSING, ResultStatus.NOT_APPLICABLE]
-    ) | Q(
-        control_results__status=ResultStatus.WAIVED,
-        control_results__waiver_expires_on__gte=today,
-    )
-    failing = Q(control_results__status=ResultStatus.FAILING) | Q(
-        control_results__status=ResultStatus.WAIVED, control_results__waiver_expires_on__lt=today
-    )
+    assessment date and compliance counts — a fixed number of queries for any row count."""
+    required, satisfied, failing = _compliance_conditions()
     return (
         scope_initiatives(
             Initiative.objects.select_related("business_unit", "accountable_owner"), user
@@ -39,12 +50,41 @@ def risk_register(*, user) -> QuerySet[Initiative]:
             computed_tier=_current("computed_tier"),
             override_tier=_current("override_tier"),
             assessed_at=_current("completed_at"),
-            controls_total=Count("control_results", distinct=True),
+            controls_total=Count("control_results", filter=required, distinct=True),
             controls_satisfied=Count("control_results", filter=satisfied, distinct=True),
             controls_failing=Count("control_results", filter=failing, distinct=True),
         )
         .annotate(effective_tier=Coalesce(F("override_tier"), F("computed_tier")))
     )
+
+
+def compliance_by_business_unit(*, user) -> list[dict]:
+    """Per visible business unit: required controls, satisfied, failing and the score (%),
+    aggregated in SQL over the initiatives the user may see."""
+    required, satisfied, failing = _compliance_conditions(prefix="")
+    visible = scope_initiatives(Initiative.objects.all(), user).values("pk")
+    rows = (
+        ControlResult.objects.filter(initiative__in=visible)
+        .values("initiative__business_unit__code", "initiative__business_unit__name")
+        .annotate(
+            required=Count("pk", filter=required),
+            satisfied=Count("pk", filter=satisfied),
+            failing=Count("pk", filter=failing),
+        )
+        .filter(required__gt=0)
+        .order_by("initiative__business_unit__name")
+    )
+    return [
+        {
+            "code": row["initiative__business_unit__code"],
+            "name": row["initiative__business_unit__name"],
+            "required": row["required"],
+            "satisfied": row["satisfied"],
+            "failing": row["failing"],
+            "score": round(100 * row["satisfied"] / row["required"]),
+        }
+        for row in rows
+    ]
 
 
 def assessment_for(

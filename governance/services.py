@@ -661,16 +661,32 @@ def controls_evaluate(*, initiative: Initiative) -> dict[str, str]:
             result.control_id: result
             for result in ControlResult.objects.filter(initiative=initiative).select_for_update()
         }
+        tier = current_tier(initiative)
+        required = {
+            requirement.control_id
+            for requirement in required_controls(
+                tier=tier, gates=compliance_gates(initiative.stage)
+            )
+        }
         for control, result, status, detail in _evaluations(initiative, existing):
+            is_required = control.pk in required
+            statuses[control.code] = status if status is not None else result.status
             if status is None:
-                statuses[control.code] = result.status
+                if result.is_required != is_required:
+                    result.is_required = is_required
+                    result.save(update_fields=["is_required", "updated_at"])
                 continue
-            statuses[control.code] = status
-            if result is not None and (result.status, result.detail) == (status, detail):
+            unchanged = result is not None and (
+                result.status,
+                result.detail,
+                result.is_required,
+            ) == (status, detail, is_required)
+            if unchanged:
                 continue
             before = {"status": result.status} if result is not None else {}
             result = result or ControlResult(initiative=initiative, control=control)
             result.status, result.detail, result.evaluated_at = status, detail, now
+            result.is_required = is_required
             result.save()
             if before.get("status") != status:
                 record_event(
@@ -797,6 +813,7 @@ def control_waive(
             after={"status": ResultStatus.WAIVED, "expires_on": expires_on},
             reason=reason,
         )
+        controls_evaluate(initiative=initiative)
     return result
 
 

@@ -451,6 +451,9 @@ def risk_register(request):
         template="governance/risk_register.html",
         queryset=_register_rows(request),
         filterset_class=RiskRegisterFilterSet,
+        extra_context={
+            "compliance_by_unit": selectors.compliance_by_business_unit(user=request.user)
+        },
     )
 
 
@@ -463,9 +466,9 @@ CSV_HEADER = [
     "Override tier",
     "Effective tier",
     "Assessed on",
-    "Controls satisfied",
-    "Controls total",
-    "Controls failing",
+    "Required controls satisfied",
+    "Required controls",
+    "Required controls failing",
 ]
 
 

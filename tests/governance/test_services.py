@@ -238,22 +238,25 @@ def test_evidence_review_and_waiver_flow(
         services.control_review(actor=member_a, result=result, status="passing")
     reviewed = services.control_review(actor=coe_reviewer, result=result, status="passing")
     assert reviewed.status == ResultStatus.PASSING and reviewed.reviewer == coe_reviewer
+    assert reviewed.is_required  # PRIV-01: personal data, required from the pilot gate
     assert "PRIV-01" not in [b.code for b in services.gate_blockers(initiative, "pilot")]
 
-    vendor = Control.objects.get(code="VEN-01")
+    oversight = Control.objects.get(code="HUM-01")
     with pytest.raises(ValidationError) as caught:
         services.control_waive(
-            actor=risk_officer, initiative=initiative, control=vendor, expires_on=None, reason=""
+            actor=risk_officer, initiative=initiative, control=oversight, expires_on=None, reason=""
         )
     assert set(caught.value.message_dict) == {"expires_on", "reason"}
     waived = services.control_waive(
         actor=risk_officer,
         initiative=initiative,
-        control=vendor,
+        control=oversight,
         expires_on=timezone.localdate() + datetime.timedelta(days=30),
         reason="Vendor questionnaire in progress; contract signed.",
     )
     assert services.result_satisfies(waived)
+    # Tier 2, facing the pilot gate: HUM-01 is not required yet (pilot needs Tier 3).
+    assert not waived.is_required
     ControlResult.objects.filter(pk=waived.pk).update(
         waiver_expires_on=timezone.localdate() - datetime.timedelta(days=1)
     )
@@ -366,3 +369,32 @@ def test_concurrent_first_evaluations_do_not_collide(unit_a, member_a):
         ControlResult.objects.filter(initiative=initiative).count()
         == Control.objects.filter(is_active=True).count()
     )
+
+
+def test_compliance_score_by_business_unit(
+    initiative, member_a, unit_a, coe_reviewer, settings, tmp_path
+):
+    from governance.selectors import compliance_by_business_unit, risk_register
+
+    settings.KEEL_PRIVATE_STORAGE = tmp_path
+    assess(initiative, member_a, data_sensitivity="personal")
+    row = risk_register(user=member_a).get(pk=initiative.pk)
+    # Tier 2 facing pilot: GOV-01, RISK-01, TIER-01 pass; SEC-01 and VEN-01 do not apply
+    # (not generative, no third party) and so count as satisfied; PRIV-01 awaits evidence.
+    assert (row.controls_satisfied, row.controls_total, row.controls_failing) == (5, 6, 0)
+
+    result = services.control_evidence_submit(
+        actor=member_a,
+        initiative=initiative,
+        control=Control.objects.get(code="PRIV-01"),
+        evidence_file=pdf_upload(),
+    )
+    services.control_review(actor=coe_reviewer, result=result, status="failing", note="No DPIA")
+    [unit] = compliance_by_business_unit(user=member_a)
+    assert (unit["code"], unit["required"], unit["satisfied"], unit["failing"]) == (
+        unit_a.code,
+        6,
+        5,
+        1,
+    )
+    assert unit["score"] == 83

@@ -590,11 +590,18 @@ def make_register(unit_a, unit_b, member_a):
             completed_at=now,
         )
     controls = {control.code: control for control in Control.objects.all()}
+    # Results as controls_evaluate would mark them: required for these initiatives now.
     ControlResult.objects.bulk_create(
         [
-            ControlResult(initiative=failing, control=controls["GOV-01"], status="passing"),
-            ControlResult(initiative=failing, control=controls["FAIR-01"], status="failing"),
-            ControlResult(initiative=high, control=controls["GOV-01"], status="passing"),
+            ControlResult(
+                initiative=failing, control=controls["GOV-01"], status="passing", is_required=True
+            ),
+            ControlResult(
+                initiative=failing, control=controls["FAIR-01"], status="failing", is_required=True
+            ),
+            ControlResult(
+                initiative=high, control=controls["GOV-01"], status="passing", is_required=True
+            ),
         ]
     )
     return high, overridden, failing
