@@ -67,6 +67,8 @@ from portfolio.choices import (
 from portfolio.models import Deployment, Initiative, StageChange, format_reference
 from portfolio.services import REFERENCE_SEQUENCE
 
+from .demo_risk import seed_risk_assessments
+
 # Demo-only and printed by the command on purpose: every demo account shares it.
 DEMO_PASSWORD = "keel-demo-2026"  # noqa: S105
 SEED = 2026
@@ -783,6 +785,8 @@ REPORT_ROWS = (
     ("model_versions", "model versions"),
     ("model_links", "model–initiative links"),
     ("gpu_allocations", "GPU allocations"),
+    ("risk_assessments", "risk assessments"),
+    ("overrides", "tier overrides"),
 )
 
 
@@ -870,6 +874,9 @@ def seed_demo(*, scale: int = 0) -> SeedReport:
         builder.build_base()
         if scale:
             builder.build_scale(scale)
+        else:
+            # Through the services (real audit events); skipped for --scale bulk runs.
+            report.created.update(seed_risk_assessments())
         report.seconds = clock.perf_counter() - started
         if report.created_anything:
             record_event(

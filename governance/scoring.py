@@ -22,8 +22,8 @@ TIER_LABELS = {
     HIGH: "Tier 3 · high",
     UNACCEPTABLE: "Tier 4 · unacceptable (blocked)",
 }
-# Total weight → tier when no floor applies: up to 3 is Tier 1, up to 7 Tier 2, above Tier 3.
-SCORE_BANDS = ((3, MINIMAL), (7, LIMITED))
+# Total weight → tier when no floor applies: up to 4 is Tier 1, up to 9 Tier 2, above Tier 3.
+SCORE_BANDS = ((4, MINIMAL), (9, LIMITED))
 
 SINGLE, MULTI, YES_NO, NUMBER = "single", "multi", "yes_no", "number"
 

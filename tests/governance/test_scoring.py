@@ -107,10 +107,10 @@ def test_internal_generative_ai_alone_stays_tier_1():
 
 def test_score_bands_boundaries():
     assert tier_for_score(0) == MINIMAL
-    assert tier_for_score(3) == MINIMAL
-    assert tier_for_score(4) == LIMITED
-    assert tier_for_score(7) == LIMITED
-    assert tier_for_score(8) == HIGH
+    assert tier_for_score(4) == MINIMAL
+    assert tier_for_score(5) == LIMITED
+    assert tier_for_score(9) == LIMITED
+    assert tier_for_score(10) == HIGH
 
 
 def test_score_alone_can_reach_tier_3_without_floors():
@@ -118,11 +118,11 @@ def test_score_alone_can_reach_tier_3_without_floors():
         data_sensitivity="confidential",  # 2
         decision_autonomy="fully_automated",  # 3
         affected_people=["internal_staff"],  # 1
-        genai_exposure=["tool_use"],  # 2
+        genai_exposure=["tool_use", "untrusted_input"],  # 4
     )
-    assert result.score == 8
+    assert result.score == 10
     assert result.tier == HIGH
-    assert result.rationale[0] == "Tier 3 · high from a risk score of 8:"
+    assert result.rationale[0] == "Tier 3 · high from a risk score of 10:"
 
 
 def test_number_bands_use_the_highest_band_reached():

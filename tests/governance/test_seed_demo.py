@@ -12,6 +12,7 @@ from core.audit import verify_audit_chain
 from core.choices import Role
 from core.models import AuditEvent, BusinessUnit, Membership, Sequence
 from governance.demo import DEMO_PASSWORD, ROLE_LOGINS
+from governance.models import RiskAssessment
 from inventory.models import AIModel, GPUAllocation, GPUPool, GPUType, ModelVersion, Vendor
 from inventory.services import _committed_gpus
 from portfolio import services
@@ -133,10 +134,10 @@ def test_inventory_models_pools_and_allocations():
         assert others + allocation.gpu_count <= allocation.pool.gpu_count
 
 
-def test_one_audit_event_and_the_chain_verifies():
+def test_one_seeding_event_real_risk_events_and_the_chain_verifies():
     seed()
 
-    event = AuditEvent.objects.get()
+    event = AuditEvent.objects.get(action="demo.seeded")
     assert (event.action, event.object_type, event.object_id) == (
         "demo.seeded",
         "system",
@@ -144,6 +145,12 @@ def test_one_audit_event_and_the_chain_verifies():
     )
     assert event.actor_id is None
     assert '"initiatives":120' in event.payload
+    # Bulk rows share that one event; risk assessments go through the services.
+    assessed = RiskAssessment.objects.filter(is_current=True)
+    assert assessed.count() >= 100
+    assert set(assessed.values_list("computed_tier", flat=True)) == {1, 2, 3, 4}
+    assert assessed.filter(override_tier__isnull=False).count() == 2
+    assert AuditEvent.objects.filter(action="risk_assessment.completed").count() == assessed.count()
     assert verify_audit_chain().ok
 
 
