@@ -29,3 +29,14 @@ ORGANISATION_WIDE_WRITE_ROLES = frozenset({Role.COE_ADMIN, Role.ADMIN})
 BU_WRITE_ROLES = frozenset({Role.BU_MEMBER, Role.BU_LEAD})
 # Roles that keep the GPU and model inventory.
 INVENTORY_WRITE_ROLES = frozenset({Role.PLATFORM_ENGINEER, Role.COE_ADMIN, Role.ADMIN})
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification (and a webhook event) is about; users choose email per kind."""
+
+    APPROVAL_REQUESTED = "approval_requested", "Approval requested"
+    APPROVAL_DECIDED = "approval_decided", "Approval decided"
+    APPROVAL_ESCALATED = "approval_escalated", "Approval escalated"
+    GATE_BLOCKED = "gate_blocked", "Gate blocked"
+    AUDIT_ALERT = "audit_alert", "Audit alert"
+    GENERAL = "general", "General"

@@ -1,4 +1,8 @@
+from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from .choices import NotificationKind
+from .models import Webhook
 
 
 def apply_validation_error(form, error: ValidationError) -> None:
@@ -31,3 +35,46 @@ def submit_through_service(request, form, save, success):
         return None
     messages.success(request, success(saved))
     return redirect(saved)
+
+
+# What each kind covers, shown under its checkbox on the preferences page.
+NOTIFICATION_KIND_HELP = {
+    NotificationKind.APPROVAL_REQUESTED: "Someone asks you to review or approve a gate.",
+    NotificationKind.APPROVAL_DECIDED: "A request you raised or follow is approved or rejected.",
+    NotificationKind.APPROVAL_ESCALATED: "An approval is overdue and escalated to you.",
+    NotificationKind.GATE_BLOCKED: "An initiative cannot pass a gate until something is done.",
+    NotificationKind.AUDIT_ALERT: "Integrity checks of the audit log fail (administrators).",
+    NotificationKind.GENERAL: "Everything else.",
+}
+
+
+class NotificationPreferencesForm(forms.Form):
+    """One "email me" checkbox per notification kind; ``cleaned_data`` maps kind → bool."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in NotificationKind:
+            self.fields[kind.value] = forms.BooleanField(
+                label=kind.label, required=False, help_text=NOTIFICATION_KIND_HELP[kind]
+            )
+
+
+class WebhookAdminForm(forms.ModelForm):
+    """The admin's webhook form: kinds as checkboxes instead of raw JSON."""
+
+    url = forms.URLField(
+        max_length=500,
+        assume_scheme="https",  # a URL typed without a scheme means https
+        widget=forms.URLInput(attrs={"class": "vURLField"}),
+        help_text=Webhook._meta.get_field("url").help_text,
+    )
+    kinds = forms.MultipleChoiceField(
+        choices=NotificationKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Event kinds to send; none selected means all.",
+    )
+
+    class Meta:
+        model = Webhook
+        fields = ["name", "url", "business_unit", "kinds", "is_active"]

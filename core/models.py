@@ -1,10 +1,14 @@
 """The organisation (business units, memberships), the audit chain and notifications."""
 
+import secrets
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
-from .choices import Role
+from .choices import NotificationKind, Role
 
 
 class BusinessUnit(models.Model):
@@ -136,6 +140,9 @@ class Notification(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(
+        max_length=32, choices=NotificationKind.choices, default=NotificationKind.GENERAL
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -146,3 +153,134 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class NotificationPreferenceQuerySet(models.QuerySet):
+    def email_by_kind(self, *, user) -> dict[str, bool]:
+        """Whether ``user`` wants email, for every kind; a kind without a row means yes."""
+        chosen = dict(self.filter(user=user).values_list("kind", "email"))
+        return {kind: chosen.get(kind, True) for kind in NotificationKind.values}
+
+
+class NotificationPreference(models.Model):
+    """A user's choice of email for one notification kind. No row means email on."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    email = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NotificationPreferenceQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_kind_display()} · email {'on' if self.email else 'off'}"
+
+
+def validate_webhook_url(url: str) -> None:
+    """Webhooks POST over HTTPS; plain HTTP is allowed only in DEBUG (local receivers)."""
+    scheme = urlsplit(url).scheme.lower()
+    allowed = {"https", "http"} if settings.DEBUG else {"https"}
+    if scheme not in allowed:
+        raise ValidationError(
+            "A webhook URL must use https://."
+            if not settings.DEBUG
+            else "Use http:// or https://.",
+            code="webhook_scheme",
+        )
+
+
+def generate_webhook_secret() -> str:
+    return secrets.token_hex(32)
+
+
+class WebhookQuerySet(models.QuerySet):
+    def matching(self, *, kind: str, business_unit_id: int | None) -> list["Webhook"]:
+        """Active webhooks that want ``kind``: the global ones and those of the event's unit."""
+        scope = models.Q(business_unit__isnull=True)
+        if business_unit_id is not None:
+            scope |= models.Q(business_unit_id=business_unit_id)
+        # The kinds filter runs in Python: SQLite has no JSON containment lookup, and an
+        # organisation has a handful of webhooks.
+        return [
+            webhook
+            for webhook in self.filter(scope, is_active=True).order_by("pk")
+            if webhook.wants(kind)
+        ]
+
+
+class Webhook(models.Model):
+    """An outgoing webhook: events are POSTed as JSON, signed with HMAC-SHA-256 of ``secret``.
+
+    A webhook without a business unit is global (every event); one with a unit receives only
+    that unit's events. An empty ``kinds`` list means every kind.
+    """
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(
+        max_length=500,
+        validators=[validate_webhook_url],
+        help_text="Receiver endpoint; https:// (http:// only in development).",
+    )
+    secret = models.CharField(max_length=128, default=generate_webhook_secret, editable=False)
+    business_unit = models.ForeignKey(
+        BusinessUnit,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhooks",
+        help_text="Leave empty for a global webhook that receives every unit's events.",
+    )
+    kinds = models.JSONField(
+        default=list, blank=True, help_text="Event kinds to send; none selected means all."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WebhookQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if not isinstance(self.kinds, list) or not set(self.kinds) <= set(NotificationKind.values):
+            raise ValidationError({"kinds": "Choose kinds from the list of notification kinds."})
+
+    def wants(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+
+class WebhookDelivery(models.Model):
+    """One event sent to one webhook, with its retries: what admins look at when it fails.
+
+    ``delivery_id`` is the ``X-Keel-Delivery`` header; retries and redelivered tasks reuse it,
+    so receivers can discard duplicates.
+    """
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    delivery_id = models.UUIDField(unique=True)
+    event = models.CharField(max_length=32, choices=NotificationKind.choices)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self):
+        return f"{self.webhook} · {self.event} · {self.delivery_id}"

@@ -1,12 +1,35 @@
-"""Writes for the organisation: business units, memberships, sequences, notifications."""
+"""Writes for the organisation: business units, memberships, sequences, notifications,
+notification preferences and outgoing webhooks."""
+
+import hashlib
+import hmac
+import http.client
+import json
+import urllib.error
+import urllib.request
+import uuid
+from functools import partial
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from .audit import record_event
-from .models import BusinessUnit, Membership, Notification, Sequence
+from .choices import NotificationKind
+from .models import (
+    BusinessUnit,
+    Membership,
+    Notification,
+    NotificationPreference,
+    Sequence,
+    Webhook,
+    WebhookDelivery,
+    generate_webhook_secret,
+    validate_webhook_url,
+)
 from .permissions import can_manage_organisation, forget_memberships
 
 BUSINESS_UNIT_FIELDS = ("name", "code", "parent", "head", "cost_centre")
@@ -97,21 +120,39 @@ def membership_grant(*, actor, user, business_unit: BusinessUnit, role: str) -> 
     return membership
 
 
-def notification_send(*, recipient, subject: str, body: str = "", url: str = "") -> Notification:
-    """Create an in-app notification and email it once the current transaction commits."""
+def notification_send(
+    *,
+    recipient,
+    subject: str,
+    body: str = "",
+    url: str = "",
+    kind: str = NotificationKind.GENERAL,
+) -> Notification:
+    """Create an in-app notification and email it once the current transaction commits.
+
+    The email task decides from the recipient's preference for ``kind`` whether to send.
+    Raises ValueError for a kind that is not a ``NotificationKind``.
+    """
     from .tasks import send_notification_email_task
 
+    if kind not in NotificationKind.values:
+        raise ValueError(f"Unknown notification kind {kind!r}.")
     notification = Notification.objects.create(
-        recipient=recipient, subject=subject[:200], body=body, url=url
+        recipient=recipient, subject=subject[:200], body=body, url=url, kind=kind
     )
-    transaction.on_commit(lambda: send_notification_email_task.delay(notification.pk))
+    # Robust: the committed notification stands even if enqueueing the email fails (broker
+    # down, or an SMTP error when tasks run eagerly); the failure is logged, not raised into
+    # a caller whose transaction has already committed.
+    transaction.on_commit(partial(send_notification_email_task.delay, notification.pk), robust=True)
     return notification
 
 
 def notification_email(*, notification_id: int) -> bool:
-    """Email one notification if it has not been emailed yet; True when sent now."""
+    """Email one notification unless already emailed or the recipient turned its kind off.
+
+    True when sent now. Idempotent: ``emailed_at`` is set in the same transaction.
+    """
     from django.core.mail import send_mail
-    from django.utils import timezone
 
     with transaction.atomic():
         notification = (
@@ -121,6 +162,10 @@ def notification_email(*, notification_id: int) -> bool:
             .first()
         )
         if notification is None or not notification.recipient.email:
+            return False
+        if NotificationPreference.objects.filter(
+            user_id=notification.recipient_id, kind=notification.kind, email=False
+        ).exists():
             return False
         send_mail(
             subject=f"[Keel] {notification.subject}",
@@ -134,11 +179,234 @@ def notification_email(*, notification_id: int) -> bool:
 
 
 def notifications_mark_read(*, user) -> int:
-    from django.utils import timezone
-
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def notification_preferences_update(*, user, email_by_kind: dict[str, bool]) -> dict[str, bool]:
+    """Store ``user``'s email choice for each kind given; kinds left out keep their choice.
+
+    Personal settings, so no audit event. One upsert, so concurrent saves cannot collide on
+    the unique (user, kind) pair. Returns every kind's choice afterwards. Raises ValueError
+    for an unknown kind or a value that is not a bool.
+    """
+    unknown = set(email_by_kind) - set(NotificationKind.values)
+    if unknown:
+        raise ValueError(f"Unknown notification kinds: {', '.join(sorted(unknown))}.")
+    if not all(isinstance(email, bool) for email in email_by_kind.values()):
+        raise ValueError("Email choices must be True or False.")
+    NotificationPreference.objects.bulk_create(
+        [
+            NotificationPreference(user=user, kind=kind, email=email)
+            for kind, email in email_by_kind.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["user", "kind"],
+        update_fields=["email", "updated_at"],
+    )
+    return NotificationPreference.objects.email_by_kind(user=user)
+
+
+# --- Webhooks --------------------------------------------------------------------------------
+
+WEBHOOK_FIELDS = ("name", "url", "business_unit", "kinds", "is_active")
+WEBHOOK_TIMEOUT_SECONDS = 5
+WEBHOOK_ERROR_EXCERPT_BYTES = 500
+
+
+class WebhookDeliveryError(Exception):
+    """A webhook POST failed (network error or a non-2xx answer); the task retries it."""
+
+
+def _require_webhook_manager(actor) -> None:
+    if not can_manage_organisation(actor):
+        raise PermissionDenied("Only CoE admins can manage webhooks.")
+
+
+def webhook_create(*, actor, data: dict) -> Webhook:
+    """Create a webhook with a freshly generated secret; the secret is never audited."""
+    _require_webhook_manager(actor)
+    webhook = Webhook(**{name: value for name, value in data.items() if name in WEBHOOK_FIELDS})
+    webhook.full_clean()
+    with transaction.atomic():
+        webhook.save()
+        record_event(
+            actor=actor,
+            action="webhook.created",
+            target=webhook,
+            after=snapshot(webhook, WEBHOOK_FIELDS),
+        )
+    return webhook
+
+
+def webhook_update(*, actor, webhook: Webhook, data: dict) -> Webhook:
+    _require_webhook_manager(actor)
+    with transaction.atomic():
+        current = Webhook.objects.select_for_update().get(pk=webhook.pk)
+        before, after = apply_changes(current, data, WEBHOOK_FIELDS)
+        current.full_clean()
+        if after:
+            current.save()
+            record_event(
+                actor=actor, action="webhook.updated", target=current, before=before, after=after
+            )
+    return current
+
+
+def webhook_delete(*, actor, webhook: Webhook) -> None:
+    """Delete a webhook and its delivery records."""
+    _require_webhook_manager(actor)
+    with transaction.atomic():
+        current = Webhook.objects.select_for_update().get(pk=webhook.pk)
+        record_event(
+            actor=actor,
+            action="webhook.deleted",
+            target=current,
+            before=snapshot(current, WEBHOOK_FIELDS),
+        )
+        current.delete()
+
+
+def webhook_rotate_secret(*, actor, webhook: Webhook) -> str:
+    """Give the webhook a new signing secret and return it (to show the admin once)."""
+    _require_webhook_manager(actor)
+    with transaction.atomic():
+        current = Webhook.objects.select_for_update().get(pk=webhook.pk)
+        current.secret = generate_webhook_secret()
+        current.save(update_fields=["secret"])
+        record_event(actor=actor, action="webhook.secret_rotated", target=current)
+    return current.secret
+
+
+def webhook_signature(*, secret: str, body: bytes) -> str:
+    """The ``X-Keel-Signature`` value: ``sha256=`` + hex HMAC-SHA-256 of the body bytes."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_broadcast(
+    *, kind: str, business_unit: BusinessUnit | None = None, payload: dict
+) -> None:
+    """Send one event to every matching active webhook once the current transaction commits.
+
+    Matching: global webhooks plus those of ``business_unit``, whose ``kinds`` are empty or
+    include ``kind``. The body is serialised now (so a payload that is not JSON-serialisable
+    fails in the caller) as ``{"event", "occurred_at", "business_unit", "data": payload}``.
+    Nothing is enqueued if the transaction rolls back. Raises ValueError for an unknown kind.
+    """
+    from .tasks import deliver_webhook_task
+
+    if kind not in NotificationKind.values:
+        raise ValueError(f"Unknown notification kind {kind!r}.")
+    unit = business_unit
+    body = json.dumps(
+        {
+            "event": kind,
+            "occurred_at": timezone.now(),
+            "business_unit": {"id": unit.pk, "code": unit.code, "name": unit.name}
+            if unit is not None
+            else None,
+            "data": payload,
+        },
+        cls=DjangoJSONEncoder,
+        separators=(",", ":"),
+    )
+    webhooks = Webhook.objects.matching(
+        kind=kind, business_unit_id=unit.pk if unit is not None else None
+    )
+    for webhook in webhooks:
+        # One robust callback per webhook: a failing one (eager mode, broker down) is
+        # logged and does not stop the others or fail the committed caller.
+        transaction.on_commit(
+            partial(
+                deliver_webhook_task.delay,
+                webhook.pk,
+                body,
+                event=kind,
+                delivery_id=str(uuid.uuid4()),
+            ),
+            robust=True,
+        )
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect counts as a failed answer: the signed body goes to the configured URL only."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def _webhook_post(*, url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
+    """POST ``body``; return (status code or None, error text — empty on a 2xx answer)."""
+    opener = urllib.request.build_opener(_RefuseRedirects)
+    # The scheme is limited to https (http in DEBUG) by validate_webhook_url, hence the noqa.
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with opener.open(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as error:
+        try:
+            excerpt = error.read(WEBHOOK_ERROR_EXCERPT_BYTES).decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException):
+            excerpt = ""
+        finally:
+            error.close()
+        return error.code, f"HTTP {error.code} {error.reason}\n{excerpt}".strip()
+    except (OSError, http.client.HTTPException) as error:  # URLError, timeouts, resets
+        return None, f"{type(error).__name__}: {error}"
+
+
+def webhook_deliver(
+    *, webhook_id: int, body: str, event: str, delivery_id: str
+) -> WebhookDelivery | None:
+    """POST one event to one webhook and record the attempt on its ``WebhookDelivery``.
+
+    Returns None when the webhook is gone or inactive (nothing to do), the delivery unchanged
+    when it already succeeded (a redelivered task), or the delivery after a successful POST.
+    A network error or non-2xx answer is recorded, then raised as WebhookDeliveryError so the
+    task retries with the same ``delivery_id``. A URL no longer allowed (http:// outside
+    DEBUG) is recorded and not retried.
+    """
+    webhook = Webhook.objects.filter(pk=webhook_id, is_active=True).first()
+    if webhook is None:
+        return None
+    delivery, _ = WebhookDelivery.objects.get_or_create(
+        delivery_id=delivery_id, defaults={"webhook": webhook, "event": event}
+    )
+    if delivery.succeeded_at is not None:
+        return delivery
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        attempts=F("attempts") + 1, last_attempt_at=timezone.now()
+    )
+    try:
+        validate_webhook_url(webhook.url)
+    except ValidationError as error:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(last_error=" ".join(error.messages))
+        delivery.refresh_from_db()
+        return delivery
+
+    data = body.encode()
+    status_code, error = _webhook_post(
+        url=webhook.url,
+        body=data,
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Keel-Webhook/1",
+            "X-Keel-Event": event,
+            "X-Keel-Signature": webhook_signature(secret=webhook.secret, body=data),
+            "X-Keel-Delivery": str(delivery.delivery_id),
+        },
+    )
+    if error:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status_code=status_code, last_error=error
+        )
+        raise WebhookDeliveryError(f"Webhook {webhook.pk} delivery {delivery_id}: {error}")
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status_code=status_code, succeeded_at=timezone.now(), last_error=""
+    )
+    delivery.refresh_from_db()
+    return delivery
 
 
 def administrators():
@@ -167,5 +435,6 @@ def audit_chain_check_and_alert() -> "object":
                     recipient=admin,
                     subject="Audit chain verification FAILED",
                     body=report.describe(),
+                    kind=NotificationKind.AUDIT_ALERT,
                 )
     return report

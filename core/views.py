@@ -1,13 +1,16 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from inventory import selectors as inventory_selectors
 from portfolio import selectors as portfolio_selectors
 from portfolio.choices import Stage
 
 from . import selectors, services
+from .forms import NotificationPreferencesForm
+from .models import NotificationPreference
 from .permissions import reads_whole_organisation, roles_of
 
 
@@ -46,3 +49,18 @@ def notification_list(request):
 def notifications_mark_read(request):
     services.notifications_mark_read(user=request.user)
     return redirect("core:notification_list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request):
+    """Email on/off per notification kind; in-app notifications always arrive."""
+    current = NotificationPreference.objects.email_by_kind(user=request.user)
+    form = NotificationPreferencesForm(
+        request.POST if request.method == "POST" else None, initial=current
+    )
+    if form.is_bound and form.is_valid():
+        services.notification_preferences_update(user=request.user, email_by_kind=form.cleaned_data)
+        messages.success(request, "Your email preferences are saved.")
+        return redirect("core:notification_preferences")
+    return render(request, "core/notification_preferences.html", {"form": form})

@@ -1,15 +1,20 @@
-"""Notifications: stored in-app, emailed once after commit, listed and marked read."""
+"""Notifications: stored in-app, emailed once after commit unless the recipient turned the
+kind's email off, listed and marked read; the email preferences page."""
 
 import re
+import smtplib
 
 import pytest
+from django.core.mail.backends import locmem
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
 from config.celery import app as celery_app
 from core import services
-from core.models import Notification
+from core.choices import NotificationKind
+from core.models import Notification, NotificationPreference
+from core.tasks import send_notification_email_task
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +169,202 @@ def test_bell_counts_unread_on_every_page(recipient):
     client.force_login(recipient)
     html = client.get(reverse("home")).content.decode()
     assert bell(html) == (1, 1)
+
+
+# --- Kinds and email preferences ----------------------------------------------------------------
+
+
+def test_send_records_the_kind_and_defaults_to_general(recipient):
+    general = services.notification_send(recipient=recipient, subject="Hello")
+    decided = services.notification_send(
+        recipient=recipient, subject="Approved", kind=NotificationKind.APPROVAL_DECIDED
+    )
+    assert general.kind == "general"
+    assert Notification.objects.get(pk=decided.pk).kind == "approval_decided"
+
+
+def test_send_refuses_an_unknown_kind(recipient, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(ValueError):
+        services.notification_send(recipient=recipient, subject="Typo", kind="approval_granted")
+    assert callbacks == []
+    assert not Notification.objects.exists()
+
+
+def test_email_skipped_for_a_kind_turned_off_and_sent_for_others(
+    recipient, celery_eager, mailoutbox, django_capture_on_commit_callbacks
+):
+    services.notification_preferences_update(
+        user=recipient, email_by_kind={NotificationKind.GATE_BLOCKED: False}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        blocked = services.notification_send(
+            recipient=recipient, subject="Gate blocked", kind=NotificationKind.GATE_BLOCKED
+        )
+        decided = services.notification_send(
+            recipient=recipient, subject="Approved", kind=NotificationKind.APPROVAL_DECIDED
+        )
+
+    assert [mail.subject for mail in mailoutbox] == ["[Keel] Approved"]
+    # The in-app notification still arrives; only its email is skipped.
+    blocked.refresh_from_db()
+    decided.refresh_from_db()
+    assert blocked.emailed_at is None and blocked.read_at is None
+    assert decided.emailed_at is not None
+
+
+def test_turning_email_off_affects_only_that_user(celery_eager, mailoutbox, recipient):
+    other = UserFactory(username="otto", email="otto@example.com")
+    services.notification_preferences_update(
+        user=recipient, email_by_kind={NotificationKind.GENERAL: False}
+    )
+    mine = Notification.objects.create(recipient=recipient, subject="Mine")
+    theirs = Notification.objects.create(recipient=other, subject="Theirs")
+    assert services.notification_email(notification_id=mine.pk) is False
+    assert services.notification_email(notification_id=theirs.pk) is True
+    assert [mail.to for mail in mailoutbox] == [["otto@example.com"]]
+
+
+def test_preferences_update_upserts_and_keeps_kinds_left_out(recipient):
+    assert NotificationPreference.objects.email_by_kind(user=recipient) == dict.fromkeys(
+        NotificationKind.values, True
+    )
+    services.notification_preferences_update(
+        user=recipient, email_by_kind={"general": False, "gate_blocked": False}
+    )
+    result = services.notification_preferences_update(
+        user=recipient, email_by_kind={"general": True, "audit_alert": False}
+    )
+    assert result == {
+        **dict.fromkeys(NotificationKind.values, True),
+        "gate_blocked": False,
+        "audit_alert": False,
+    }
+    assert NotificationPreference.objects.filter(user=recipient).count() == 3
+
+
+def test_preferences_update_refuses_unknown_kinds_and_non_booleans(recipient):
+    with pytest.raises(ValueError, match="approval_granted"):
+        services.notification_preferences_update(
+            user=recipient, email_by_kind={"approval_granted": False}
+        )
+    with pytest.raises(ValueError):
+        services.notification_preferences_update(user=recipient, email_by_kind={"general": "no"})
+    assert not NotificationPreference.objects.exists()
+
+
+class FlakySMTPBackend(locmem.EmailBackend):
+    """Fails like a dropped SMTP connection the first time, then delivers."""
+
+    failures_left = 0
+
+    def send_messages(self, messages):
+        if FlakySMTPBackend.failures_left:
+            FlakySMTPBackend.failures_left -= 1
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+def test_email_task_retries_after_an_smtp_error(recipient, mailoutbox, settings):
+    """Eager ``apply()`` runs the retry in-process when eager exceptions don't propagate."""
+    settings.EMAIL_BACKEND = f"{__name__}.FlakySMTPBackend"
+    FlakySMTPBackend.failures_left = 1
+    notification = Notification.objects.create(recipient=recipient, subject="Retry me")
+
+    saved = celery_app.conf.task_eager_propagates
+    celery_app.conf.task_eager_propagates = False
+    try:
+        result = send_notification_email_task.apply(args=[notification.pk])
+    finally:
+        celery_app.conf.task_eager_propagates = saved
+
+    assert result.get() is True
+    assert FlakySMTPBackend.failures_left == 0
+    assert len(mailoutbox) == 1
+    assert Notification.objects.get(pk=notification.pk).emailed_at is not None
+
+
+# --- The preferences page ----------------------------------------------------------------------
+
+CHECKBOX = re.compile(r'<input type="checkbox" name="(\w+)"([^>]*)>')
+
+
+def checkboxes(html: str) -> dict[str, bool]:
+    return {name: " checked" in attrs for name, attrs in CHECKBOX.findall(html)}
+
+
+def test_preferences_page_needs_login(client):
+    response = client.get(reverse("core:notification_preferences"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_preferences_page_shows_labelled_checkboxes_with_the_current_state(recipient):
+    services.notification_preferences_update(
+        user=recipient, email_by_kind={NotificationKind.AUDIT_ALERT: False}
+    )
+    client = Client()
+    client.force_login(recipient)
+    html = client.get(reverse("core:notification_preferences")).content.decode()
+
+    assert checkboxes(html) == {
+        **dict.fromkeys(NotificationKind.values, True),
+        "audit_alert": False,
+    }
+    assert "<legend>Email me about</legend>" in html
+    for kind in NotificationKind:
+        # A label tied to each checkbox, and its help text announced with it.
+        assert f'<label for="id_{kind.value}">' in html
+        assert kind.label in html
+        assert f'aria-describedby="id_{kind.value}_helptext"' in html
+        assert f'id="id_{kind.value}_helptext"' in html
+    assert '<button class="btn" type="submit">Save preferences</button>' in html
+    assert "nina@example.com" in html
+
+
+def test_preferences_page_saves_with_csrf_and_shows_the_new_state(recipient):
+    other = UserFactory(username="otto", email="otto@example.com")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(recipient)
+    url = reverse("core:notification_preferences")
+    html = client.get(url).content.decode()
+
+    # Without the CSRF token nothing is saved.
+    refused = client.post(url, {"approval_requested": "on"})
+    assert refused.status_code == 403
+    assert not NotificationPreference.objects.exists()
+
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    # Unticked boxes are absent from the POST: those kinds are turned off.
+    response = client.post(
+        url,
+        {"csrfmiddlewaretoken": token, "approval_requested": "on", "approval_decided": "on"},
+        follow=True,
+    )
+    assert response.redirect_chain == [(url, 302)]
+    html = response.content.decode()
+    assert "Your email preferences are saved." in html
+    assert checkboxes(html) == {
+        "approval_requested": True,
+        "approval_decided": True,
+        "approval_escalated": False,
+        "gate_blocked": False,
+        "audit_alert": False,
+        "general": False,
+    }
+    assert NotificationPreference.objects.email_by_kind(user=recipient) == checkboxes(html)
+    assert not NotificationPreference.objects.filter(user=other).exists()
+
+
+def test_preferences_page_warns_when_the_user_has_no_email():
+    silent = UserFactory(username="noemail", email="")
+    client = Client()
+    client.force_login(silent)
+    html = client.get(reverse("core:notification_preferences")).content.decode()
+    assert "no email address" in html
+
+
+def test_notification_list_links_to_the_preferences(recipient):
+    client = Client()
+    client.force_login(recipient)
+    html = client.get(reverse("core:notification_list")).content.decode()
+    assert f'href="{reverse("core:notification_preferences")}"' in html
