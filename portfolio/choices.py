@@ -88,3 +88,40 @@ class DeploymentStatus(models.TextChoices):
     PILOT = "pilot", "Pilot"
     PRODUCTION = "production", "Production"
     RETIRED = "retired", "Retired"
+
+
+class Barrier(models.TextChoices):
+    """The six barriers to scaling AI across business units."""
+
+    INFRASTRUCTURE = "infrastructure", "Infrastructure fragmentation"
+    DATA = "data", "Data fragmentation"
+    TECHNICAL_DEBT = "technical_debt", "Technical debt"
+    ORGANISATIONAL = "organisational", "Organisational alignment"
+    GOVERNANCE = "governance", "Governance & risk"
+    CHANGE = "change", "Change management"
+
+
+class DuplicateStatus(models.TextChoices):
+    OPEN = "open", "Possible duplicate"
+    RELATED = "related", "Linked as related"
+    MERGED = "merged", "Merged"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class PhaseStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    AT_RISK = "at_risk", "At risk"
+
+
+class ActivityStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    BLOCKED = "blocked", "Blocked"
+
+
+class IndicatorDirection(models.TextChoices):
+    HIGHER_IS_BETTER = "higher", "Higher is better"
+    LOWER_IS_BETTER = "lower", "Lower is better"

@@ -12,11 +12,16 @@ from core.models import BusinessUnit
 from .choices import (
     ENDED_STAGES,
     STAGE_TRANSITIONS,
+    ActivityStatus,
     AIType,
     AutonomyLevel,
+    Barrier,
     DataSensitivity,
     DeploymentStatus,
+    DuplicateStatus,
     EUAIActRole,
+    IndicatorDirection,
+    PhaseStatus,
     Sourcing,
     Stage,
     UseCaseCategory,
@@ -124,6 +129,12 @@ class Initiative(models.Model):
         "external register id", max_length=100, blank=True, db_index=True
     )
     tags = models.CharField(max_length=300, blank=True, help_text="Comma-separated.")
+    # Registration wizard: the last step completed (0 = basics not yet saved), for resuming.
+    wizard_step = models.PositiveSmallIntegerField(default=0)
+    # Set when this initiative was merged into another (it is then retired).
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
     links = models.TextField(blank=True, help_text="One URL per line (repository, docs …).")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -270,3 +281,150 @@ class Deployment(models.Model):
     def clean(self):
         if self.started_on and self.ended_on and self.ended_on < self.started_on:
             raise ValidationError({"ended_on": "The end date cannot be before the start date."})
+
+
+class BarrierAssessment(models.Model):
+    """A 1–5 score (5 = severe) and note on one scaling barrier for one initiative."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="barriers")
+    barrier = models.CharField(max_length=20, choices=Barrier.choices)
+    score = models.PositiveSmallIntegerField()
+    note = models.TextField(blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assessed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["initiative", "barrier"]
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "barrier"], name="one_score_per_barrier"),
+            models.CheckConstraint(condition=Q(score__range=(1, 5)), name="barrier_score_1_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.initiative_id} {self.barrier}={self.score}"
+
+
+class DuplicateCandidate(models.Model):
+    """Two initiatives of different BUs that look alike, and what the CoE decided.
+
+    Stored once per pair with ``first_id < second_id``; a dismissed pair is never re-flagged.
+    """
+
+    first = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    status = models.CharField(
+        max_length=10, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
+    )
+    detected_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_unique"),
+            models.CheckConstraint(
+                condition=Q(first__lt=F("second")), name="duplicate_pair_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-score"])]
+
+    def __str__(self):
+        return f"{self.first_id}~{self.second_id} ({self.score:.2f}, {self.status})"
+
+
+class RoadmapPhase(models.Model):
+    """One of the four phases of the enterprise scaling programme."""
+
+    number = models.PositiveSmallIntegerField(unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    indicative_duration = models.CharField(max_length=50, blank=True)
+    planned_start = models.DateField(null=True, blank=True)
+    planned_end = models.DateField(null=True, blank=True)
+    actual_start = models.DateField(null=True, blank=True)
+    actual_end = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=12, choices=PhaseStatus.choices, default=PhaseStatus.NOT_STARTED
+    )
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(number__range=(1, 4)), name="phase_number_1_4"),
+            models.CheckConstraint(
+                condition=Q(planned_end__isnull=True)
+                | Q(planned_start__isnull=True)
+                | Q(planned_end__gte=F("planned_start")),
+                name="phase_planned_end_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Phase {self.number}: {self.name}"
+
+
+class RoadmapActivity(models.Model):
+    phase = models.ForeignKey(RoadmapPhase, on_delete=models.CASCADE, related_name="activities")
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_on = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=12, choices=ActivityStatus.choices, default=ActivityStatus.PLANNED
+    )
+    initiatives = models.ManyToManyField(Initiative, blank=True, related_name="roadmap_activities")
+
+    class Meta:
+        ordering = ["phase", "due_on", "id"]
+        verbose_name_plural = "roadmap activities"
+
+    def __str__(self):
+        return self.title
+
+
+class SuccessIndicator(models.Model):
+    """A phase's success indicator: entered by hand, or computed by a registered function
+    (``computed_by`` names it) that stores one dated value per day."""
+
+    phase = models.ForeignKey(RoadmapPhase, on_delete=models.CASCADE, related_name="indicators")
+    key = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=20, blank=True)
+    target = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    direction = models.CharField(
+        max_length=6,
+        choices=IndicatorDirection.choices,
+        default=IndicatorDirection.HIGHER_IS_BETTER,
+    )
+    computed_by = models.CharField(max_length=60, blank=True)
+    current_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["phase", "key"]
+
+    def __str__(self):
+        return self.name
+
+
+class IndicatorValue(models.Model):
+    indicator = models.ForeignKey(SuccessIndicator, on_delete=models.CASCADE, related_name="values")
+    on_date = models.DateField()
+    value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["indicator", "on_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "on_date"], name="one_value_per_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator_id} {self.on_date}: {self.value}"

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.initiative_detail, name="initiative_detail"),
     path("<int:pk>/edit/", views.initiative_update, name="initiative_update"),
     path("<int:pk>/stage/", views.initiative_change_stage, name="initiative_change_stage"),
+    path("register/", include("portfolio.wizard_urls")),
+    path("duplicates/", include("portfolio.duplicate_urls")),
+    path("scaling/", include("portfolio.scaling_urls")),
 ]

@@ -1,0 +1,5 @@
+"""Roadmap URLs (namespace "roadmap")."""
+
+app_name = "roadmap"
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URLs included from portfolio/urls.py (namespace "portfolio")."""
+
+urlpatterns = []
