@@ -187,6 +187,27 @@ class Initiative(models.Model):
     def __str__(self):
         return f"{self.reference} {self.title}"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_stage = instance.__dict__.get("stage")
+        return instance
+
+    def save(self, *args, **kwargs):
+        """Refuse stage changes through save(): they go through initiative_change_stage
+        (which updates with a compare-and-set and records history and audit)."""
+        stored = getattr(self, "_stored_stage", None)
+        if self.pk and stored is not None and self.stage != stored:
+            raise ValidationError(
+                {"stage": "Stage changes go through portfolio.services.initiative_change_stage."}
+            )
+        super().save(*args, **kwargs)
+        self._stored_stage = self.stage
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._stored_stage = self.__dict__.get("stage")
+
     def get_absolute_url(self):
         return reverse("portfolio:initiative_detail", args=[self.pk])
 

@@ -116,3 +116,20 @@ def test_links_must_be_web_addresses(member_a, unit_a):
             ),
         )
     assert "javascript:alert(1)" in caught.value.message_dict["links"][0]
+
+
+def test_stage_cannot_change_through_save(member_a, unit_a):
+    initiative = services.initiative_create(actor=member_a, data=initiative_data(unit_a, member_a))
+    loaded = Initiative.objects.get(pk=initiative.pk)
+    loaded.stage = Stage.PRODUCTION
+    with pytest.raises(ValidationError, match="initiative_change_stage"):
+        loaded.save()
+    loaded.refresh_from_db()
+    assert loaded.stage == Stage.DRAFT
+    loaded.title = "Renamed"
+    loaded.save()  # other fields still save
+    changed = services.initiative_change_stage(
+        actor=member_a, initiative=loaded, to_stage=Stage.PROPOSED
+    )
+    changed.title = "Renamed again"
+    changed.save()  # a fresh stage read through the service does not trip the guard

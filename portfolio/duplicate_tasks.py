@@ -1,0 +1,1 @@
+"""Celery tasks for duplicate detection (registered through portfolio/tasks.py)."""

@@ -1,0 +1,1 @@
+"""Celery tasks for roadmap indicators (registered through portfolio/tasks.py)."""
