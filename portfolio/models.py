@@ -187,12 +187,6 @@ class Initiative(models.Model):
     def __str__(self):
         return f"{self.reference} {self.title}"
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._stored_stage = instance.__dict__.get("stage")
-        return instance
-
     def save(self, *args, **kwargs):
         """Refuse stage changes through save(): they go through initiative_change_stage
         (which updates with a compare-and-set and records history and audit)."""
@@ -204,12 +198,18 @@ class Initiative(models.Model):
         super().save(*args, **kwargs)
         self._stored_stage = self.stage
 
+    def get_absolute_url(self):
+        return reverse("portfolio:initiative_detail", args=[self.pk])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_stage = instance.__dict__.get("stage")
+        return instance
+
     def refresh_from_db(self, *args, **kwargs):
         super().refresh_from_db(*args, **kwargs)
         self._stored_stage = self.__dict__.get("stage")
-
-    def get_absolute_url(self):
-        return reverse("portfolio:initiative_detail", args=[self.pk])
 
     def clean(self):
         errors = {}
