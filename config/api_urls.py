@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from core.api.views import BusinessUnitViewSet
+from governance.api.approval_views import ApprovalRequestViewSet
 from governance.api.views import (
     ControlResultViewSet,
     ControlViewSet,
@@ -14,11 +15,21 @@ from inventory.api.views import (
     GPUAllocationViewSet,
     GPUPoolViewSet,
 )
+from portfolio.api.deployment_views import InitiativeAdoptView
+from portfolio.api.duplicate_views import DuplicateCandidateViewSet
+from portfolio.api.roadmap_views import (
+    BarrierAssessmentViewSet,
+    RoadmapActivityViewSet,
+    RoadmapPhaseViewSet,
+    ScalingMetricsView,
+    SuccessIndicatorViewSet,
+)
 from portfolio.api.views import InitiativeViewSet
 
 router = DefaultRouter()
 router.register("business-units", BusinessUnitViewSet, basename="business-unit")
 router.register("initiatives", InitiativeViewSet, basename="initiative")
+router.register("duplicate-candidates", DuplicateCandidateViewSet, basename="duplicate-candidate")
 router.register("models", AIModelViewSet, basename="ai-model")
 router.register("gpu-pools", GPUPoolViewSet, basename="gpu-pool")
 router.register("gpu-allocations", GPUAllocationViewSet, basename="gpu-allocation")
@@ -26,12 +37,23 @@ router.register("risk-assessments", RiskAssessmentViewSet, basename="risk-assess
 router.register("risk-register", RiskRegisterViewSet, basename="risk-register")
 router.register("controls", ControlViewSet, basename="control")
 router.register("control-results", ControlResultViewSet, basename="control-result")
+router.register("approval-requests", ApprovalRequestViewSet, basename="approval-request")
+router.register("roadmap/phases", RoadmapPhaseViewSet, basename="roadmap-phase")
+router.register("roadmap/activities", RoadmapActivityViewSet, basename="roadmap-activity")
+router.register("roadmap/indicators", SuccessIndicatorViewSet, basename="roadmap-indicator")
+router.register("barrier-assessments", BarrierAssessmentViewSet, basename="barrier-assessment")
 
 urlpatterns = [
     *router.urls,
+    path("metrics/scaling/", ScalingMetricsView.as_view(), name="scaling-metrics"),
     path(
         "governance/initiatives/<int:pk>/blockers/",
         GateBlockersView.as_view(),
         name="initiative-gate-blockers",
+    ),
+    path(
+        "initiatives/<int:pk>/adopt/",
+        InitiativeAdoptView.as_view(),
+        name="initiative-adopt",
     ),
 ]

@@ -214,6 +214,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Approval requests' status is shared by their list and detail components.
+    "ENUM_NAME_OVERRIDES": {"ApprovalRequestStatusEnum": "governance.choices.RequestStatus"},
 }
 
 # --- Celery --------------------------------------------------------------------------------
@@ -236,6 +238,18 @@ CELERY_BEAT_SCHEDULE = {
     "evaluate-controls-nightly": {
         "task": "governance.tasks.evaluate_all_controls_task",
         "schedule": crontab(hour=2, minute=45),
+    },
+    "escalate-overdue-approvals": {
+        "task": "governance.tasks.escalate_overdue_task",
+        "schedule": crontab(minute="*/15"),
+    },
+    "detect-duplicates-nightly": {
+        "task": "portfolio.duplicate_tasks.detect_all_duplicates_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "recompute-roadmap-indicators-nightly": {
+        "task": "portfolio.roadmap_tasks.indicators_recompute_task",
+        "schedule": crontab(hour=4, minute=0),
     },
 }
 

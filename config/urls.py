@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("initiatives/", include("portfolio.urls")),
     path("inventory/", include("inventory.urls")),
+    path("roadmap/", include("portfolio.roadmap_urls")),
     path("governance/", include("governance.urls")),
     path("", include("core.urls")),
     path("admin/", admin.site.urls),

@@ -9,7 +9,9 @@ class GovernanceConfig(AppConfig):
         from portfolio.services import register_change_hook, register_stage_guard
 
         from .guards import refuse_tier_4_beyond_proposed
+        from .indicators import register_governance_indicators
         from .services import schedule_controls_evaluation
 
         register_stage_guard(refuse_tier_4_beyond_proposed)
         register_change_hook(schedule_controls_evaluation)
+        register_governance_indicators()

@@ -68,6 +68,7 @@ from portfolio.models import Deployment, Initiative, StageChange, format_referen
 from portfolio.services import REFERENCE_SEQUENCE
 
 from .demo_risk import seed_risk_assessments
+from .demo_roadmap import seed_roadmap_and_barriers
 
 # Demo-only and printed by the command on purpose: every demo account shares it.
 DEMO_PASSWORD = "keel-demo-2026"  # noqa: S105
@@ -787,6 +788,9 @@ REPORT_ROWS = (
     ("gpu_allocations", "GPU allocations"),
     ("risk_assessments", "risk assessments"),
     ("overrides", "tier overrides"),
+    ("roadmap_phases", "roadmap phases"),
+    ("roadmap_activities", "roadmap activities"),
+    ("barrier_assessments", "barrier assessments"),
 )
 
 
@@ -877,6 +881,7 @@ def seed_demo(*, scale: int = 0) -> SeedReport:
         else:
             # Through the services (real audit events); skipped for --scale bulk runs.
             report.created.update(seed_risk_assessments())
+        report.created.update(seed_roadmap_and_barriers(today))
         report.seconds = clock.perf_counter() - started
         if report.created_anything:
             record_event(

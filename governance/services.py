@@ -916,3 +916,15 @@ def schedule_controls_evaluation(initiative_id: int) -> None:
     from .tasks import evaluate_controls_task
 
     evaluate_controls_task.delay(initiative_id)
+
+
+def automated_controls_pass(initiative: Initiative) -> bool:
+    """Every applicable automated control passes (the fast-path condition). Reads only."""
+    existing = {
+        result.control_id: result for result in ControlResult.objects.filter(initiative=initiative)
+    }
+    return all(
+        status in (ResultStatus.PASSING, ResultStatus.NOT_APPLICABLE)
+        for control, _, status, _ in _evaluations(initiative, existing)
+        if control.kind == ControlKind.AUTOMATED
+    )

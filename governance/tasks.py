@@ -4,7 +4,7 @@ from celery import shared_task
 
 from portfolio.models import Initiative
 
-from . import services
+from . import approval_services, services
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
@@ -20,3 +20,10 @@ def evaluate_controls_task(initiative_id: int) -> dict | None:
 def evaluate_all_controls_task() -> int:
     """Nightly: re-evaluate every initiative (assessments age, waivers expire)."""
     return services.controls_evaluate_all()
+
+
+@shared_task
+def escalate_overdue_task() -> int:
+    """Every 15 minutes: escalate pending approval steps past their SLA by one level.
+    Idempotent and safe beside another run (rows are claimed with SKIP LOCKED)."""
+    return approval_services.escalate_overdue()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import approval_views, views
 
 app_name = "governance"
 
@@ -22,4 +22,15 @@ urlpatterns = [
     path(f"{control}evidence/file/", views.control_evidence_file, name="control_evidence_file"),
     path(f"{control}review/", views.control_review, name="control_review"),
     path(f"{control}waive/", views.control_waive, name="control_waive"),
+    path(f"{initiative}requests/", approval_views.initiative_requests, name="initiative_requests"),
+    path(f"{initiative}submit/", approval_views.request_submit, name="request_submit"),
+    path("approvals/", approval_views.queue, name="queue"),
+    path("requests/<int:pk>/", approval_views.request_detail, name="request_detail"),
+    path("requests/<int:pk>/decide/", approval_views.request_decide, name="request_decide"),
+    path("requests/<int:pk>/withdraw/", approval_views.request_withdraw, name="request_withdraw"),
+    path("requests/<int:pk>/resubmit/", approval_views.request_resubmit, name="request_resubmit"),
+    path("requests/<int:pk>/escalate/", approval_views.request_escalate, name="request_escalate"),
+    path("policies/", approval_views.policy_list, name="policy_list"),
+    path("policies/<int:pk>/edit/", approval_views.policy_edit, name="policy_edit"),
+    path("delegations/", approval_views.delegations, name="delegations"),
 ]

@@ -1,5 +1,99 @@
 """Inventory reactions to portfolio events (registered in InventoryConfig.ready)."""
 
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from core.choices import NotificationKind, Role
+from core.models import Notification
+from core.services import notification_send
+from portfolio.choices import ENDED_STAGES
+from portfolio.models import Initiative, StageChange
+
+from .models import GPUAllocation
+
 
 def register() -> None:
     """Register this module's hooks with the portfolio services."""
+    from portfolio.services import register_change_hook
+
+    register_change_hook(notify_orphaned_allocations)
+
+
+def platform_engineers():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__role=Role.PLATFORM_ENGINEER)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _describe(allocation: GPUAllocation) -> str:
+    until = f" until {allocation.ends_on:%d %b %Y}" if allocation.ends_on else ""
+    url = reverse("inventory:allocation_detail", args=[allocation.pk])
+    return (
+        f"- {allocation.gpu_count} × {allocation.pool.gpu_type.name} in {allocation.pool.name} "
+        f"for {allocation.business_unit.code} ({allocation.get_purpose_display()}, since "
+        f"{allocation.starts_on:%d %b %Y}{until}): {url}"
+    )
+
+
+def notify_orphaned_allocations(initiative_id: int) -> int:
+    """Portfolio change hook: when an initiative has just been retired or rejected and
+    still holds GPU allocations active today (now orphaned), tell every platform engineer,
+    once per such stage change. Returns how many notifications were sent.
+
+    Called after every initiative change commits, so it must be idempotent: the stage
+    change row is locked while we look for an earlier notification about it (its URL
+    names the stage change), so concurrent calls cannot both send.
+    """
+    initiative = Initiative.objects.filter(pk=initiative_id).first()
+    if initiative is None or initiative.stage not in ENDED_STAGES:
+        return 0
+    with transaction.atomic():
+        ended = (
+            StageChange.objects.select_for_update()
+            .filter(initiative=initiative, to_stage=initiative.stage)
+            .order_by("-changed_at", "-id")
+            .first()
+        )
+        if ended is None:
+            return 0
+        allocations = list(
+            GPUAllocation.objects.active_on(timezone.localdate())
+            .filter(initiative=initiative)
+            .select_related("pool__gpu_type", "business_unit")
+            .order_by("pk")
+        )
+        if not allocations:
+            return 0
+        url = f"{initiative.get_absolute_url()}#stage-change-{ended.pk}"
+        if Notification.objects.filter(url=url).exists():
+            return 0
+        gpus = sum(allocation.gpu_count for allocation in allocations)
+        subject = (
+            f"Orphaned GPUs: {initiative.reference} {initiative.get_stage_display().lower()} "
+            f"with {len(allocations)} active allocation{'s' if len(allocations) != 1 else ''}"
+        )
+        body = "\n".join(
+            [
+                f"{initiative.reference} {initiative.title} was "
+                f"{initiative.get_stage_display().lower()} on {ended.changed_at:%d %b %Y}"
+                + (f": {ended.reason}" if ended.reason else "."),
+                f"Its {gpus} GPU(s) are now orphaned; release or reassign them:",
+                *(_describe(allocation) for allocation in allocations),
+            ]
+        )
+        sent = 0
+        for engineer in platform_engineers():
+            notification_send(
+                recipient=engineer,
+                subject=subject,
+                body=body,
+                url=url,
+                kind=NotificationKind.GENERAL,
+            )
+            sent += 1
+    return sent

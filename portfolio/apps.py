@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class PortfolioConfig(AppConfig):
     name = "portfolio"
     verbose_name = "Portfolio"
+
+    def ready(self):
+        from .duplicate_services import schedule_duplicate_detection
+        from .services import register_change_hook
+
+        register_change_hook(schedule_duplicate_detection)

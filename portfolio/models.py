@@ -195,6 +195,13 @@ class Initiative(models.Model):
             raise ValidationError(
                 {"stage": "Stage changes go through portfolio.services.initiative_change_stage."}
             )
+        if self.pk and stored is not None and not kwargs.get("update_fields"):
+            # Never write the stage from save(): a stale copy must not put an old stage back.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "stage"
+            ]
         super().save(*args, **kwargs)
         self._stored_stage = self.stage
 

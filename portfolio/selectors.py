@@ -1,11 +1,16 @@
 """Reads of the portfolio, always scoped to what the user may see."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
+from core.choices import BU_WRITE_ROLES
+from core.models import BusinessUnit
 from core.permissions import business_unit_ids, reads_whole_organisation
 
+from .choices import DeploymentStatus, Stage
 from .models import Deployment, Initiative
+from .services import can_be_adopted
 
 
 def scope_initiatives(queryset: QuerySet[Initiative], user) -> QuerySet[Initiative]:
@@ -46,3 +51,53 @@ def initiative_stage_history(*, initiative: Initiative):
 
 def initiative_deployments(*, initiative: Initiative):
     return initiative.deployments.select_related("business_unit")
+
+
+def wizard_drafts(*, user) -> QuerySet[Initiative]:
+    """The user's unfinished registrations: drafts they created or own, newest first."""
+    return scope_initiatives(
+        Initiative.objects.filter(stage=Stage.DRAFT)
+        .filter(Q(created_by=user) | Q(accountable_owner=user))
+        .select_related("business_unit")
+        .order_by("-updated_at", "-id"),
+        user,
+    )
+
+
+def adoption_business_units(*, user, initiative: Initiative) -> list[BusinessUnit]:
+    """Units the user may adopt ``initiative`` into: those where they register initiatives
+    (BU member or lead), other than its own unit and without a deployment of it yet."""
+    if not can_be_adopted(initiative):
+        return []
+    units = business_unit_ids(user, BU_WRITE_ROLES) - {initiative.business_unit_id}
+    if not units:
+        return []
+    deployed = Deployment.objects.filter(initiative=initiative).values("business_unit_id")
+    return list(BusinessUnit.objects.filter(pk__in=units).exclude(pk__in=deployed))
+
+
+IN_PRODUCTION_STAGES = (Stage.PRODUCTION, Stage.SCALED)
+
+
+def with_production_unit_count(queryset: QuerySet[Initiative]) -> QuerySet[Initiative]:
+    """Annotate ``production_units``: how many business units run the initiative in
+    production — its own unit while it is in production or scaled, plus every other unit
+    with a deployment in production."""
+    own_unit = Case(When(stage__in=IN_PRODUCTION_STAGES, then=1), default=0)
+    other_units = (
+        Deployment.objects.filter(initiative=OuterRef("pk"), status=DeploymentStatus.PRODUCTION)
+        .exclude(business_unit=OuterRef("business_unit"))
+        .values("initiative")
+        .annotate(units=Count("business_unit", distinct=True))
+        .values("units")
+    )
+    return queryset.annotate(
+        production_units=own_unit + Coalesce(Subquery(other_units), 0),
+    )
+
+
+def initiatives_in_production_in_units(*, user, minimum: int = 2) -> QuerySet[Initiative]:
+    """Visible initiatives in production in at least ``minimum`` business units."""
+    return with_production_unit_count(initiative_list(user=user)).filter(
+        production_units__gte=minimum
+    )

@@ -1,13 +1,13 @@
 """Writes of the portfolio: every create, update and stage change of an initiative."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.audit import record_event
 from core.services import apply_changes, sequence_next, snapshot
 
-from .choices import GATED_STAGES, Stage
+from .choices import GATED_STAGES, DeploymentStatus, Stage
 from .models import Deployment, Initiative, StageChange, format_reference
 from .permissions import can_change_stage, can_create_initiative, can_edit_initiative
 
@@ -67,6 +67,18 @@ def register_change_hook(hook) -> None:
 def _after_commit_changed(initiative_id: int) -> None:
     for hook in CHANGE_HOOKS:
         transaction.on_commit(lambda hook=hook: hook(initiative_id))
+
+
+# Callbacks that higher apps register (at start-up) to move their rows when one initiative is
+# merged into another, e.g. inventory re-pointing GPU allocations and model links (this app
+# cannot import theirs). Each is called as hook(actor=..., merged=..., survivor=...) inside the
+# merge transaction, writes an audit event per row it moves and returns how many it moved.
+MERGE_HOOKS: list = []
+
+
+def register_merge_hook(hook) -> None:
+    if hook not in MERGE_HOOKS:
+        MERGE_HOOKS.append(hook)
 
 
 # Stage changes that need a written reason.
@@ -230,3 +242,150 @@ def deployment_create(*, actor, initiative: Initiative, data: dict) -> Deploymen
             after=snapshot(deployment, ["initiative", "business_unit", "status", "started_on"]),
         )
     return deployment
+
+
+# --- Registration wizard -------------------------------------------------------------------
+
+# The wizard's steps, in order: basics, purpose & data, risk questionnaire, owners & links,
+# review. ``Initiative.wizard_step`` holds the last one completed.
+WIZARD_LAST_STEP = 5
+
+
+def initiative_wizard_advance(*, actor, initiative: Initiative, step: int) -> Initiative:
+    """Record that the registration wizard's ``step`` is complete.
+
+    Progress only moves forward (a conditional UPDATE, so a late request cannot move it
+    back). Not audited: it is where the author left the form, not a fact about the
+    initiative; the fields each step saves are audited by ``initiative_update``.
+    """
+    if not 1 <= step <= WIZARD_LAST_STEP:
+        raise ValidationError({"wizard_step": f"Steps run from 1 to {WIZARD_LAST_STEP}."})
+    if not can_edit_initiative(actor, initiative):
+        raise PermissionDenied("You cannot edit this initiative.")
+    Initiative.objects.filter(pk=initiative.pk, wizard_step__lt=step).update(
+        wizard_step=step, updated_at=timezone.now()
+    )
+    initiative.wizard_step = (
+        Initiative.objects.filter(pk=initiative.pk).values_list("wizard_step", flat=True).get()
+    )
+    return initiative
+
+
+def initiative_wizard_save(*, actor, initiative: Initiative | None, step: int, data: dict):
+    """Save one wizard step's fields and mark the step complete, in one transaction.
+
+    Without ``initiative`` (the first step) the draft is registered through
+    ``initiative_create``; afterwards each step goes through ``initiative_update``.
+    """
+    with transaction.atomic():
+        if initiative is None:
+            saved = initiative_create(actor=actor, data=data)
+        else:
+            saved = initiative_update(actor=actor, initiative=initiative, data=data)
+        return initiative_wizard_advance(actor=actor, initiative=saved, step=step)
+
+
+# --- Deployments (cross-BU adoption) -------------------------------------------------------
+
+# Allowed deployment status changes. Production is reached only through an approved
+# ``scale`` gate request for the deployment (``via_gate``).
+DEPLOYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    DeploymentStatus.PLANNED: frozenset(
+        {DeploymentStatus.PILOT, DeploymentStatus.PRODUCTION, DeploymentStatus.RETIRED}
+    ),
+    DeploymentStatus.PILOT: frozenset({DeploymentStatus.PRODUCTION, DeploymentStatus.RETIRED}),
+    DeploymentStatus.PRODUCTION: frozenset({DeploymentStatus.RETIRED}),
+    DeploymentStatus.RETIRED: frozenset(),
+}
+GATED_DEPLOYMENT_STATUSES = frozenset({DeploymentStatus.PRODUCTION})
+
+# An initiative is adopted by other business units once it runs in production in its own.
+ADOPTABLE_STAGES = frozenset({Stage.PRODUCTION, Stage.SCALED})
+
+
+def can_be_adopted(initiative: Initiative) -> bool:
+    """Whether other business units may plan to adopt ``initiative`` (also hides buttons)."""
+    return initiative.stage in ADOPTABLE_STAGES
+
+
+def deployment_plan_adoption(*, actor, initiative: Initiative, business_unit) -> Deployment:
+    """Record that ``business_unit`` plans to adopt another unit's initiative: a ``planned``
+    deployment, which then goes through the ``scale`` gate for that unit."""
+    if not can_create_initiative(actor, business_unit):
+        raise PermissionDenied("You can only adopt initiatives for your own business unit.")
+    if business_unit.pk == initiative.business_unit_id:
+        raise ValidationError(
+            {"business_unit": "This initiative already belongs to that business unit."}
+        )
+    if not can_be_adopted(initiative):
+        raise ValidationError(
+            {
+                "business_unit": f"{initiative.reference} is {initiative.get_stage_display()}: "
+                "other business units adopt an initiative once it is in production."
+            }
+        )
+    if Deployment.objects.filter(initiative=initiative, business_unit=business_unit).exists():
+        raise ValidationError(
+            {"business_unit": f"{business_unit.name} already has a deployment of it."}
+        )
+    try:
+        with transaction.atomic():
+            return deployment_create(
+                actor=actor,
+                initiative=initiative,
+                data={"business_unit": business_unit, "status": DeploymentStatus.PLANNED},
+            )
+    except IntegrityError:
+        # A concurrent adoption for the same unit won the unique constraint.
+        raise ValidationError(
+            {"business_unit": f"{business_unit.name} already has a deployment of it."}
+        ) from None
+
+
+def deployment_set_status(
+    *, actor, deployment: Deployment, status: str, reason: str = "", via_gate=None
+) -> Deployment:
+    """Move a deployment to ``status`` following ``DEPLOYMENT_TRANSITIONS``.
+
+    Production needs ``via_gate``: the approved ``scale`` gate request for this deployment
+    (the governance app applies it). Dates the start and end; a compare-and-set update, so
+    two concurrent changes cannot both apply.
+    """
+    if status not in DeploymentStatus.values:
+        raise ValidationError({"status": f"Unknown deployment status {status!r}."})
+    if via_gate is None and not (
+        can_create_initiative(actor, deployment.business_unit)
+        or can_edit_initiative(actor, deployment.initiative)
+    ):
+        raise PermissionDenied("You cannot change this deployment.")
+    if status in GATED_DEPLOYMENT_STATUSES and via_gate is None:
+        raise ValidationError(
+            {"status": "A deployment reaches production through an approved 'scale' gate."}
+        )
+    with transaction.atomic():
+        locked = Deployment.objects.select_for_update().get(pk=deployment.pk)
+        from_status = locked.status
+        if status not in DEPLOYMENT_TRANSITIONS.get(from_status, frozenset()):
+            raise ValidationError(
+                {"status": f"A deployment cannot move from {from_status} to {status}."}
+            )
+        today = timezone.localdate()
+        changes = {"status": status}
+        starting = status in (DeploymentStatus.PILOT, DeploymentStatus.PRODUCTION)
+        if starting and locked.started_on is None:
+            changes["started_on"] = today
+        if status == DeploymentStatus.RETIRED:
+            changes["ended_on"] = max(today, locked.started_on or today)
+        updated = Deployment.objects.filter(pk=locked.pk, status=from_status).update(**changes)
+        if updated != 1:
+            raise ValidationError({"status": "The deployment changed meanwhile; try again."})
+        locked.refresh_from_db()
+        record_event(
+            actor=actor,
+            action="deployment.status_changed",
+            target=locked,
+            before={"status": from_status},
+            after={"status": status, "gate": getattr(via_gate, "pk", None)},
+            reason=reason,
+        )
+    return locked

@@ -6,122 +6,330 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portfolio', '0002_initiative_recent_index'),
+        ("portfolio", "0002_initiative_recent_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='initiative',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='merged_from', to='portfolio.initiative'),
+            model_name="initiative",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="merged_from",
+                to="portfolio.initiative",
+            ),
         ),
         migrations.AddField(
-            model_name='initiative',
-            name='wizard_step',
+            model_name="initiative",
+            name="wizard_step",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.CreateModel(
-            name='RoadmapPhase',
+            name="RoadmapPhase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('indicative_duration', models.CharField(blank=True, max_length=50)),
-                ('planned_start', models.DateField(blank=True, null=True)),
-                ('planned_end', models.DateField(blank=True, null=True)),
-                ('actual_start', models.DateField(blank=True, null=True)),
-                ('actual_end', models.DateField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('not_started', 'Not started'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('at_risk', 'At risk')], default='not_started', max_length=12)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField(unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("description", models.TextField(blank=True)),
+                ("indicative_duration", models.CharField(blank=True, max_length=50)),
+                ("planned_start", models.DateField(blank=True, null=True)),
+                ("planned_end", models.DateField(blank=True, null=True)),
+                ("actual_start", models.DateField(blank=True, null=True)),
+                ("actual_end", models.DateField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "Not started"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("at_risk", "At risk"),
+                        ],
+                        default="not_started",
+                        max_length=12,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['number'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('number__range', (1, 4))), name='phase_number_1_4'), models.CheckConstraint(condition=models.Q(('planned_end__isnull', True), ('planned_start__isnull', True), ('planned_end__gte', models.F('planned_start')), _connector='OR'), name='phase_planned_end_after_start')],
+                "ordering": ["number"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("number__range", (1, 4))), name="phase_number_1_4"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("planned_end__isnull", True),
+                            ("planned_start__isnull", True),
+                            ("planned_end__gte", models.F("planned_start")),
+                            _connector="OR",
+                        ),
+                        name="phase_planned_end_after_start",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RoadmapActivity',
+            name="RoadmapActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('due_on', models.DateField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('in_progress', 'In progress'), ('done', 'Done'), ('blocked', 'Blocked')], default='planned', max_length=12)),
-                ('initiatives', models.ManyToManyField(blank=True, related_name='roadmap_activities', to='portfolio.initiative')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('phase', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='portfolio.roadmapphase')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("due_on", models.DateField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("in_progress", "In progress"),
+                            ("done", "Done"),
+                            ("blocked", "Blocked"),
+                        ],
+                        default="planned",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "initiatives",
+                    models.ManyToManyField(
+                        blank=True, related_name="roadmap_activities", to="portfolio.initiative"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "phase",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="portfolio.roadmapphase",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'roadmap activities',
-                'ordering': ['phase', 'due_on', 'id'],
+                "verbose_name_plural": "roadmap activities",
+                "ordering": ["phase", "due_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SuccessIndicator',
+            name="SuccessIndicator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('unit', models.CharField(blank=True, max_length=20)),
-                ('target', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('direction', models.CharField(choices=[('higher', 'Higher is better'), ('lower', 'Lower is better')], default='higher', max_length=6)),
-                ('computed_by', models.CharField(blank=True, max_length=60)),
-                ('current_value', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('phase', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='indicators', to='portfolio.roadmapphase')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("unit", models.CharField(blank=True, max_length=20)),
+                (
+                    "target",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("higher", "Higher is better"), ("lower", "Lower is better")],
+                        default="higher",
+                        max_length=6,
+                    ),
+                ),
+                ("computed_by", models.CharField(blank=True, max_length=60)),
+                (
+                    "current_value",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                (
+                    "phase",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="indicators",
+                        to="portfolio.roadmapphase",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['phase', 'key'],
+                "ordering": ["phase", "key"],
             },
         ),
         migrations.CreateModel(
-            name='BarrierAssessment',
+            name="BarrierAssessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('barrier', models.CharField(choices=[('infrastructure', 'Infrastructure fragmentation'), ('data', 'Data fragmentation'), ('technical_debt', 'Technical debt'), ('organisational', 'Organisational alignment'), ('governance', 'Governance & risk'), ('change', 'Change management')], max_length=20)),
-                ('score', models.PositiveSmallIntegerField()),
-                ('note', models.TextField(blank=True)),
-                ('assessed_at', models.DateTimeField(auto_now=True)),
-                ('assessed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='barriers', to='portfolio.initiative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "barrier",
+                    models.CharField(
+                        choices=[
+                            ("infrastructure", "Infrastructure fragmentation"),
+                            ("data", "Data fragmentation"),
+                            ("technical_debt", "Technical debt"),
+                            ("organisational", "Organisational alignment"),
+                            ("governance", "Governance & risk"),
+                            ("change", "Change management"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("score", models.PositiveSmallIntegerField()),
+                ("note", models.TextField(blank=True)),
+                ("assessed_at", models.DateTimeField(auto_now=True)),
+                (
+                    "assessed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="barriers",
+                        to="portfolio.initiative",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['initiative', 'barrier'],
-                'constraints': [models.UniqueConstraint(fields=('initiative', 'barrier'), name='one_score_per_barrier'), models.CheckConstraint(condition=models.Q(('score__range', (1, 5))), name='barrier_score_1_5')],
+                "ordering": ["initiative", "barrier"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("initiative", "barrier"), name="one_score_per_barrier"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("score__range", (1, 5))), name="barrier_score_1_5"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DuplicateCandidate',
+            name="DuplicateCandidate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.FloatField()),
-                ('status', models.CharField(choices=[('open', 'Possible duplicate'), ('related', 'Linked as related'), ('merged', 'Merged'), ('dismissed', 'Dismissed')], default='open', max_length=10)),
-                ('detected_at', models.DateTimeField()),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('first', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portfolio.initiative')),
-                ('second', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portfolio.initiative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("score", models.FloatField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Possible duplicate"),
+                            ("related", "Linked as related"),
+                            ("merged", "Merged"),
+                            ("dismissed", "Dismissed"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("detected_at", models.DateTimeField()),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "first",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portfolio.initiative",
+                    ),
+                ),
+                (
+                    "second",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portfolio.initiative",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-score', 'id'],
-                'indexes': [models.Index(fields=['status', '-score'], name='portfolio_d_status_65744a_idx')],
-                'constraints': [models.UniqueConstraint(fields=('first', 'second'), name='duplicate_pair_unique'), models.CheckConstraint(condition=models.Q(('first__lt', models.F('second'))), name='duplicate_pair_ordered')],
+                "ordering": ["-score", "id"],
+                "indexes": [
+                    models.Index(fields=["status", "-score"], name="portfolio_d_status_65744a_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("first", "second"), name="duplicate_pair_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("first__lt", models.F("second"))),
+                        name="duplicate_pair_ordered",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IndicatorValue',
+            name="IndicatorValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('on_date', models.DateField()),
-                ('value', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('recorded_at', models.DateTimeField(auto_now=True)),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='values', to='portfolio.successindicator')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("on_date", models.DateField()),
+                (
+                    "value",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now=True)),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="values",
+                        to="portfolio.successindicator",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['indicator', 'on_date'],
-                'constraints': [models.UniqueConstraint(fields=('indicator', 'on_date'), name='one_value_per_day')],
+                "ordering": ["indicator", "on_date"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("indicator", "on_date"), name="one_value_per_day"
+                    )
+                ],
             },
         ),
     ]

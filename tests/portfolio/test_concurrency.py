@@ -97,8 +97,9 @@ def test_concurrent_creates_get_unique_gapless_references(member_a, unit_a):
     assert Sequence.objects.get(name="initiative").last_value == THREADS
 
     # One audit event per create, sequenced 1..N, and the chain verifies.
+    # Gapless, whatever other events (control evaluations) the creations triggered.
     assert sorted(AuditEvent.objects.values_list("sequence", flat=True)) == list(
-        range(1, THREADS + 1)
+        range(1, AuditEvent.objects.count() + 1)
     )
     assert AuditEvent.objects.filter(action="initiative.created").count() == THREADS
     report = verify_audit_chain()

@@ -1,0 +1,59 @@
+"""Reads of approval requests, scoped through the initiatives the user may see."""
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from core.permissions import reads_whole_organisation, roles_of
+from portfolio.models import Initiative
+from portfolio.selectors import scope_initiatives
+
+from .models import ApprovalRequest
+
+
+def request_list(*, user) -> QuerySet[ApprovalRequest]:
+    """Requests on initiatives the user may see, with what the queue shows."""
+    visible = scope_initiatives(Initiative.objects.all(), user).values("pk")
+    queryset = ApprovalRequest.objects.select_related(
+        "initiative__business_unit", "submitted_by"
+    ).annotate(decision_count=Count("decisions", distinct=True))
+    if reads_whole_organisation(user):
+        return queryset
+    return queryset.filter(initiative__in=visible)
+
+
+def request_queue(*, user, scope: str = "role") -> QuerySet[ApprovalRequest]:
+    """Pending requests sorted by due time. ``scope``: ``mine`` (awaiting a role I hold at the
+    current step), ``role`` (the same), or ``all`` (every visible request)."""
+    requests = request_list(user=user)
+    if scope == "all":
+        return requests.order_by("step_due_at", "pk")
+    pending = requests.filter(status="pending")
+    roles = roles_of(user)
+    if not roles:
+        return pending.none()
+    # The engine keeps the roles that may decide now on the request (",role,role,").
+    condition = Q()
+    for role in roles:
+        condition |= Q(acting_roles__contains=f",{role},")
+    return pending.filter(condition).order_by("step_due_at", "pk")
+
+
+def request_get(*, user, pk) -> ApprovalRequest:
+    return get_object_or_404(
+        request_list(user=user).select_related("initiative__accountable_owner", "policy"), pk=pk
+    )
+
+
+def request_timeline(*, request: ApprovalRequest):
+    """Decisions and escalations of every round, oldest first."""
+    decisions = list(request.decisions.select_related("approver", "on_behalf_of"))
+    escalations = list(request.escalations.select_related("raised_by"))
+    events = [("decision", d.created_at, d) for d in decisions] + [
+        ("escalation", e.created_at, e) for e in escalations
+    ]
+    return sorted(events, key=lambda item: (item[1], item[0]))
+
+
+def overdue_count(*, user) -> int:
+    return request_list(user=user).filter(status="pending", step_due_at__lt=timezone.now()).count()

@@ -1,0 +1,827 @@
+"""The approval workflow engine: policies as data, requests decided step by step, separation
+of duties, SLAs and escalation, delegation, and the gates' effects.
+
+Every transition is an explicit function that checks permission, locks the request row
+(``select_for_update``) and re-checks its state under the lock, writes its ``Decision`` /
+``Escalation`` and ``AuditEvent`` in the same transaction, and notifies people after commit.
+Repeating a call (a double-submitted form) or racing another approver yields a clear
+``AlreadyDecided`` error rather than a second effect.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from core.audit import record_event
+from core.choices import NotificationKind, Role
+from core.permissions import can_write_for_business_unit, has_any_role, roles_of
+from core.services import notification_send, webhook_broadcast
+from portfolio.choices import DeploymentStatus, Stage
+from portfolio.models import Deployment, Initiative
+from portfolio.permissions import can_edit_initiative
+from portfolio.services import deployment_set_status, initiative_change_stage
+
+from . import services as risk_services
+from .choices import (
+    OPEN_REQUEST_STATUSES,
+    REQUEST_TRANSITIONS,
+    EscalationReason,
+    Gate,
+    Outcome,
+    RequestStatus,
+    Tier,
+)
+from .defaults import DEFAULT_POLICIES
+from .models import (
+    ApprovalPolicy,
+    ApprovalRequest,
+    ApprovalStep,
+    Decision,
+    Delegation,
+    Escalation,
+)
+
+# Escalation climbs this ladder, starting at the step's escalation role.
+ESCALATION_CHAIN = (Role.COE_ADMIN, Role.RISK_OFFICER, Role.EXECUTIVE)
+POLICY_ADMIN_ROLES = frozenset({Role.COE_ADMIN, Role.ADMIN})
+MIN_REASON_LENGTH = 10
+
+
+class AlreadyDecided(ValidationError):
+    """The request or step was decided meanwhile (another approver, a repeated form)."""
+
+
+# --- Policies ------------------------------------------------------------------------------
+
+
+def policies_install_defaults(*, models=None) -> int:
+    """Install the default policy of every tier × gate that has none (idempotent).
+
+    ``models`` maps "ApprovalPolicy"/"ApprovalStep" to (historical) classes for migrations.
+    """
+    policy_model = (models or {}).get("ApprovalPolicy", ApprovalPolicy)
+    step_model = (models or {}).get("ApprovalStep", ApprovalStep)
+    created = 0
+    with transaction.atomic():
+        for gate in Gate.values:
+            for tier in Tier.values:
+                if policy_model.objects.filter(tier=tier, gate=gate).exists():
+                    continue
+                policy = policy_model.objects.create(
+                    tier=tier, gate=gate, version=1, blocks_gate=tier == Tier.UNACCEPTABLE
+                )
+                steps = DEFAULT_POLICIES.get((gate, tier), [])
+                step_model.objects.bulk_create(
+                    step_model(
+                        policy=policy,
+                        order=order,
+                        name=step["name"],
+                        required_role=step["role"],
+                        approvals_needed=step["approvals"],
+                        sla_hours=step["sla_hours"],
+                        escalation_role=step["escalation_role"],
+                        fast_path_allowed=step["fast_path"],
+                    )
+                    for order, step in enumerate(steps)
+                )
+                created += 1
+    return created
+
+
+def active_policy(*, tier: int, gate: str) -> ApprovalPolicy:
+    policy = (
+        ApprovalPolicy.objects.filter(tier=tier, gate=gate, is_active=True)
+        .prefetch_related("steps")
+        .first()
+    )
+    if policy is None:
+        policies_install_defaults()
+        policy = ApprovalPolicy.objects.prefetch_related("steps").get(
+            tier=tier, gate=gate, is_active=True
+        )
+    return policy
+
+
+def policy_revise(*, actor, policy: ApprovalPolicy, steps: list[dict]) -> ApprovalPolicy:
+    """Replace a policy's steps by publishing a new version. Requests already submitted keep
+    the snapshot of the version they were submitted under."""
+    if not has_any_role(actor, POLICY_ADMIN_ROLES):
+        raise PermissionDenied("Only CoE admins can change approval policies.")
+    if policy.tier == Tier.UNACCEPTABLE and steps:
+        raise ValidationError({"steps": "Tier 4 policies block every gate and have no steps."})
+    errors = {}
+    for index, step in enumerate(steps):
+        if step.get("role") not in Role.values:
+            errors[f"steps.{index}.role"] = "Choose a role."
+        if int(step.get("approvals") or 0) < 1:
+            errors[f"steps.{index}.approvals"] = "At least one approval is needed."
+        if int(step.get("sla_hours") or 0) < 1:
+            errors[f"steps.{index}.sla_hours"] = "The SLA must be at least one hour."
+        if not str(step.get("name") or "").strip():
+            errors[f"steps.{index}.name"] = "Name the step."
+    if policy.tier != Tier.UNACCEPTABLE and not steps:
+        errors["steps"] = "A policy needs at least one step."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        current = ApprovalPolicy.objects.select_for_update().get(pk=policy.pk)
+        latest = (
+            ApprovalPolicy.objects.filter(tier=current.tier, gate=current.gate)
+            .order_by("-version")
+            .first()
+        )
+        ApprovalPolicy.objects.filter(tier=current.tier, gate=current.gate, is_active=True).update(
+            is_active=False
+        )
+        revised = ApprovalPolicy.objects.create(
+            tier=current.tier,
+            gate=current.gate,
+            version=latest.version + 1,
+            blocks_gate=current.blocks_gate,
+            created_by=actor,
+        )
+        ApprovalStep.objects.bulk_create(
+            ApprovalStep(
+                policy=revised,
+                order=order,
+                name=str(step["name"]).strip(),
+                required_role=step["role"],
+                approvals_needed=int(step["approvals"]),
+                sla_hours=int(step["sla_hours"]),
+                escalation_role=step.get("escalation_role") or Role.COE_ADMIN,
+                fast_path_allowed=bool(step.get("fast_path")),
+            )
+            for order, step in enumerate(steps)
+        )
+        record_event(
+            actor=actor,
+            action="approval_policy.revised",
+            target=revised,
+            before=current.snapshot(),
+            after=revised.snapshot(),
+        )
+    return revised
+
+
+# --- Who may act ---------------------------------------------------------------------------
+
+
+def users_with_role(role: str):
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__role=role)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def acting_roles(request: ApprovalRequest) -> set[str]:
+    """Roles that may decide the current step (kept on the request by the engine)."""
+    if request.step is None or request.status != RequestStatus.PENDING:
+        return set()
+    return {role for role in request.acting_roles.split(",") if role}
+
+
+def _set_acting_roles(request: ApprovalRequest, *, escalated_only: bool = False) -> None:
+    """Store who decides now: the step's role, plus (or, after a disagreement, only) the
+    role of the escalation level reached."""
+    step = request.step
+    if step is None:
+        request.acting_roles = ""
+        return
+    roles = set() if escalated_only else {step["role"]}
+    if request.escalation_level:
+        roles.add(escalation_role_for(step, request.escalation_level))
+    request.acting_roles = "," + ",".join(sorted(roles)) + ","
+
+
+def escalation_role_for(step: dict, level: int) -> str:
+    start = (
+        ESCALATION_CHAIN.index(step["escalation_role"])
+        if step.get("escalation_role") in ESCALATION_CHAIN
+        else 0
+    )
+    return ESCALATION_CHAIN[min(start + level - 1, len(ESCALATION_CHAIN) - 1)]
+
+
+def active_delegators(user, today=None) -> list:
+    """Users for whom ``user`` currently holds a delegation."""
+    today = today or timezone.localdate()
+    return [
+        delegation.delegator
+        for delegation in Delegation.objects.filter(
+            delegate=user, starts_on__lte=today, ends_on__gte=today
+        ).select_related("delegator")
+    ]
+
+
+def separation_of_duties_problem(request: ApprovalRequest, person) -> str:
+    """Why ``person`` may not decide on ``request`` (empty when they may)."""
+    initiative = request.initiative
+    if person.pk == request.submitted_by_id:
+        return "You submitted this request, so you cannot decide on it."
+    if person.pk in (initiative.accountable_owner_id, initiative.technical_lead_id):
+        return "You own or lead this initiative, so you cannot decide on its requests."
+    return ""
+
+
+def decision_capacity(request: ApprovalRequest, actor):
+    """(on_behalf_of, problem): whether ``actor`` may decide the current step, acting for
+    themselves (on_behalf_of None) or for a delegator; ``problem`` explains a refusal."""
+    roles = acting_roles(request)
+    problem = separation_of_duties_problem(request, actor)
+    if problem:
+        return None, problem
+    if roles_of(actor) & roles:
+        return None, ""
+    for delegator in active_delegators(actor):
+        if roles_of(delegator) & roles and not separation_of_duties_problem(request, delegator):
+            return delegator, ""
+    wanted = " or ".join(sorted(Role(role).label for role in roles)) or "an approver"
+    return None, f"This step needs {wanted}."
+
+
+def can_decide(user, request: ApprovalRequest) -> bool:
+    """Predicate for showing decision buttons (the service re-checks under the lock)."""
+    if request.status != RequestStatus.PENDING or not user.is_authenticated:
+        return False
+    _, problem = decision_capacity(request, user)
+    return not problem and not _already_counted(request, user)
+
+
+def _already_counted(request: ApprovalRequest, person, on_behalf_of=None) -> bool:
+    people = {person.pk} | ({on_behalf_of.pk} if on_behalf_of else set())
+    return (
+        Decision.objects.filter(
+            request=request, round=request.round, step_index=request.current_step
+        )
+        .filter(Q(approver_id__in=people) | Q(on_behalf_of_id__in=people))
+        .exists()
+    )
+
+
+# --- Notifications -------------------------------------------------------------------------
+
+
+def _notify_approvers(
+    request: ApprovalRequest, subject: str, body: str, kind: str, roles=None
+) -> None:
+    """Notify the people who may decide now (or only those holding ``roles``)."""
+    url = reverse("governance:request_detail", args=[request.pk])
+    recipients = set()
+    for role in roles or acting_roles(request):
+        for user in users_with_role(role):
+            if not separation_of_duties_problem(request, user):
+                recipients.add(user)
+    for user in sorted(recipients, key=lambda u: u.pk):
+        notification_send(recipient=user, subject=subject, body=body, url=url, kind=kind)
+
+
+def _broadcast(request: ApprovalRequest, kind: str, event: str) -> None:
+    """Tell the BU's and the global webhooks (sent after commit)."""
+    initiative = request.initiative
+    webhook_broadcast(
+        kind=kind,
+        business_unit=initiative.business_unit,
+        payload={
+            "event": event,
+            "request": request.pk,
+            "gate": request.gate,
+            "tier": request.tier,
+            "status": request.status,
+            "initiative": {"id": initiative.pk, "reference": initiative.reference},
+            "escalation_level": request.escalation_level,
+        },
+    )
+
+
+def _notify_submitter(request: ApprovalRequest, subject: str, body: str = "") -> None:
+    url = reverse("governance:request_detail", args=[request.pk])
+    people = {request.submitted_by, request.initiative.accountable_owner}
+    for user in sorted(people, key=lambda u: u.pk):
+        notification_send(
+            recipient=user,
+            subject=subject,
+            body=body,
+            url=url,
+            kind=NotificationKind.APPROVAL_DECIDED,
+        )
+
+
+# --- Submit, resubmit, withdraw ----------------------------------------------------------------
+
+
+def _due(step: dict, now) -> timezone.datetime:
+    return now + timedelta(hours=int(step["sla_hours"]))
+
+
+# ``ApprovalRequest.subject_type`` of a ``scale`` request for another unit's adoption.
+DEPLOYMENT_SUBJECT = "portfolio.deployment"
+
+
+def _may_submit(actor, initiative: Initiative, deployment: Deployment | None) -> bool:
+    if deployment is not None and can_write_for_business_unit(actor, deployment.business_unit_id):
+        return True  # the adopting unit asks to scale the initiative to itself
+    return can_edit_initiative(actor, initiative)
+
+
+def request_submit(*, actor, initiative: Initiative, gate: str, comment: str = "", deployment=None):
+    """Submit ``initiative`` for ``gate``. Refused with every gate blocker when required
+    controls fail; fast-pathed when the first step allows it and all automated controls pass.
+
+    With ``deployment`` (a ``scale`` request only), the request is about another business
+    unit adopting the initiative: that unit's members may submit it, and approval puts the
+    deployment in production instead of changing the initiative's stage.
+    """
+    if gate not in Gate.values:
+        raise ValidationError({"gate": "Unknown gate."})
+    if deployment is not None and (gate != Gate.SCALE or deployment.initiative_id != initiative.pk):
+        raise ValidationError({"gate": "A deployment of this initiative goes through 'scale'."})
+    if not _may_submit(actor, initiative, deployment):
+        raise PermissionDenied("Only the initiative's owners and business unit can submit it.")
+    subject = (
+        {"subject_type": DEPLOYMENT_SUBJECT, "subject_id": str(deployment.pk)}
+        if deployment is not None
+        else {"subject_type": "", "subject_id": ""}
+    )
+    tier = risk_services.current_tier(initiative)
+    if tier is None:
+        raise ValidationError({"gate": "Complete the risk assessment before submitting."})
+    policy = active_policy(tier=tier, gate=gate)
+    if policy.blocks_gate:
+        raise ValidationError(
+            {"gate": "Tier 4 (unacceptable risk): this initiative cannot pass any gate."}
+        )
+    blockers = risk_services.gate_blockers(initiative, gate)
+    if blockers:
+        raise ValidationError(
+            {"gate": [f"Blocked by {blocker}" for blocker in blockers]}, code="gate_blocked"
+        )
+    now = timezone.now()
+    snapshot = policy.snapshot()
+    try:
+        with transaction.atomic():
+            Initiative.objects.select_for_update().filter(pk=initiative.pk).first()
+            if ApprovalRequest.objects.filter(
+                initiative=initiative, gate=gate, status__in=OPEN_REQUEST_STATUSES, **subject
+            ).exists():
+                raise AlreadyDecided({"gate": "A request for this gate is already open."})
+            request = ApprovalRequest.objects.create(
+                initiative=initiative,
+                gate=gate,
+                **subject,
+                tier=tier,
+                policy=policy,
+                policy_snapshot=snapshot,
+                submitted_by=actor,
+                submitted_at=now,
+                step_due_at=_due(snapshot["steps"][0], now),
+                comment=comment,
+                acting_roles=f",{snapshot['steps'][0]['role']},",
+            )
+            record_event(
+                actor=actor,
+                action="approval_request.submitted",
+                target=request,
+                after={"gate": gate, "tier": tier, "policy_version": policy.version},
+                reason=comment,
+            )
+            fast_path = snapshot["steps"][0]["fast_path"] and tier == Tier.MINIMAL
+            if fast_path and risk_services.automated_controls_pass(initiative):
+                _fast_path(request, actor, now)
+            else:
+                _notify_approvers(
+                    request,
+                    f"Approval needed: {initiative.reference} · {request.get_gate_display()} gate",
+                    f"{initiative.title} (Tier {tier}) awaits {request.step['name']}.",
+                    NotificationKind.APPROVAL_REQUESTED,
+                )
+                _broadcast(request, NotificationKind.APPROVAL_REQUESTED, "submitted")
+    except IntegrityError:
+        raise AlreadyDecided({"gate": "A request for this gate is already open."}) from None
+    return request
+
+
+def _fast_path(request: ApprovalRequest, actor, now) -> None:
+    """Tier 1 with every automated control passing: approved without a reviewer."""
+    request.status = RequestStatus.APPROVED
+    request.fast_tracked = True
+    request.decided_at = now
+    request.current_step = len(request.steps)
+    request.step_due_at = None
+    request.save()
+    record_event(
+        actor=actor,
+        action="approval_request.fast_tracked",
+        target=request,
+        after={"status": RequestStatus.APPROVED},
+        reason="Tier 1 and every automated control passes.",
+    )
+    _apply_gate_effect(request, actor)
+    _notify_submitter(request, f"Fast-tracked: {request.get_gate_display()} gate approved")
+    _broadcast(request, NotificationKind.APPROVAL_DECIDED, "fast_tracked")
+
+
+def _lock(request: ApprovalRequest) -> ApprovalRequest:
+    return (
+        ApprovalRequest.objects.select_for_update().select_related("initiative").get(pk=request.pk)
+    )
+
+
+def _transition(request: ApprovalRequest, to_status: str) -> None:
+    if to_status not in REQUEST_TRANSITIONS[request.status]:
+        raise AlreadyDecided(
+            f"This request is {request.get_status_display().lower()}; it cannot become "
+            f"{RequestStatus(to_status).label.lower()}."
+        )
+    request.status = to_status
+
+
+def request_resubmit(*, actor, request: ApprovalRequest, comment: str = ""):
+    """After changes were requested: a new round from the first step, same policy snapshot."""
+    deployment = (
+        Deployment.objects.filter(pk=request.subject_id).first()
+        if request.subject_type == DEPLOYMENT_SUBJECT
+        else None
+    )
+    if not _may_submit(actor, request.initiative, deployment):
+        raise PermissionDenied("Only the initiative's owners and business unit can resubmit.")
+    blockers = risk_services.gate_blockers(request.initiative, request.gate)
+    if blockers:
+        raise ValidationError({"gate": [f"Blocked by {blocker}" for blocker in blockers]})
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(request)
+        if locked.status != RequestStatus.CHANGES_REQUESTED:
+            raise AlreadyDecided("Only a request with changes requested can be resubmitted.")
+        _transition(locked, RequestStatus.PENDING)
+        locked.round += 1
+        locked.current_step = 0
+        locked.escalation_level = 0
+        locked.step_due_at = _due(locked.steps[0], now)
+        _set_acting_roles(locked)
+        locked.save()
+        record_event(
+            actor=actor,
+            action="approval_request.resubmitted",
+            target=locked,
+            after={"round": locked.round},
+            reason=comment,
+        )
+        _notify_approvers(
+            locked,
+            f"Resubmitted: {locked.initiative.reference} · {locked.get_gate_display()} gate",
+            comment,
+            NotificationKind.APPROVAL_REQUESTED,
+        )
+    return locked
+
+
+def request_withdraw(*, actor, request: ApprovalRequest, reason: str = ""):
+    if not (actor.pk == request.submitted_by_id or can_edit_initiative(actor, request.initiative)):
+        raise PermissionDenied("Only the submitter or the initiative's owners can withdraw.")
+    with transaction.atomic():
+        locked = _lock(request)
+        _transition(locked, RequestStatus.WITHDRAWN)
+        locked.decided_at = timezone.now()
+        locked.step_due_at = None
+        locked.save()
+        record_event(
+            actor=actor,
+            action="approval_request.withdrawn",
+            target=locked,
+            after={"status": RequestStatus.WITHDRAWN},
+            reason=reason,
+        )
+    return locked
+
+
+# --- Decide --------------------------------------------------------------------------------
+
+
+def request_decide(*, actor, request: ApprovalRequest, outcome: str, comment: str = ""):
+    """Record ``actor``'s decision on the current step.
+
+    Reject and request-changes need a comment and end the step (and the request). An
+    approval that completes the step advances to the next; completing the last step approves
+    the request and applies the gate's effect in the same transaction.
+    """
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": "Choose approve, reject or request changes."})
+    comment = (comment or "").strip()
+    if outcome != Outcome.APPROVE and not comment:
+        raise ValidationError({"comment": "Explain what is wrong or what must change."})
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            locked = _lock(request)
+            if locked.status != RequestStatus.PENDING:
+                raise AlreadyDecided(
+                    f"Already decided: this request is {locked.get_status_display().lower()}."
+                )
+            on_behalf_of, problem = decision_capacity(locked, actor)
+            if problem:
+                raise PermissionDenied(problem)
+            if _already_counted(locked, actor, on_behalf_of):
+                raise AlreadyDecided("Already decided: you have decided on this step.")
+            step_index, step = locked.current_step, locked.step
+            decision = Decision.objects.create(
+                request=locked,
+                round=locked.round,
+                step_index=step_index,
+                approver=actor,
+                on_behalf_of=on_behalf_of,
+                outcome=outcome,
+                comment=comment,
+                created_at=now,
+            )
+            record_event(
+                actor=actor,
+                action=f"approval_request.{outcome}",
+                target=locked,
+                after={
+                    "step": step_index,
+                    "step_name": step["name"],
+                    "round": locked.round,
+                    "on_behalf_of": on_behalf_of.pk if on_behalf_of else None,
+                },
+                reason=comment,
+            )
+            if outcome == Outcome.APPROVE:
+                _after_approval(locked, actor, step, now)
+            else:
+                _end_step(locked, outcome, now)
+    except IntegrityError:
+        raise AlreadyDecided("Already decided: you have decided on this step.") from None
+    return decision
+
+
+def _after_approval(request: ApprovalRequest, actor, step: dict, now) -> None:
+    approvals = Decision.objects.filter(
+        request=request,
+        round=request.round,
+        step_index=request.current_step,
+        outcome=Outcome.APPROVE,
+    ).count()
+    if approvals < int(step["approvals"]):
+        request.save()
+        return
+    if request.current_step + 1 < len(request.steps):
+        request.current_step += 1
+        request.escalation_level = 0
+        request.step_due_at = _due(request.step, now)
+        _set_acting_roles(request)
+        request.save()
+        _notify_approvers(
+            request,
+            f"Approval needed: {request.initiative.reference} · {request.get_gate_display()} gate",
+            f"Step {request.current_step + 1}: {request.step['name']}.",
+            NotificationKind.APPROVAL_REQUESTED,
+        )
+        return
+    _transition(request, RequestStatus.APPROVED)
+    request.decided_at = now
+    request.step_due_at = None
+    request.save()
+    _apply_gate_effect(request, actor)
+    _notify_submitter(
+        request,
+        f"Approved: {request.initiative.reference} · {request.get_gate_display()} gate",
+    )
+    _broadcast(request, NotificationKind.APPROVAL_DECIDED, "approved")
+
+
+def _end_step(request: ApprovalRequest, outcome: str, now) -> None:
+    status = (
+        RequestStatus.REJECTED if outcome == Outcome.REJECT else RequestStatus.CHANGES_REQUESTED
+    )
+    _transition(request, status)
+    request.decided_at = now
+    request.step_due_at = None
+    request.save()
+    _notify_submitter(
+        request,
+        f"{RequestStatus(status).label}: {request.initiative.reference} · "
+        f"{request.get_gate_display()} gate",
+    )
+    _broadcast(request, NotificationKind.APPROVAL_DECIDED, status)
+
+
+# Gate → what approval does. Issues that add GPU requests and model releases register their
+# effects here (gate → function(request, actor)).
+GATE_STAGE = {
+    Gate.INTAKE: Stage.PROPOSED,
+    Gate.PILOT: Stage.PILOT,
+    Gate.PRODUCTION: Stage.PRODUCTION,
+    Gate.SCALE: Stage.SCALED,
+}
+GATE_EFFECTS: dict = {}
+
+
+def _apply_gate_effect(request: ApprovalRequest, actor) -> None:
+    effect = GATE_EFFECTS.get(request.gate)
+    if effect is not None:
+        effect(request, actor)
+        return
+    _change_stage(request, actor)
+
+
+def _change_stage(request: ApprovalRequest, actor) -> None:
+    """The default effect: move the initiative to the gate's stage."""
+    to_stage = GATE_STAGE.get(request.gate)
+    if to_stage is None:
+        return
+    initiative = Initiative.objects.get(pk=request.initiative_id)
+    if initiative.stage == to_stage:
+        return
+    initiative_change_stage(
+        actor=actor,
+        initiative=initiative,
+        to_stage=to_stage,
+        reason=f"Approved through the {request.get_gate_display()} gate (request #{request.pk}).",
+        via_gate=request,
+    )
+
+
+def _scale(request: ApprovalRequest, actor) -> None:
+    """An approved ``scale`` request: another unit's adoption puts its deployment in
+    production; otherwise the initiative itself becomes scaled."""
+    if request.subject_type != DEPLOYMENT_SUBJECT:
+        _change_stage(request, actor)
+        return
+    deployment = Deployment.objects.get(pk=request.subject_id, initiative_id=request.initiative_id)
+    if deployment.status == DeploymentStatus.PRODUCTION:
+        return
+    deployment_set_status(
+        actor=actor,
+        deployment=deployment,
+        status=DeploymentStatus.PRODUCTION,
+        reason=f"Approved through the Scale gate (request #{request.pk}).",
+        via_gate=request,
+    )
+
+
+GATE_EFFECTS[Gate.SCALE] = _scale
+
+
+# --- Escalation ----------------------------------------------------------------------------
+
+
+def _escalate(request: ApprovalRequest, *, now, reason: str, actor=None, note: str = ""):
+    """Move the current step one level up the ladder; one Escalation row per level."""
+    step = request.step
+    level = request.escalation_level + 1
+    to_role = escalation_role_for(step, level)
+    Escalation.objects.create(
+        request=request,
+        round=request.round,
+        step_index=request.current_step,
+        level=level,
+        to_role=to_role,
+        reason=reason,
+        note=note,
+        raised_by=actor,
+        created_at=now,
+    )
+    request.escalation_level = level
+    request.step_due_at = _due(step, now)
+    # After a disagreement only the higher level decides; an SLA escalation adds it.
+    _set_acting_roles(request, escalated_only=reason == EscalationReason.DISAGREEMENT)
+    request.save()
+    record_event(
+        actor=actor,
+        action="approval_request.escalated",
+        target=request,
+        after={"level": level, "to_role": to_role, "reason": reason},
+        reason=note,
+    )
+    _notify_approvers(
+        request,
+        f"Escalated to you: {request.initiative.reference} · {request.get_gate_display()} gate",
+        f"{EscalationReason(reason).label}. {note}".strip(),
+        NotificationKind.APPROVAL_ESCALATED,
+        roles=[to_role],
+    )
+    _broadcast(request, NotificationKind.APPROVAL_ESCALATED, "escalated")
+
+
+def max_escalation_level(step: dict) -> int:
+    start = (
+        ESCALATION_CHAIN.index(step["escalation_role"])
+        if step.get("escalation_role") in ESCALATION_CHAIN
+        else 0
+    )
+    return len(ESCALATION_CHAIN) - start
+
+
+def escalate_overdue(*, now=None, batch_size: int = 50) -> int:
+    """Escalate every pending step past its due time by one level; returns how many.
+
+    Rows are claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` and an escalated step gets a
+    new due time, so concurrent runs never escalate the same step twice (and the unique
+    constraint on Escalation is the backstop).
+    """
+    now = now or timezone.now()
+    escalated = 0
+    exhausted: set[int] = set()
+    while True:
+        with transaction.atomic():
+            batch = list(
+                ApprovalRequest.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(status=RequestStatus.PENDING, step_due_at__lt=now)
+                .exclude(pk__in=exhausted)
+                .select_related("initiative")
+                .order_by("step_due_at", "pk")[:batch_size]
+            )
+            if not batch:
+                return escalated
+            for request in batch:
+                if request.escalation_level >= max_escalation_level(request.step):
+                    exhausted.add(request.pk)
+                    continue
+                _escalate(request, now=now, reason=EscalationReason.SLA)
+                escalated += 1
+
+
+def request_escalate_disagreement(*, actor, request: ApprovalRequest, reason: str):
+    """A reviewer who approved a step that another approver rejected (or sent back) asks the
+    next level to decide: the request reopens at that step, one level up."""
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ValidationError({"reason": "Explain the disagreement (at least 10 characters)."})
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(request)
+        decisions = list(
+            Decision.objects.filter(
+                request=locked, round=locked.round, step_index=locked.current_step
+            )
+        )
+        approvers = {d.approver_id for d in decisions if d.outcome == Outcome.APPROVE}
+        dissent = [d for d in decisions if d.outcome != Outcome.APPROVE]
+        if locked.status not in (RequestStatus.REJECTED, RequestStatus.CHANGES_REQUESTED):
+            raise AlreadyDecided("Only a rejected or sent-back request can be escalated.")
+        if not approvers or not dissent:
+            raise ValidationError("There is no disagreement on this step to escalate.")
+        if actor.pk not in approvers:
+            raise PermissionDenied("Only a reviewer who approved this step can escalate it.")
+        if locked.escalation_level >= max_escalation_level(locked.step):
+            raise ValidationError("This step is already at the highest level.")
+        locked.status = RequestStatus.PENDING
+        locked.decided_at = None
+        # The next level decides afresh: earlier decisions on the step stay on record.
+        locked.round += 1
+        try:
+            with transaction.atomic():
+                _escalate(
+                    locked, now=now, reason=EscalationReason.DISAGREEMENT, actor=actor, note=reason
+                )
+        except IntegrityError:
+            raise AlreadyDecided(
+                "A newer request for this gate is open; decide that one instead."
+            ) from None
+    return locked
+
+
+# --- Delegation ----------------------------------------------------------------------------
+
+
+def delegation_create(*, actor, delegate, starts_on, ends_on, reason: str = "") -> Delegation:
+    """``actor`` lets ``delegate`` (who holds one of the same approver roles) decide for them
+    between the dates."""
+    approver_roles = roles_of(actor) - {Role.BU_MEMBER, Role.BU_LEAD}
+    errors = {}
+    if not approver_roles:
+        errors["delegate"] = "You hold no approver role to delegate."
+    elif not (roles_of(delegate) & approver_roles):
+        errors["delegate"] = "Delegate to a colleague who holds the same approver role."
+    if delegate.pk == actor.pk:
+        errors["delegate"] = "You cannot delegate to yourself."
+    if starts_on and ends_on and ends_on < starts_on:
+        errors["ends_on"] = "The end date cannot be before the start date."
+    if starts_on and ends_on and (ends_on - starts_on).days > 90:
+        errors["ends_on"] = "A delegation can last at most 90 days."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        delegation = Delegation.objects.create(
+            delegator=actor, delegate=delegate, starts_on=starts_on, ends_on=ends_on, reason=reason
+        )
+        record_event(
+            actor=actor,
+            action="delegation.created",
+            target=delegation,
+            after={"delegate": delegate.pk, "starts_on": starts_on, "ends_on": ends_on},
+            reason=reason,
+        )
+        notification_send(
+            recipient=delegate,
+            subject=f"{actor.get_full_name() or actor.username} delegated approvals to you",
+            body=f"From {starts_on} to {ends_on}. {reason}".strip(),
+        )
+    return delegation
