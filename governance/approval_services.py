@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core.audit import record_event
 from core.choices import NotificationKind, Role
+from core.exceptions import Conflict
 from core.permissions import can_write_for_business_unit, has_any_role, roles_of
 from core.services import notification_send, webhook_broadcast
 from portfolio.choices import DeploymentStatus, Stage
@@ -52,7 +53,7 @@ POLICY_ADMIN_ROLES = frozenset({Role.COE_ADMIN, Role.ADMIN})
 MIN_REASON_LENGTH = 10
 
 
-class AlreadyDecided(ValidationError):
+class AlreadyDecided(Conflict):
     """The request or step was decided meanwhile (another approver, a repeated form)."""
 
 

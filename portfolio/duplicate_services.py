@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.audit import record_event
+from core.exceptions import Conflict
 
 from .choices import DuplicateStatus, Stage
 from .duplicates import (
@@ -25,7 +26,7 @@ from .services import MERGE_HOOKS, initiative_change_stage
 logger = logging.getLogger(__name__)
 
 
-class AlreadyDecided(ValidationError):
+class AlreadyDecided(Conflict):
     """The pair's status does not allow this decision (any more)."""
 
 

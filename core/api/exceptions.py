@@ -1,13 +1,27 @@
-"""Turn domain exceptions raised by services into DRF responses."""
+"""Turn domain exceptions raised by services into DRF responses, in one place: a
+``core.exceptions.Conflict`` is a 409, any other Django ``ValidationError`` a 400 with
+field-level messages, and a Django ``PermissionDenied`` a 403 that keeps the service's reason
+(DRF would otherwise replace it with a generic sentence)."""
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.exceptions import Conflict as DomainConflict
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The object changed meanwhile."
+    default_code = "conflict"
+
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, DomainConflict):
+        exc = Conflict(" ".join(exc.messages))
+    elif isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = {
                 field: [str(m) for e in errors for m in e.messages]
@@ -16,4 +30,6 @@ def exception_handler(exc, context):
         else:
             detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
         exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)

@@ -1,7 +1,6 @@
-from django.core.exceptions import PermissionDenied
 from django.db.models import F, Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -19,25 +18,6 @@ from .approval_serializers import (
     ReasonSerializer,
     SubmitSerializer,
 )
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request changed meanwhile."
-    default_code = "conflict"
-
-
-def _call_service(service, **arguments):
-    """Run an approval service, turning its refusals into API errors: AlreadyDecided → 409
-    (before the generic handler makes every ValidationError a 400), PermissionDenied → 403
-    with the service's reason (DRF would otherwise replace it with a generic sentence)."""
-    try:
-        return service(**arguments)
-    except approval_services.AlreadyDecided as error:
-        raise Conflict(" ".join(error.messages)) from error
-    except PermissionDenied as error:
-        raise exceptions.PermissionDenied(str(error) or None) from error
-
 
 REFUSALS = {
     400: OpenApiResponse(description="Invalid input, or refused with field errors."),
@@ -100,8 +80,7 @@ class ApprovalRequestViewSet(
         payload = SubmitSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         initiative = initiative_get(user=request.user, pk=payload.validated_data["initiative"])
-        approval = _call_service(
-            approval_services.request_submit,
+        approval = approval_services.request_submit(
             actor=request.user,
             initiative=initiative,
             gate=payload.validated_data["gate"],
@@ -119,8 +98,7 @@ class ApprovalRequestViewSet(
         approval = self.get_object()
         payload = DecideSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        _call_service(
-            approval_services.request_decide,
+        approval_services.request_decide(
             actor=request.user,
             request=approval,
             outcome=payload.validated_data["outcome"],
@@ -135,8 +113,7 @@ class ApprovalRequestViewSet(
         approval = self.get_object()
         payload = ReasonSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        _call_service(
-            approval_services.request_withdraw,
+        approval_services.request_withdraw(
             actor=request.user,
             request=approval,
             reason=payload.validated_data["reason"],
@@ -151,8 +128,7 @@ class ApprovalRequestViewSet(
         approval = self.get_object()
         payload = CommentSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        _call_service(
-            approval_services.request_resubmit,
+        approval_services.request_resubmit(
             actor=request.user,
             request=approval,
             comment=payload.validated_data["comment"],
@@ -167,8 +143,7 @@ class ApprovalRequestViewSet(
         approval = self.get_object()
         payload = ReasonSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        _call_service(
-            approval_services.request_escalate_disagreement,
+        approval_services.request_escalate_disagreement(
             actor=request.user,
             request=approval,
             reason=payload.validated_data["reason"],

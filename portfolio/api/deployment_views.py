@@ -2,24 +2,16 @@
 unit's deployment and submits it for the ``scale`` gate (the same composition as the HTML
 view, ``portfolio.deployment_views.adopt_initiative``)."""
 
-from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.models import BusinessUnit
-from governance.approval_services import AlreadyDecided
 from governance.models import ApprovalRequest
 from portfolio import selectors
 from portfolio.deployment_views import adopt_initiative
 from portfolio.models import Deployment
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "A scale request for this deployment is already open."
-    default_code = "conflict"
 
 
 class AdoptSerializer(serializers.Serializer):
@@ -87,16 +79,11 @@ class InitiativeAdoptView(APIView):
         initiative = selectors.initiative_get(user=request.user, pk=pk)
         payload = AdoptSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            deployment, approval = adopt_initiative(
-                actor=request.user,
-                initiative=initiative,
-                business_unit=payload.validated_data["business_unit"],
-                comment=payload.validated_data["comment"],
-            )
-        except AlreadyDecided as error:
-            raise Conflict(" ".join(error.messages)) from error
-        except PermissionDenied as error:
-            raise exceptions.PermissionDenied(str(error) or None) from error
+        deployment, approval = adopt_initiative(
+            actor=request.user,
+            initiative=initiative,
+            business_unit=payload.validated_data["business_unit"],
+            comment=payload.validated_data["comment"],
+        )
         body = AdoptionSerializer({"deployment": deployment, "approval_request": approval})
         return Response(body.data, status=status.HTTP_201_CREATED)

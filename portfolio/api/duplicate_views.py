@@ -1,4 +1,3 @@
-from django.core.exceptions import PermissionDenied
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -6,7 +5,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework import exceptions, mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -22,12 +21,6 @@ from .duplicate_serializers import (
 )
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The pair was decided meanwhile."
-    default_code = "conflict"
-
-
 class ReviewsDuplicates(permissions.BasePermission):
     """CoE reviewers and admins, risk officers and administrators."""
 
@@ -35,17 +28,6 @@ class ReviewsDuplicates(permissions.BasePermission):
 
     def has_permission(self, request, view):
         return can_review_duplicates(request.user)
-
-
-def _call_service(service, **arguments):
-    """Run a decision service: AlreadyDecided → 409 (before the generic handler makes every
-    ValidationError a 400), PermissionDenied → 403 with the service's reason."""
-    try:
-        return service(**arguments)
-    except duplicate_services.AlreadyDecided as error:
-        raise Conflict(" ".join(error.messages)) from error
-    except PermissionDenied as error:
-        raise exceptions.PermissionDenied(str(error) or None) from error
 
 
 REFUSALS = {
@@ -98,7 +80,7 @@ class DuplicateCandidateViewSet(
     def link(self, request, pk=None):
         """Link the two initiatives as related (both continue)."""
         candidate = self.get_object()
-        _call_service(duplicate_services.duplicate_link, actor=request.user, candidate=candidate)
+        duplicate_services.duplicate_link(actor=request.user, candidate=candidate)
         return self._respond(candidate)
 
     @extend_schema(
@@ -110,8 +92,7 @@ class DuplicateCandidateViewSet(
         candidate = self.get_object()
         payload = DismissSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        _call_service(
-            duplicate_services.duplicate_dismiss,
+        duplicate_services.duplicate_dismiss(
             actor=request.user,
             candidate=candidate,
             reason=payload.validated_data["reason"],
@@ -129,8 +110,7 @@ class DuplicateCandidateViewSet(
         candidate = self.get_object()
         payload = MergeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        _call_service(
-            duplicate_services.duplicate_merge,
+        duplicate_services.duplicate_merge(
             actor=request.user,
             candidate=candidate,
             survivor=payload.validated_data["survivor"],

@@ -142,6 +142,8 @@ def test_member_cannot_create_a_model_for_another_unit(api, member_a, unit_b, es
     api.force_authenticate(member_a)
     response = api.post(MODELS, model_body(unit_b, member_a), format="json")
     assert response.status_code == 403
+    # The service's reason reaches the caller (core.api.exceptions), not DRF's generic text.
+    assert response.json() == {"detail": "You cannot register models for that business unit."}
     assert not AIModel.objects.filter(name="fraud-scorer").exists()
     assert not AuditEvent.objects.exists()
 
