@@ -134,7 +134,7 @@ class PercentileMedian(Aggregate):
     output_field = FloatField()
 
 
-def _production_unit_count():
+def production_unit_count():
     """Distinct business units where the initiative is in production (see the definition).
 
     Deployments are unique per (initiative, unit), so counting rows counts units. The owning
@@ -172,7 +172,7 @@ def with_scaling_facts(initiatives: QuerySet[Initiative]) -> QuerySet[Initiative
     """Annotate ``production_units``, ``reached_pilot``, ``reached_production`` and
     ``days_to_production`` (``None`` without a production date), leaving out merged ones."""
     return initiatives.filter(merged_into__isnull=True).annotate(
-        production_units=_production_unit_count(),
+        production_units=production_unit_count(),
         reached_pilot=_reached(PILOT_OR_BEYOND, "pilot_started_on", "production_on"),
         reached_production=_reached(PRODUCTION_OR_BEYOND, "production_on"),
         days_to_production=DaysBetween(TruncDate("created_at"), F("production_on")),

@@ -1,14 +1,14 @@
 """Reads of the portfolio, always scoped to what the user may see."""
 
-from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, When
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from core.choices import BU_WRITE_ROLES
 from core.models import BusinessUnit
 from core.permissions import business_unit_ids, reads_whole_organisation
 
-from .choices import DeploymentStatus, Stage
+from .choices import Stage
+from .metrics import production_unit_count
 from .models import Deployment, Initiative
 from .services import can_be_adopted
 
@@ -76,24 +76,11 @@ def adoption_business_units(*, user, initiative: Initiative) -> list[BusinessUni
     return list(BusinessUnit.objects.filter(pk__in=units).exclude(pk__in=deployed))
 
 
-IN_PRODUCTION_STAGES = (Stage.PRODUCTION, Stage.SCALED)
-
-
 def with_production_unit_count(queryset: QuerySet[Initiative]) -> QuerySet[Initiative]:
     """Annotate ``production_units``: how many business units run the initiative in
-    production — its own unit while it is in production or scaled, plus every other unit
-    with a deployment in production."""
-    own_unit = Case(When(stage__in=IN_PRODUCTION_STAGES, then=1), default=0)
-    other_units = (
-        Deployment.objects.filter(initiative=OuterRef("pk"), status=DeploymentStatus.PRODUCTION)
-        .exclude(business_unit=OuterRef("business_unit"))
-        .values("initiative")
-        .annotate(units=Count("business_unit", distinct=True))
-        .values("units")
-    )
-    return queryset.annotate(
-        production_units=own_unit + Coalesce(Subquery(other_units), 0),
-    )
+    production, by the one definition the scaling metrics use
+    (``portfolio.metrics.production_unit_count``)."""
+    return queryset.annotate(production_units=production_unit_count())
 
 
 def initiatives_in_production_in_units(*, user, minimum: int = 2) -> QuerySet[Initiative]:

@@ -12,7 +12,7 @@ from core.choices import Role
 from portfolio import metrics
 from portfolio.choices import DeploymentStatus, Stage
 from portfolio.models import Deployment, Initiative, StageChange
-from portfolio.selectors import scope_initiatives
+from portfolio.selectors import scope_initiatives, with_production_unit_count
 from tests.factories import BusinessUnitFactory, InitiativeFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -136,6 +136,17 @@ def test_production_in_two_units_counts_deployments_and_the_owner_once(portfolio
         "rejected": 0,
         "draft": 0,
     }
+
+
+def test_cross_bu_adoption_counts_units_by_the_metrics_definition(portfolio):
+    """The adoption selector and the scaling metric share one definition of production units
+    (they once disagreed on "paused", whose own unit runs it through a deployment)."""
+    adopted = with_production_unit_count(Initiative.objects.filter(merged_into__isnull=True))
+    counted = dict(
+        metrics.with_scaling_facts(everything()).values_list("title", "production_units")
+    )
+    assert dict(adopted.values_list("title", "production_units")) == counted
+    assert counted["paused"] == 2
 
 
 def test_scaling_gap_is_the_share_of_piloted_initiatives_not_scaled(portfolio):
