@@ -1,6 +1,6 @@
 """Reads of approval requests, scoped through the initiatives the user may see."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -8,7 +8,7 @@ from core.permissions import reads_whole_organisation, roles_of
 from portfolio.models import Initiative
 from portfolio.selectors import scope_initiatives
 
-from .models import ApprovalRequest
+from .models import ApprovalRequest, Decision
 
 
 def request_list(*, user) -> QuerySet[ApprovalRequest]:
@@ -23,20 +23,41 @@ def request_list(*, user) -> QuerySet[ApprovalRequest]:
 
 
 def request_queue(*, user, scope: str = "role") -> QuerySet[ApprovalRequest]:
-    """Pending requests sorted by due time. ``scope``: ``mine`` (awaiting a role I hold at the
-    current step), ``role`` (the same), or ``all`` (every visible request)."""
+    """Requests for the reviewer's queue, most urgent first (decided ones, which have no due
+    time, last). ``scope``: ``mine`` (pending, awaiting a role I hold, and decidable by me
+    now: separation of duties allows it and I have not counted at this step yet), ``role``
+    (pending and awaiting a role I hold), or ``all`` (every visible request)."""
     requests = request_list(user=user)
-    if scope == "all":
-        return requests.order_by("step_due_at", "pk")
-    pending = requests.filter(status="pending")
+    if scope != "all":
+        requests = _awaiting_roles_of(requests.filter(status="pending"), user)
+    if scope == "mine":
+        requests = _decidable_by(requests, user)
+    return requests.order_by(F("step_due_at").asc(nulls_last=True), "pk")
+
+
+def _awaiting_roles_of(requests, user):
     roles = roles_of(user)
     if not roles:
-        return pending.none()
+        return requests.none()
     # The engine keeps the roles that may decide now on the request (",role,role,").
     condition = Q()
     for role in roles:
         condition |= Q(acting_roles__contains=f",{role},")
-    return pending.filter(condition).order_by("step_due_at", "pk")
+    return requests.filter(condition)
+
+
+def _decidable_by(requests, user):
+    """Neither submitted by ``user`` nor of an initiative they own or lead, and not yet
+    decided by them (or for them) at the current step of the current round."""
+    decided = Decision.objects.filter(
+        request=OuterRef("pk"), round=OuterRef("round"), step_index=OuterRef("current_step")
+    ).filter(Q(approver=user) | Q(on_behalf_of=user))
+    return (
+        requests.exclude(submitted_by=user)
+        .exclude(initiative__accountable_owner=user)
+        .exclude(initiative__technical_lead=user)
+        .exclude(Exists(decided))
+    )
 
 
 def request_get(*, user, pk) -> ApprovalRequest:

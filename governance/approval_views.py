@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, F, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +31,7 @@ from .approval_forms import (
     policy_step_initial,
 )
 from .choices import Gate, Outcome, RequestStatus
-from .models import ApprovalPolicy, Decision, Delegation, RiskAssessment
+from .models import ApprovalPolicy, Delegation, RiskAssessment
 
 AlreadyDecided = approval_services.AlreadyDecided
 
@@ -51,21 +50,6 @@ SCOPES = (
 )
 
 
-def _awaiting_decision_by(requests, user):
-    """Of the requests awaiting a role ``user`` holds, those they may decide now: neither
-    submitted by them nor of an initiative they own or lead, and not yet decided by them (or
-    for them) at the current step of the current round."""
-    decided = Decision.objects.filter(
-        request=OuterRef("pk"), round=OuterRef("round"), step_index=OuterRef("current_step")
-    ).filter(Q(approver=user) | Q(on_behalf_of=user))
-    return (
-        requests.exclude(submitted_by=user)
-        .exclude(initiative__accountable_owner=user)
-        .exclude(initiative__technical_lead=user)
-        .exclude(Exists(decided))
-    )
-
-
 @login_required
 @require_GET
 def queue(request):
@@ -74,10 +58,6 @@ def queue(request):
     if scope not in dict(SCOPES):
         scope = SCOPES[0][0]
     rows = approval_selectors.request_queue(user=request.user, scope=scope)
-    if scope == "mine":
-        rows = _awaiting_decision_by(rows, request.user)
-    # Decided requests (no due time) last on every database, for the "all" tab.
-    rows = rows.order_by(F("step_due_at").asc(nulls_last=True), "pk")
     return render_list(
         request,
         template="governance/queue.html",
