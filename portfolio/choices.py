@@ -90,6 +90,22 @@ class DeploymentStatus(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
+# Allowed deployment status changes. Production is reached only through an approved
+# ``scale`` gate request for the deployment (``via_gate``).
+DEPLOYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    DeploymentStatus.PLANNED: frozenset(
+        {DeploymentStatus.PILOT, DeploymentStatus.PRODUCTION, DeploymentStatus.RETIRED}
+    ),
+    DeploymentStatus.PILOT: frozenset({DeploymentStatus.PRODUCTION, DeploymentStatus.RETIRED}),
+    DeploymentStatus.PRODUCTION: frozenset({DeploymentStatus.RETIRED}),
+    DeploymentStatus.RETIRED: frozenset(),
+}
+GATED_DEPLOYMENT_STATUSES = frozenset({DeploymentStatus.PRODUCTION})
+
+# An initiative is adopted by other business units once it runs in production in its own.
+ADOPTABLE_STAGES = frozenset({Stage.PRODUCTION, Stage.SCALED})
+
+
 class Barrier(models.TextChoices):
     """The six barriers to scaling AI across business units."""
 
@@ -106,6 +122,18 @@ class DuplicateStatus(models.TextChoices):
     RELATED = "related", "Linked as related"
     MERGED = "merged", "Merged"
     DISMISSED = "dismissed", "Dismissed"
+
+
+# What the CoE may decide about a pair: from-status -> allowed to-statuses. A dismissed or
+# merged pair is final; a pair linked as related may still be merged or dismissed.
+DUPLICATE_TRANSITIONS: dict[str, frozenset[str]] = {
+    DuplicateStatus.OPEN: frozenset(
+        {DuplicateStatus.RELATED, DuplicateStatus.MERGED, DuplicateStatus.DISMISSED}
+    ),
+    DuplicateStatus.RELATED: frozenset({DuplicateStatus.MERGED, DuplicateStatus.DISMISSED}),
+    DuplicateStatus.MERGED: frozenset(),
+    DuplicateStatus.DISMISSED: frozenset(),
+}
 
 
 class PhaseStatus(models.TextChoices):

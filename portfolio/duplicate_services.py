@@ -13,7 +13,6 @@ from core.exceptions import Conflict
 
 from .choices import DuplicateStatus, Stage
 from .duplicates import (
-    can_become,
     can_merge_duplicates,
     can_review_duplicates,
     comparable_initiatives,
@@ -130,7 +129,7 @@ def _decide(
         # A refresh removed it: the initiatives changed and no longer look alike.
         raise AlreadyDecided("This pair is no longer a possible duplicate; reload the list.")
     from_status = locked.status
-    if not can_become(locked, to_status):
+    if not locked.can_become(to_status):
         raise AlreadyDecided(
             f"This pair is already {locked.get_status_display().lower()}; it cannot be "
             f"{DuplicateStatus(to_status).label.lower()} now."

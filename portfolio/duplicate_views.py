@@ -17,7 +17,6 @@ from core.htmx import is_partial_request, render_partial_aware
 from . import duplicate_selectors, duplicate_services
 from .choices import DuplicateStatus
 from .duplicates import (
-    can_become,
     can_merge_duplicates,
     can_review_duplicates,
     duplicate_threshold,
@@ -40,11 +39,11 @@ def _status_from(request) -> str:
 
 def _with_actions(candidate, *, may_merge: bool):
     """Mark which of the pair's buttons to show (the services check again on submit)."""
-    candidate.may_link = can_become(candidate, DuplicateStatus.RELATED)
-    candidate.may_dismiss = can_become(candidate, DuplicateStatus.DISMISSED)
+    candidate.may_link = candidate.can_become(DuplicateStatus.RELATED)
+    candidate.may_dismiss = candidate.can_become(DuplicateStatus.DISMISSED)
     candidate.may_merge = (
         may_merge
-        and can_become(candidate, DuplicateStatus.MERGED)
+        and candidate.can_become(DuplicateStatus.MERGED)
         and is_comparable(candidate.first)
         and is_comparable(candidate.second)
     )

@@ -19,8 +19,8 @@ from django.db.models import BooleanField, F, FloatField, Func, Q, QuerySet, Tex
 from core.choices import Role
 from core.permissions import has_any_role, writes_whole_organisation
 
-from .choices import ENDED_STAGES, DuplicateStatus
-from .models import DuplicateCandidate, Initiative
+from .choices import ENDED_STAGES
+from .models import Initiative
 
 # Pairs scoring at least this are flagged (settings may override it). Chosen by experiment
 # on a realistic portfolio (tests/portfolio/test_duplicates.py): planted near-duplicates score
@@ -50,23 +50,6 @@ _WORD = re.compile(r"[^\W_]+")
 DUPLICATE_REVIEW_ROLES = frozenset(
     {Role.COE_REVIEWER, Role.COE_ADMIN, Role.RISK_OFFICER, Role.ADMIN}
 )
-
-
-# What the CoE may decide about a pair: from-status -> allowed to-statuses. A dismissed or
-# merged pair is final; a pair linked as related may still be merged or dismissed.
-DUPLICATE_TRANSITIONS: dict[str, frozenset[str]] = {
-    DuplicateStatus.OPEN: frozenset(
-        {DuplicateStatus.RELATED, DuplicateStatus.MERGED, DuplicateStatus.DISMISSED}
-    ),
-    DuplicateStatus.RELATED: frozenset({DuplicateStatus.MERGED, DuplicateStatus.DISMISSED}),
-    DuplicateStatus.MERGED: frozenset(),
-    DuplicateStatus.DISMISSED: frozenset(),
-}
-
-
-def can_become(candidate: DuplicateCandidate, status: str) -> bool:
-    """The pair may move to ``status`` (also used to show or hide its buttons)."""
-    return status in DUPLICATE_TRANSITIONS.get(candidate.status, frozenset())
 
 
 def can_review_duplicates(user) -> bool:

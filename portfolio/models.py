@@ -10,6 +10,8 @@ from django.urls import reverse
 from core.models import BusinessUnit
 
 from .choices import (
+    ADOPTABLE_STAGES,
+    DUPLICATE_TRANSITIONS,
     ENDED_STAGES,
     STAGE_TRANSITIONS,
     ActivityStatus,
@@ -241,6 +243,10 @@ class Initiative(models.Model):
     def can_move_to(self, stage: str) -> bool:
         return stage in STAGE_TRANSITIONS.get(self.stage, frozenset())
 
+    def can_be_adopted(self) -> bool:
+        """Whether other business units may plan to adopt it (also hides the button)."""
+        return self.stage in ADOPTABLE_STAGES
+
     @property
     def has_ended(self) -> bool:
         return self.stage in ENDED_STAGES
@@ -364,6 +370,10 @@ class DuplicateCandidate(models.Model):
 
     def __str__(self):
         return f"{self.first_id}~{self.second_id} ({self.score:.2f}, {self.status})"
+
+    def can_become(self, status: str) -> bool:
+        """The pair may move to ``status`` (also used to show or hide its buttons)."""
+        return status in DUPLICATE_TRANSITIONS.get(self.status, frozenset())
 
 
 class RoadmapPhase(models.Model):

@@ -10,7 +10,6 @@ from core.permissions import business_unit_ids, reads_whole_organisation
 from .choices import Stage
 from .metrics import production_unit_count
 from .models import Deployment, Initiative
-from .services import can_be_adopted
 
 
 def scope_initiatives(queryset: QuerySet[Initiative], user) -> QuerySet[Initiative]:
@@ -67,7 +66,7 @@ def wizard_drafts(*, user) -> QuerySet[Initiative]:
 def adoption_business_units(*, user, initiative: Initiative) -> list[BusinessUnit]:
     """Units the user may adopt ``initiative`` into: those where they register initiatives
     (BU member or lead), other than its own unit and without a deployment of it yet."""
-    if not can_be_adopted(initiative):
+    if not initiative.can_be_adopted():
         return []
     units = business_unit_ids(user, BU_WRITE_ROLES) - {initiative.business_unit_id}
     if not units:

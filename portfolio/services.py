@@ -7,7 +7,13 @@ from django.utils import timezone
 from core.audit import record_event
 from core.services import apply_changes, sequence_next, snapshot
 
-from .choices import GATED_STAGES, DeploymentStatus, Stage
+from .choices import (
+    DEPLOYMENT_TRANSITIONS,
+    GATED_DEPLOYMENT_STATUSES,
+    GATED_STAGES,
+    DeploymentStatus,
+    Stage,
+)
 from .models import Deployment, Initiative, StageChange, format_reference
 from .permissions import can_change_stage, can_create_initiative, can_edit_initiative
 
@@ -287,26 +293,6 @@ def initiative_wizard_save(*, actor, initiative: Initiative | None, step: int, d
 
 # --- Deployments (cross-BU adoption) -------------------------------------------------------
 
-# Allowed deployment status changes. Production is reached only through an approved
-# ``scale`` gate request for the deployment (``via_gate``).
-DEPLOYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
-    DeploymentStatus.PLANNED: frozenset(
-        {DeploymentStatus.PILOT, DeploymentStatus.PRODUCTION, DeploymentStatus.RETIRED}
-    ),
-    DeploymentStatus.PILOT: frozenset({DeploymentStatus.PRODUCTION, DeploymentStatus.RETIRED}),
-    DeploymentStatus.PRODUCTION: frozenset({DeploymentStatus.RETIRED}),
-    DeploymentStatus.RETIRED: frozenset(),
-}
-GATED_DEPLOYMENT_STATUSES = frozenset({DeploymentStatus.PRODUCTION})
-
-# An initiative is adopted by other business units once it runs in production in its own.
-ADOPTABLE_STAGES = frozenset({Stage.PRODUCTION, Stage.SCALED})
-
-
-def can_be_adopted(initiative: Initiative) -> bool:
-    """Whether other business units may plan to adopt ``initiative`` (also hides buttons)."""
-    return initiative.stage in ADOPTABLE_STAGES
-
 
 def deployment_plan_adoption(*, actor, initiative: Initiative, business_unit) -> Deployment:
     """Record that ``business_unit`` plans to adopt another unit's initiative: a ``planned``
@@ -317,7 +303,7 @@ def deployment_plan_adoption(*, actor, initiative: Initiative, business_unit) ->
         raise ValidationError(
             {"business_unit": "This initiative already belongs to that business unit."}
         )
-    if not can_be_adopted(initiative):
+    if not initiative.can_be_adopted():
         raise ValidationError(
             {
                 "business_unit": f"{initiative.reference} is {initiative.get_stage_display()}: "
