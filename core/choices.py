@@ -38,5 +38,7 @@ class NotificationKind(models.TextChoices):
     APPROVAL_DECIDED = "approval_decided", "Approval decided"
     APPROVAL_ESCALATED = "approval_escalated", "Approval escalated"
     GATE_BLOCKED = "gate_blocked", "Gate blocked"
+    MODEL_REVIEW = "model_review", "Model review due or overdue"
+    MODEL_DRIFT = "model_drift", "Model drifting"
     AUDIT_ALERT = "audit_alert", "Audit alert"
     GENERAL = "general", "General"

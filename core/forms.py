@@ -43,6 +43,8 @@ NOTIFICATION_KIND_HELP = {
     NotificationKind.APPROVAL_DECIDED: "A request you raised or follow is approved or rejected.",
     NotificationKind.APPROVAL_ESCALATED: "An approval is overdue and escalated to you.",
     NotificationKind.GATE_BLOCKED: "An initiative cannot pass a gate until something is done.",
+    NotificationKind.MODEL_REVIEW: "A model you own is due for validation, or overdue.",
+    NotificationKind.MODEL_DRIFT: "A production model you depend on reports drift.",
     NotificationKind.AUDIT_ALERT: "Integrity checks of the audit log fail (administrators).",
     NotificationKind.GENERAL: "Everything else.",
 }

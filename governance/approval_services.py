@@ -22,6 +22,14 @@ from core.choices import NotificationKind, Role
 from core.exceptions import Conflict
 from core.permissions import can_write_for_business_unit, has_any_role, roles_of
 from core.services import notification_send, webhook_broadcast
+from inventory.choices import ModelStatus
+from inventory.model_services import (
+    MODEL_VERSION_SUBJECT,
+    highest_tier_initiative,
+    model_version_change_status,
+)
+from inventory.models import ModelVersion
+from inventory.permissions import can_edit_model
 from portfolio.choices import DeploymentStatus, Stage
 from portfolio.models import Deployment, Initiative
 from portfolio.permissions import can_edit_initiative
@@ -325,31 +333,59 @@ def _due(step: dict, now) -> timezone.datetime:
 DEPLOYMENT_SUBJECT = "portfolio.deployment"
 
 
-def _may_submit(actor, initiative: Initiative, deployment: Deployment | None) -> bool:
+def _may_submit(actor, initiative: Initiative, deployment, model_version) -> bool:
     if deployment is not None and can_write_for_business_unit(actor, deployment.business_unit_id):
         return True  # the adopting unit asks to scale the initiative to itself
+    if model_version is not None:
+        return can_edit_model(actor, model_version.model)  # the model's people release it
     return can_edit_initiative(actor, initiative)
 
 
-def request_submit(*, actor, initiative: Initiative, gate: str, comment: str = "", deployment=None):
+def _subject(gate, initiative, deployment, model_version) -> dict:
+    """What the request is about besides the initiative: a deployment (``scale`` for another
+    unit) or a model version (``model_release``)."""
+    if deployment is not None:
+        if gate != Gate.SCALE or deployment.initiative_id != initiative.pk:
+            raise ValidationError({"gate": "A deployment of this initiative goes through 'scale'."})
+        return {"subject_type": DEPLOYMENT_SUBJECT, "subject_id": str(deployment.pk)}
+    if gate == Gate.MODEL_RELEASE:
+        if model_version is None:
+            raise ValidationError({"gate": "A model release is about one model version."})
+        if not model_version.model.initiatives.filter(pk=initiative.pk).exists():
+            raise ValidationError({"gate": "The model does not serve this initiative."})
+        if model_version.status != ModelStatus.APPROVED:
+            raise ValidationError(
+                {"gate": "Only an approved (validated) version can be released to production."}
+            )
+        return {"subject_type": MODEL_VERSION_SUBJECT, "subject_id": str(model_version.pk)}
+    if model_version is not None:
+        raise ValidationError({"gate": "A model version goes through 'model_release'."})
+    return {"subject_type": "", "subject_id": ""}
+
+
+def request_submit(
+    *,
+    actor,
+    initiative: Initiative,
+    gate: str,
+    comment: str = "",
+    deployment=None,
+    model_version=None,
+):
     """Submit ``initiative`` for ``gate``. Refused with every gate blocker when required
     controls fail; fast-pathed when the first step allows it and all automated controls pass.
 
     With ``deployment`` (a ``scale`` request only), the request is about another business
     unit adopting the initiative: that unit's members may submit it, and approval puts the
-    deployment in production instead of changing the initiative's stage.
+    deployment in production instead of changing the initiative's stage. With
+    ``model_version`` (a ``model_release`` request, see ``model_release_submit``), approval
+    puts that version in production.
     """
     if gate not in Gate.values:
         raise ValidationError({"gate": "Unknown gate."})
-    if deployment is not None and (gate != Gate.SCALE or deployment.initiative_id != initiative.pk):
-        raise ValidationError({"gate": "A deployment of this initiative goes through 'scale'."})
-    if not _may_submit(actor, initiative, deployment):
+    if not _may_submit(actor, initiative, deployment, model_version):
         raise PermissionDenied("Only the initiative's owners and business unit can submit it.")
-    subject = (
-        {"subject_type": DEPLOYMENT_SUBJECT, "subject_id": str(deployment.pk)}
-        if deployment is not None
-        else {"subject_type": "", "subject_id": ""}
-    )
+    subject = _subject(gate, initiative, deployment, model_version)
     tier = risk_services.current_tier(initiative)
     if tier is None:
         raise ValidationError({"gate": "Complete the risk assessment before submitting."})
@@ -450,7 +486,12 @@ def request_resubmit(*, actor, request: ApprovalRequest, comment: str = ""):
         if request.subject_type == DEPLOYMENT_SUBJECT
         else None
     )
-    if not _may_submit(actor, request.initiative, deployment):
+    model_version = (
+        ModelVersion.objects.select_related("model").filter(pk=request.subject_id).first()
+        if request.subject_type == MODEL_VERSION_SUBJECT
+        else None
+    )
+    if not _may_submit(actor, request.initiative, deployment, model_version):
         raise PermissionDenied("Only the initiative's owners and business unit can resubmit.")
     blockers = risk_services.gate_blockers(request.initiative, request.gate)
     if blockers:
@@ -668,6 +709,38 @@ def _scale(request: ApprovalRequest, actor) -> None:
 
 
 GATE_EFFECTS[Gate.SCALE] = _scale
+
+
+def _release_model_version(request: ApprovalRequest, actor) -> None:
+    """An approved ``model_release`` request puts its model version in production."""
+    version = ModelVersion.objects.select_related("model").get(pk=request.subject_id)
+    model_version_change_status(
+        actor=actor,
+        version=version,
+        to_status=ModelStatus.PRODUCTION,
+        reason=f"Approved through the Model release gate (request #{request.pk}).",
+        via_gate=request,
+    )
+
+
+GATE_EFFECTS[Gate.MODEL_RELEASE] = _release_model_version
+
+
+def model_release_submit(*, actor, version: ModelVersion, comment: str = "") -> ApprovalRequest:
+    """Ask to release ``version`` to production through the ``model_release`` gate of the
+    highest-tier initiative its model serves (so the strictest policy applies)."""
+    initiative = highest_tier_initiative(version.model)
+    if initiative is None:
+        raise ValidationError(
+            {"gate": "Link the model to the initiative it serves before releasing it."}
+        )
+    return request_submit(
+        actor=actor,
+        initiative=initiative,
+        gate=Gate.MODEL_RELEASE,
+        comment=comment,
+        model_version=version,
+    )
 
 
 # --- Escalation ----------------------------------------------------------------------------

@@ -6,12 +6,14 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance"
 
     def ready(self):
+        from inventory.model_services import register_tier_source
         from portfolio.services import register_change_hook, register_stage_guard
 
         from .guards import refuse_tier_4_beyond_proposed
         from .indicators import register_governance_indicators
-        from .services import schedule_controls_evaluation
+        from .services import current_tiers, schedule_controls_evaluation
 
         register_stage_guard(refuse_tier_4_beyond_proposed)
         register_change_hook(schedule_controls_evaluation)
         register_governance_indicators()
+        register_tier_source(current_tiers)

@@ -298,6 +298,18 @@ DEFAULT_CONTROLS = [
         "required": [("production", 1), ("scale", 1)],
     },
     {
+        "code": "MON-02",
+        "title": "Production models not drifting",
+        "description": "No production version of a model the initiative uses reports drift "
+        "(status from the monitoring job or entered by hand).",
+        "kind": "automated",
+        "applies_when": "has_models",
+        "eu_ai_act": "Art. 72",
+        "nist": "manage",
+        "iso": "9.1",
+        "required": [("production", 1), ("scale", 1), ("model_release", 1)],
+    },
+    {
         "code": "OPS-01",
         "title": "Incident and rollback plan",
         "description": "How incidents are reported and how the system is rolled back or stopped.",

@@ -10,10 +10,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from core.audit import record_event
+from inventory.model_services import model_tiers_refresh
 from portfolio.choices import Stage
 from portfolio.models import Initiative
 
@@ -454,6 +456,7 @@ def assessment_complete(*, actor, assessment: RiskAssessment) -> RiskAssessment:
                 "answers": locked.answers,
             },
         )
+        model_tiers_refresh(actor=actor, initiative_ids=[locked.initiative_id])
         controls_evaluate(initiative=locked.initiative)
     return locked
 
@@ -497,6 +500,7 @@ def assessment_override(*, actor, assessment: RiskAssessment, tier, justificatio
             after={"override_tier": locked.override_tier, "computed_tier": locked.computed_tier},
             reason=justification,
         )
+        model_tiers_refresh(actor=actor, initiative_ids=[locked.initiative_id])
         controls_evaluate(initiative=locked.initiative)
     return locked
 
@@ -504,6 +508,17 @@ def assessment_override(*, actor, assessment: RiskAssessment, tier, justificatio
 def current_tier(initiative: Initiative) -> int | None:
     assessment = RiskAssessment.objects.filter(initiative=initiative, is_current=True).first()
     return assessment.effective_tier if assessment else None
+
+
+def current_tiers(initiative_ids) -> dict[int, int | None]:
+    """{initiative id: effective tier of its current assessment} in one query (the tier
+    source the inventory uses for models' effective tiers)."""
+    rows = RiskAssessment.objects.filter(initiative_id__in=list(initiative_ids), is_current=True)
+    return dict(
+        rows.annotate(tier=Coalesce("override_tier", "computed_tier")).values_list(
+            "initiative_id", "tier"
+        )
+    )
 
 
 # --- Controls ----------------------------------------------------------------------------
@@ -621,6 +636,13 @@ def _evaluate_automated(code: str, initiative: Initiative, assessment) -> tuple[
         if incomplete:
             return ResultStatus.FAILING, "Model card incomplete: " + "; ".join(incomplete)
         return ResultStatus.PASSING, "Every linked model has a complete model card."
+    if code == "MON-02":
+        from inventory.selectors import drifting_versions
+
+        drifting = drifting_versions(initiative=initiative)
+        if drifting:
+            return ResultStatus.FAILING, "Drifting in production: " + ", ".join(drifting)
+        return ResultStatus.PASSING, "No model in production reports drift."
     return ResultStatus.PENDING, "No evaluator for this control."
 
 

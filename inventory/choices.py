@@ -58,3 +58,49 @@ class AllocationPurpose(models.TextChoices):
     TRAINING = "training", "Training"
     FINE_TUNING = "fine_tuning", "Fine-tuning"
     INFERENCE = "inference", "Inference"
+
+
+# The one table of allowed version status changes: from-status -> allowed to-statuses.
+# Production is reached only through an approved ``model_release`` gate request
+# (``governance`` applies it by calling ``model_version_change_status(via_gate=...)``).
+VERSION_TRANSITIONS: dict[str, frozenset[str]] = {
+    ModelStatus.DEVELOPMENT: frozenset({ModelStatus.VALIDATION, ModelStatus.RETIRED}),
+    ModelStatus.VALIDATION: frozenset(
+        {ModelStatus.DEVELOPMENT, ModelStatus.APPROVED, ModelStatus.RETIRED}
+    ),
+    ModelStatus.APPROVED: frozenset(
+        {ModelStatus.VALIDATION, ModelStatus.PRODUCTION, ModelStatus.RETIRED}
+    ),
+    ModelStatus.PRODUCTION: frozenset({ModelStatus.DEPRECATED}),
+    ModelStatus.DEPRECATED: frozenset({ModelStatus.RETIRED}),
+    ModelStatus.RETIRED: frozenset(),
+}
+GATED_VERSION_STATUSES = frozenset({ModelStatus.PRODUCTION})
+# Versions whose validation is on a review schedule (reminders, overdue list).
+REVIEWED_VERSION_STATUSES = frozenset({ModelStatus.APPROVED, ModelStatus.PRODUCTION})
+
+
+class MonitoringSource(models.TextChoices):
+    API = "api", "Monitoring job (API)"
+    MANUAL = "manual", "Entered by hand"
+
+
+class ReminderKind(models.TextChoices):
+    DAYS_30 = "days_30", "30 days before"
+    DAYS_7 = "days_7", "7 days before"
+    OVERDUE = "overdue", "Overdue (escalated)"
+
+
+class VendorProductKind(models.TextChoices):
+    FOUNDATION_API = "foundation_api", "Foundation-model API"
+    SAAS_AI = "saas_ai", "SaaS AI product"
+    MODEL_LICENCE = "model_licence", "Licensed model"
+    OTHER = "other", "Other"
+
+
+class DiligenceStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    APPROVED = "approved", "Approved"
+    CONDITIONAL = "conditional", "Approved with conditions"
+    REJECTED = "rejected", "Rejected"

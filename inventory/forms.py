@@ -14,6 +14,7 @@ from portfolio.forms import UserChoiceField
 from portfolio.models import Initiative
 from portfolio.selectors import scope_initiatives
 
+from .choices import GATED_VERSION_STATUSES
 from .models import AIModel, GPUAllocation, GPUPool, GPUType, ModelVersion, Vendor
 from .permissions import can_create_allocation, can_create_model
 from .services import ALLOCATION_FIELDS, MODEL_FIELDS, MODEL_VERSION_FIELDS, POOL_FIELDS
@@ -94,12 +95,18 @@ class ModelVersionForm(forms.ModelForm):
         widgets = {
             "released_on": date_input(),
             "last_validated_on": date_input(),
-            "next_review_due": date_input(),
         }
 
     def __init__(self, *args, model: AIModel, **kwargs):
         super().__init__(*args, **kwargs)
         self.model = model
+        # A new version starts before production: release goes through the model_release
+        # gate (inventory.model_services.model_version_change_status).
+        self.fields["status"].choices = [
+            (value, label)
+            for value, label in self.fields["status"].choices
+            if value not in GATED_VERSION_STATUSES
+        ]
         # The model-card texts: compact, as the form sits on the model's page.
         for field in self.fields.values():
             if isinstance(field.widget, forms.Textarea):

@@ -1,6 +1,7 @@
 """Who may change the model inventory and the GPU estate."""
 
-from core.permissions import can_manage_inventory, can_write_for_business_unit
+from core.choices import Role
+from core.permissions import can_manage_inventory, can_write_for_business_unit, has_any_role
 
 
 def can_create_model(user, business_unit) -> bool:
@@ -29,3 +30,16 @@ def can_create_allocation(user, business_unit) -> bool:
 
 def can_edit_allocation(user, allocation) -> bool:
     return can_manage_inventory(user)
+
+
+def can_manage_vendors(user) -> bool:
+    """The vendor register is kept by the CoE (due diligence) and platform engineers."""
+    return can_manage_inventory(user) or has_any_role(
+        user, {Role.COE_ADMIN, Role.COE_REVIEWER, Role.RISK_OFFICER}
+    )
+
+
+def can_report_monitoring(user, model) -> bool:
+    """Monitoring status comes from the model's editors, or from a monitoring job signed in
+    as a platform engineer (a service account with an API token)."""
+    return can_edit_model(user, model)

@@ -14,7 +14,8 @@ from portfolio.choices import ENDED_STAGES
 from portfolio.models import Initiative
 from portfolio.selectors import scope_initiatives
 
-from .models import AIModel, GPUAllocation, GPUPool
+from .choices import ModelStatus, MonitoringStatus
+from .models import AIModel, GPUAllocation, GPUPool, ModelVersion
 
 
 def scope_models(queryset: QuerySet[AIModel], user) -> QuerySet[AIModel]:
@@ -122,3 +123,13 @@ def pool_current_allocations(*, user, pool: GPUPool) -> QuerySet[GPUAllocation]:
         .order_by("-starts_on", "-id"),
         user,
     )
+
+
+def drifting_versions(*, initiative) -> list[str]:
+    """Names of the production versions of models serving ``initiative`` that report drift."""
+    rows = ModelVersion.objects.filter(
+        model__initiatives=initiative,
+        status=ModelStatus.PRODUCTION,
+        monitoring_status=MonitoringStatus.DRIFTING,
+    ).select_related("model")
+    return [str(version) for version in rows.order_by("model__name", "version")]

@@ -10,6 +10,8 @@ from django.utils import timezone
 from core.audit import record_event
 from core.services import apply_changes, snapshot
 
+from .choices import GATED_VERSION_STATUSES
+from .model_services import model_tiers_refresh, review_due_on
 from .models import AIModel, GPUAllocation, GPUPool, ModelVersion
 from .permissions import (
     can_create_allocation,
@@ -35,8 +37,6 @@ MODEL_VERSION_FIELDS = (
     "artefact_uri",
     "released_on",
     "last_validated_on",
-    "next_review_due",
-    "monitoring_status",
     "training_data_summary",
     "intended_use",
     "out_of_scope_uses",
@@ -88,6 +88,7 @@ def model_create(*, actor, data: dict) -> AIModel:
     with transaction.atomic():
         model.save()
         _set_initiatives(model, data.get("initiatives"))
+        model_tiers_refresh(actor=actor, models=[model])
         record_event(
             actor=actor,
             action="ai_model.created",
@@ -114,6 +115,7 @@ def model_update(*, actor, model: AIModel, data: dict) -> AIModel:
         linked = _set_initiatives(locked, data.get("initiatives"))
         if linked:
             before["initiatives"], after["initiatives"] = linked["initiatives"]
+            model_tiers_refresh(actor=actor, models=[locked])
         if after:
             record_event(
                 actor=actor, action="ai_model.updated", target=locked, before=before, after=after
@@ -127,14 +129,21 @@ def model_version_create(*, actor, model: AIModel, data: dict) -> ModelVersion:
     version = ModelVersion(
         model=model, **{name: value for name, value in data.items() if name in MODEL_VERSION_FIELDS}
     )
+    if version.status in GATED_VERSION_STATUSES:
+        raise ValidationError(
+            {"status": "A version reaches production only through an approved model release."}
+        )
     version.full_clean()
     with transaction.atomic():
         version.save()
+        version.next_review_due = review_due_on(version, model.effective_tier)
+        if version.next_review_due:
+            version.save(update_fields=["next_review_due"])
         record_event(
             actor=actor,
             action="model_version.created",
             target=version,
-            after=snapshot(version, MODEL_VERSION_FIELDS),
+            after=snapshot(version, (*MODEL_VERSION_FIELDS, "next_review_due")),
         )
     return version
 

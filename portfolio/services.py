@@ -75,6 +75,13 @@ def _after_commit_changed(initiative_id: int) -> None:
         transaction.on_commit(lambda hook=hook: hook(initiative_id))
 
 
+def initiatives_changed(initiative_ids) -> None:
+    """Tell the change hooks (after commit) that something these initiatives depend on
+    changed, e.g. a model they use started drifting, so their controls are re-evaluated."""
+    for initiative_id in sorted(set(initiative_ids)):
+        _after_commit_changed(initiative_id)
+
+
 # Callbacks that higher apps register (at start-up) to move their rows when one initiative is
 # merged into another, e.g. inventory re-pointing GPU allocations and model links (this app
 # cannot import theirs). Each is called as hook(actor=..., merged=..., survivor=...) inside the

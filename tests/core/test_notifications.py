@@ -348,6 +348,8 @@ def test_preferences_page_saves_with_csrf_and_shows_the_new_state(recipient):
         "approval_decided": True,
         "approval_escalated": False,
         "gate_blocked": False,
+        "model_review": False,
+        "model_drift": False,
         "audit_alert": False,
         "general": False,
     }
