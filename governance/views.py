@@ -46,7 +46,7 @@ def _questions(draft) -> list:
     return list(selectors.questionnaire_with_questions(draft.questionnaire))
 
 
-def _stored_live_tier(draft, questions) -> scoring.TierResult:
+def stored_live_tier(draft, questions) -> scoring.TierResult:
     """The draft's tier as last saved, with the questions it still leaves open."""
     unanswered = tuple(
         question.key
@@ -61,7 +61,9 @@ def _stored_live_tier(draft, questions) -> scoring.TierResult:
     )
 
 
-def _live_context(questions, form, live: scoring.TierResult) -> dict:
+def live_context(questions, form, live: scoring.TierResult) -> dict:
+    """The context of the questionnaire and its live tier (``governance/assessment.html#tier``),
+    shared with the registration wizard's risk step."""
     return {
         "questionnaire_form": form,
         "live": live,
@@ -111,7 +113,7 @@ def _render_assessment(
     if draft is not None and may_assess:
         questions = questions if questions is not None else _questions(draft)
         form = questionnaire_form or QuestionnaireForm(questions=questions, answers=draft.answers)
-        context.update(_live_context(questions, form, live or _stored_live_tier(draft, questions)))
+        context.update(live_context(questions, form, live or stored_live_tier(draft, questions)))
     return render(request, "governance/assessment.html", context)
 
 
@@ -160,9 +162,9 @@ def assessment_answer(request, pk):
             )
         except ValidationError as error:
             apply_validation_error(form, error)
-    live = live or _stored_live_tier(draft, questions)
+    live = live or stored_live_tier(draft, questions)
     if is_partial_request(request):
-        context = {**_live_context(questions, form, live), "oob_errors": True}
+        context = {**live_context(questions, form, live), "oob_errors": True}
         return render(request, "governance/assessment.html#tier", context)
     if form.errors:
         return _render_assessment(

@@ -27,7 +27,7 @@ from governance import selectors as risk_selectors
 from governance import services as risk_services
 from governance.choices import OPEN_REQUEST_STATUSES, Gate
 from governance.forms import QuestionnaireForm
-from governance.views import _live_context, _stored_live_tier
+from governance.views import live_context, stored_live_tier
 
 from . import selectors, services
 from .choices import Stage
@@ -109,7 +109,7 @@ def _risk_context(request, initiative, questionnaire_form=None) -> dict:
     if draft is not None:
         questions = list(risk_selectors.questionnaire_with_questions(draft.questionnaire))
         form = questionnaire_form or QuestionnaireForm(questions=questions, answers=draft.answers)
-        context.update(_live_context(questions, form, _stored_live_tier(draft, questions)))
+        context.update(live_context(questions, form, stored_live_tier(draft, questions)))
     elif current is not None:
         context["reassessment_reasons"] = risk_services.reassessment_reasons(current, initiative)
     return context

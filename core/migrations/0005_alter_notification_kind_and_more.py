@@ -4,25 +4,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0004_notification_kinds_preferences_webhooks'),
+        ("core", "0004_notification_kinds_preferences_webhooks"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('approval_requested', 'Approval requested'), ('approval_decided', 'Approval decided'), ('approval_escalated', 'Approval escalated'), ('gate_blocked', 'Gate blocked'), ('model_review', 'Model review due or overdue'), ('model_drift', 'Model drifting'), ('audit_alert', 'Audit alert'), ('general', 'General')], default='general', max_length=32),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("approval_requested", "Approval requested"),
+                    ("approval_decided", "Approval decided"),
+                    ("approval_escalated", "Approval escalated"),
+                    ("gate_blocked", "Gate blocked"),
+                    ("model_review", "Model review due or overdue"),
+                    ("model_drift", "Model drifting"),
+                    ("audit_alert", "Audit alert"),
+                    ("general", "General"),
+                ],
+                default="general",
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='notificationpreference',
-            name='kind',
-            field=models.CharField(choices=[('approval_requested', 'Approval requested'), ('approval_decided', 'Approval decided'), ('approval_escalated', 'Approval escalated'), ('gate_blocked', 'Gate blocked'), ('model_review', 'Model review due or overdue'), ('model_drift', 'Model drifting'), ('audit_alert', 'Audit alert'), ('general', 'General')], max_length=32),
+            model_name="notificationpreference",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("approval_requested", "Approval requested"),
+                    ("approval_decided", "Approval decided"),
+                    ("approval_escalated", "Approval escalated"),
+                    ("gate_blocked", "Gate blocked"),
+                    ("model_review", "Model review due or overdue"),
+                    ("model_drift", "Model drifting"),
+                    ("audit_alert", "Audit alert"),
+                    ("general", "General"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='webhookdelivery',
-            name='event',
-            field=models.CharField(choices=[('approval_requested', 'Approval requested'), ('approval_decided', 'Approval decided'), ('approval_escalated', 'Approval escalated'), ('gate_blocked', 'Gate blocked'), ('model_review', 'Model review due or overdue'), ('model_drift', 'Model drifting'), ('audit_alert', 'Audit alert'), ('general', 'General')], max_length=32),
+            model_name="webhookdelivery",
+            name="event",
+            field=models.CharField(
+                choices=[
+                    ("approval_requested", "Approval requested"),
+                    ("approval_decided", "Approval decided"),
+                    ("approval_escalated", "Approval escalated"),
+                    ("gate_blocked", "Gate blocked"),
+                    ("model_review", "Model review due or overdue"),
+                    ("model_drift", "Model drifting"),
+                    ("audit_alert", "Audit alert"),
+                    ("general", "General"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

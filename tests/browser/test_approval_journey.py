@@ -10,25 +10,12 @@ from playwright.sync_api import expect
 from core.choices import Role
 from governance import approval_services, services
 from governance.models import ApprovalRequest
-from tests.factories import PASSWORD, BusinessUnitFactory, InitiativeFactory, member
+from tests.factories import PASSWORD, BusinessUnitFactory, member
+from tests.governance.helpers import TIER_2, assessed, submitted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TITLE = "Claims routing assistant"
-# Confidential data, a human on the loop: Tier 2, and no control blocks the pilot gate.
-TIER_2 = {
-    "data_sensitivity": "confidential",
-    "decision_autonomy": "human_on_the_loop",
-    "affected_people": ["internal_staff"],
-    "rights_impacting": "no",
-    "safety_impacting": "no",
-    "annex_iii_domain": ["none"],
-    "prohibited_practice": ["none"],
-    "generative_ai": "no",
-    "genai_exposure": ["none"],
-    "third_party_model": "no",
-    "scale": 10,
-}
 
 
 def sign_in(page, base_url, username):
@@ -52,12 +39,7 @@ def test_member_submits_reviewer_approves_member_is_notified(live_server, page, 
     unit = BusinessUnitFactory(name="Retail Banking", code="RETAIL")
     alice = member(Role.BU_MEMBER, unit, username="alice", first_name="Alice", last_name="Ng")
     member(Role.COE_REVIEWER, unit, username="carol", first_name="Carol", last_name="Reyes")
-    initiative = InitiativeFactory(
-        title=TITLE, business_unit=unit, accountable_owner=alice, stage="proposed"
-    )
-    draft = services.assessment_start(actor=alice, initiative=initiative)
-    services.assessment_answer(actor=alice, assessment=draft, answers=TIER_2)
-    services.assessment_complete(actor=alice, assessment=draft)
+    initiative = assessed(unit, alice, TIER_2, title=TITLE)
     assert services.gate_blockers(initiative, "pilot") == []
 
     # The BU member submits for the pilot gate from the initiative's risk panel.
@@ -122,11 +104,7 @@ def test_a_refused_decision_is_shown_in_place(live_server, page):
     unit = BusinessUnitFactory(name="Retail Banking", code="RETAIL")
     alice = member(Role.BU_MEMBER, unit, username="alice")
     carol = member(Role.COE_REVIEWER, unit, username="carol")
-    initiative = InitiativeFactory(business_unit=unit, accountable_owner=alice, stage="proposed")
-    draft = services.assessment_start(actor=alice, initiative=initiative)
-    services.assessment_answer(actor=alice, assessment=draft, answers=TIER_2)
-    services.assessment_complete(actor=alice, assessment=draft)
-    approval = approval_services.request_submit(actor=alice, initiative=initiative, gate="pilot")
+    approval = submitted(unit, alice, answers=TIER_2)
 
     sign_in(page, live_server.url, "carol")
     page.goto(f"{live_server.url}{approval.get_absolute_url()}")

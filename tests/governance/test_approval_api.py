@@ -15,9 +15,10 @@ from governance import approval_services as engine
 from governance.choices import RequestStatus
 from governance.models import ApprovalRequest, Decision, Escalation
 from tests.factories import member
-from tests.governance.test_approval_views import (
-    PERSONAL,
+from tests.governance.helpers import (
+    PERSONAL_DATA,
     assessed,
+    separation_of_duties_cases,
     submitted,
     two_approval_pilot_policy,
 )
@@ -94,7 +95,7 @@ def test_submit_through_the_api(api, unit_a, member_a, coe_reviewer):
 
 
 def test_submit_refusals(api, unit_a, unit_b, member_a):
-    blocked = assessed(unit_a, member_a, answers=PERSONAL)
+    blocked = assessed(unit_a, member_a, answers=PERSONAL_DATA)
     api.force_authenticate(member_a)
     response = api.post(URL, {"initiative": blocked.pk, "gate": "pilot"}, format="json")
     assert response.status_code == 400
@@ -166,14 +167,7 @@ def test_decide_approve_applies_the_gate(api, unit_a, member_a, coe_reviewer):
 def test_separation_of_duties_and_roles_are_403_with_the_reason(
     api, unit_a, member_a, coe_reviewer, reviewer2, executive
 ):
-    own = submitted(unit_a, coe_reviewer)
-    led = submitted(unit_a, member_a, technical_lead=reviewer2)
-    cases = [
-        (coe_reviewer, own, "You submitted this request, so you cannot decide on it."),
-        (reviewer2, led, "You own or lead this initiative, so you cannot decide on its requests."),
-        (member_a, led, "You submitted this request, so you cannot decide on it."),
-        (executive, led, "This step needs CoE reviewer."),
-    ]
+    cases = separation_of_duties_cases(unit_a, member_a, coe_reviewer, reviewer2, executive)
     for person, approval, reason in cases:
         api.force_authenticate(person)
         response = api.post(action(approval, "decide"), {"outcome": "approve"}, format="json")

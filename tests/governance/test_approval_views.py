@@ -26,26 +26,18 @@ from governance.models import (
     Delegation,
     Escalation,
 )
-from tests.factories import InitiativeFactory, member
+from tests.factories import member
+from tests.governance.helpers import (
+    PERSONAL_DATA,
+    assessed,
+    separation_of_duties_cases,
+    submitted,
+    two_approval_pilot_policy,
+)
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-LOW = {
-    "data_sensitivity": "internal",
-    "decision_autonomy": "advisory",
-    "affected_people": ["internal_staff"],
-    "rights_impacting": "no",
-    "safety_impacting": "no",
-    "annex_iii_domain": ["none"],
-    "prohibited_practice": ["none"],
-    "generative_ai": "no",
-    "genai_exposure": ["none"],
-    "third_party_model": "no",
-    "scale": 10,
-}
-TIER_2 = {**LOW, "data_sensitivity": "confidential", "decision_autonomy": "human_on_the_loop"}
-PERSONAL = {**LOW, "data_sensitivity": "personal"}
 
 QUEUE = reverse("governance:queue")
 
@@ -53,32 +45,6 @@ QUEUE = reverse("governance:queue")
 @pytest.fixture
 def reviewer2(unit_a):
     return member(Role.COE_REVIEWER, unit_a, username="rev2")
-
-
-def assessed(unit, owner, answers=TIER_2, stage="proposed", **fields):
-    """An initiative of ``unit`` owned by ``owner`` with a completed risk assessment."""
-    initiative = InitiativeFactory(
-        business_unit=unit, accountable_owner=owner, stage=stage, **fields
-    )
-    draft = risk.assessment_start(actor=owner, initiative=initiative)
-    risk.assessment_answer(actor=owner, assessment=draft, answers=answers)
-    risk.assessment_complete(actor=owner, assessment=draft)
-    initiative.refresh_from_db()
-    return initiative
-
-
-def submitted(unit, owner, gate="pilot", **fields):
-    initiative = assessed(unit, owner, **fields)
-    return engine.request_submit(actor=owner, initiative=initiative, gate=gate)
-
-
-def two_approval_pilot_policy(admin):
-    policy = ApprovalPolicy.objects.get(tier=2, gate="pilot", is_active=True)
-    return engine.policy_revise(
-        actor=admin,
-        policy=policy,
-        steps=[{"name": "Panel", "role": "coe_reviewer", "approvals": 2, "sla_hours": 24}],
-    )
 
 
 def request_url(name, approval):
@@ -394,14 +360,7 @@ def test_reject_and_request_changes_need_a_comment(
 def test_separation_of_duties_refusals_are_403_with_the_reason(
     client, unit_a, member_a, coe_reviewer, reviewer2, executive, headers
 ):
-    own = submitted(unit_a, coe_reviewer)  # a reviewer submitting their own initiative
-    led = submitted(unit_a, member_a, technical_lead=reviewer2)
-    cases = [
-        (coe_reviewer, own, "You submitted this request, so you cannot decide on it."),
-        (reviewer2, led, "You own or lead this initiative, so you cannot decide on its requests."),
-        (member_a, led, "You submitted this request, so you cannot decide on it."),
-        (executive, led, "This step needs CoE reviewer."),
-    ]
+    cases = separation_of_duties_cases(unit_a, member_a, coe_reviewer, reviewer2, executive)
     for person, approval, reason in cases:
         client.force_login(person)
         response = client.post(
@@ -543,7 +502,7 @@ def test_risk_panel_loads_the_approval_box(client, unit_a, member_a):
 
 
 def test_refused_submission_lists_every_blocker(client, unit_a, member_a):
-    initiative = assessed(unit_a, member_a, answers=PERSONAL)
+    initiative = assessed(unit_a, member_a, answers=PERSONAL_DATA)
     blockers = risk.gate_blockers(initiative, "pilot")
     assert len(blockers) >= 1
     client.force_login(member_a)

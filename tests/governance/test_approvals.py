@@ -12,28 +12,19 @@ from django.utils import timezone
 from core.choices import Role
 from core.models import AuditEvent, Notification
 from governance import approval_services as engine
-from governance import services as risk
 from governance.choices import RequestStatus
 from governance.models import ApprovalPolicy, ApprovalRequest, Decision, Escalation
 from tests.factories import InitiativeFactory, member
+from tests.governance.helpers import (
+    LOW_RISK,
+    PERSONAL_DATA,
+    TIER_2,
+    TIER_3,
+    assessed,
+    waive_controls,
+)
 
 pytestmark = pytest.mark.django_db
-
-LOW = {
-    "data_sensitivity": "internal",
-    "decision_autonomy": "advisory",
-    "affected_people": ["internal_staff"],
-    "rights_impacting": "no",
-    "safety_impacting": "no",
-    "annex_iii_domain": ["none"],
-    "prohibited_practice": ["none"],
-    "generative_ai": "no",
-    "genai_exposure": ["none"],
-    "third_party_model": "no",
-    "scale": 10,
-}
-TIER_2 = {**LOW, "data_sensitivity": "confidential", "decision_autonomy": "human_on_the_loop"}
-TIER_3 = {**LOW, "rights_impacting": "yes"}
 
 
 @pytest.fixture
@@ -45,15 +36,6 @@ def people(unit_a):
         "risk": member(Role.RISK_OFFICER, unit_a, username="riskoff"),
         "exec": member(Role.EXECUTIVE, unit_a, username="boss"),
     }
-
-
-def assessed(unit, owner, answers, stage="proposed"):
-    initiative = InitiativeFactory(business_unit=unit, accountable_owner=owner, stage=stage)
-    draft = risk.assessment_start(actor=owner, initiative=initiative)
-    risk.assessment_answer(actor=owner, assessment=draft, answers=answers)
-    risk.assessment_complete(actor=owner, assessment=draft)
-    initiative.refresh_from_db()
-    return initiative
 
 
 def test_default_policies_are_installed():
@@ -68,7 +50,7 @@ def test_default_policies_are_installed():
 
 
 def test_tier_1_pilot_is_fast_tracked_and_moves_the_stage(unit_a, member_a):
-    initiative = assessed(unit_a, member_a, LOW)
+    initiative = assessed(unit_a, member_a, LOW_RISK)
     request = engine.request_submit(actor=member_a, initiative=initiative, gate="pilot")
     assert request.status == RequestStatus.APPROVED and request.fast_tracked
     initiative.refresh_from_db()
@@ -80,7 +62,7 @@ def test_submit_is_refused_with_every_blocker(unit_a, member_a):
     initiative = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a)
     with pytest.raises(ValidationError, match="risk assessment"):
         engine.request_submit(actor=member_a, initiative=initiative, gate="pilot")
-    personal = assessed(unit_a, member_a, {**LOW, "data_sensitivity": "personal"})
+    personal = assessed(unit_a, member_a, PERSONAL_DATA)
     with pytest.raises(ValidationError) as caught:
         engine.request_submit(actor=member_a, initiative=personal, gate="pilot")
     assert any("PRIV-01" in message for message in caught.value.message_dict["gate"])
@@ -88,7 +70,7 @@ def test_submit_is_refused_with_every_blocker(unit_a, member_a):
 
 
 def test_tier_4_cannot_be_submitted(unit_a, member_a):
-    initiative = assessed(unit_a, member_a, {**LOW, "prohibited_practice": ["social_scoring"]})
+    initiative = assessed(unit_a, member_a, {**LOW_RISK, "prohibited_practice": ["social_scoring"]})
     with pytest.raises(ValidationError, match="Tier 4"):
         engine.request_submit(actor=member_a, initiative=initiative, gate="pilot")
 
@@ -150,17 +132,7 @@ def test_one_person_counts_once_per_step(unit_a, member_a, people):
         ],
     )
     initiative = assessed(unit_a, member_a, TIER_2, stage="pilot")
-    for code in ("HUM-01", "MON-01", "OPS-01", "DATA-01"):
-        from governance.models import Control
-
-        control = Control.objects.get(code=code)
-        risk.control_waive(
-            actor=people["risk"],
-            initiative=initiative,
-            control=control,
-            expires_on=timezone.localdate() + datetime.timedelta(days=30),
-            reason="Accepted for this test scenario.",
-        )
+    waive_controls(initiative, people["risk"], ("HUM-01", "MON-01", "OPS-01", "DATA-01"))
     request = engine.request_submit(actor=member_a, initiative=initiative, gate="production")
     engine.request_decide(actor=people["reviewer"], request=request, outcome="approve")
     with pytest.raises(engine.AlreadyDecided, match="you have decided"):
@@ -266,16 +238,12 @@ def test_tier_3_production_escalates_through_the_ladder_then_is_approved(
     unit_a, member_a, people, django_capture_on_commit_callbacks, mailoutbox
 ):
     initiative = assessed(unit_a, member_a, TIER_3, stage="pilot")
-    from governance.models import Control
-
-    for code in ("FAIR-01", "HUM-01", "MON-01", "OPS-01", "DATA-01", "TRN-01"):
-        risk.control_waive(
-            actor=people["risk"],
-            initiative=initiative,
-            control=Control.objects.get(code=code),
-            expires_on=timezone.localdate() + datetime.timedelta(days=60),
-            reason="Evidence accepted offline for this scenario.",
-        )
+    waive_controls(
+        initiative,
+        people["risk"],
+        ("FAIR-01", "HUM-01", "MON-01", "OPS-01", "DATA-01", "TRN-01"),
+        days=60,
+    )
     start = timezone.now()
     with time_machine.travel(start, tick=False), django_capture_on_commit_callbacks(execute=True):
         request = engine.request_submit(actor=member_a, initiative=initiative, gate="production")

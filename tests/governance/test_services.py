@@ -13,22 +13,9 @@ from governance.models import Choice, Control, ControlResult, Questionnaire, Ris
 from inventory.models import ModelVersion
 from portfolio import services as portfolio_services
 from tests.factories import AIModelFactory, InitiativeFactory, member
+from tests.governance.helpers import assess
 
 pytestmark = pytest.mark.django_db
-
-LOW_RISK = {
-    "data_sensitivity": "internal",
-    "decision_autonomy": "advisory",
-    "affected_people": ["internal_staff"],
-    "rights_impacting": "no",
-    "safety_impacting": "no",
-    "annex_iii_domain": ["none"],
-    "prohibited_practice": ["none"],
-    "generative_ai": "no",
-    "genai_exposure": ["none"],
-    "third_party_model": "no",
-    "scale": 200,
-}
 
 
 @pytest.fixture
@@ -39,12 +26,6 @@ def initiative(unit_a, member_a):
 @pytest.fixture
 def risk_officer(unit_a):
     return member(Role.RISK_OFFICER, unit_a, username="rita")
-
-
-def assess(initiative, actor, **changes):
-    draft = services.assessment_start(actor=actor, initiative=initiative)
-    services.assessment_answer(actor=actor, assessment=draft, answers={**LOW_RISK, **changes})
-    return services.assessment_complete(actor=actor, assessment=draft)
 
 
 def test_default_library_is_installed_by_migration():

@@ -21,6 +21,7 @@ from governance.choices import AssessmentStatus, ControlKind, ResultStatus
 from governance.models import Control, ControlRequirement, ControlResult, RiskAssessment
 from portfolio import services as portfolio_services
 from tests.factories import InitiativeFactory, member
+from tests.governance.helpers import LOW_RISK, assess
 
 pytestmark = pytest.mark.django_db
 
@@ -39,19 +40,6 @@ CREDIT_SCORING = {
     "genai_exposure": ["untrusted_input", "output_leakage"],
     "third_party_model": "yes",
     "scale": "250000",
-}
-LOW_RISK = {
-    "data_sensitivity": "internal",
-    "decision_autonomy": "advisory",
-    "affected_people": ["internal_staff"],
-    "rights_impacting": "no",
-    "safety_impacting": "no",
-    "annex_iii_domain": ["none"],
-    "prohibited_practice": ["none"],
-    "generative_ai": "no",
-    "genai_exposure": ["none"],
-    "third_party_model": "no",
-    "scale": "200",
 }
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -77,12 +65,6 @@ def private_storage(settings, tmp_path):
 
 def url(name, initiative, *args):
     return reverse(f"governance:{name}", args=[initiative.pk, *args])
-
-
-def assess(initiative, actor, answers=LOW_RISK):
-    draft = services.assessment_start(actor=actor, initiative=initiative)
-    services.assessment_answer(actor=actor, assessment=draft, answers=answers)
-    return services.assessment_complete(actor=actor, assessment=draft)
 
 
 def stored_files(root) -> list:

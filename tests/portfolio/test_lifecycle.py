@@ -17,9 +17,8 @@ from rest_framework.test import APIClient
 from core.choices import Role
 from core.models import AuditEvent, Notification
 from governance import approval_services as engine
-from governance import services as risk
 from governance.choices import RequestStatus
-from governance.models import ApprovalRequest, Control
+from governance.models import ApprovalRequest
 from inventory.lifecycle_hooks import notify_orphaned_allocations
 from portfolio import selectors, services
 from portfolio.choices import DeploymentStatus, Stage
@@ -33,23 +32,10 @@ from tests.factories import (
     UserFactory,
     member,
 )
+from tests.governance.helpers import LOW_RISK, TIER_2, assessed, waive_controls
 
 pytestmark = pytest.mark.django_db
 
-LOW = {
-    "data_sensitivity": "internal",
-    "decision_autonomy": "advisory",
-    "affected_people": ["internal_staff"],
-    "rights_impacting": "no",
-    "safety_impacting": "no",
-    "annex_iii_domain": ["none"],
-    "prohibited_practice": ["none"],
-    "generative_ai": "no",
-    "genai_exposure": ["none"],
-    "third_party_model": "no",
-    "scale": 10,
-}
-TIER_2 = {**LOW, "data_sensitivity": "confidential", "decision_autonomy": "human_on_the_loop"}
 # Manual controls the scale gate needs at Tier 1 and Tier 2 for these answers.
 SCALE_CONTROLS = {1: ["MON-01"], 2: ["HUM-01", "MON-01", "OPS-01", "DATA-01"]}
 
@@ -62,26 +48,10 @@ def people(unit_a):
     }
 
 
-def assessed(unit, owner, answers, stage="proposed"):
-    initiative = InitiativeFactory(business_unit=unit, accountable_owner=owner, stage=stage)
-    draft = risk.assessment_start(actor=owner, initiative=initiative)
-    risk.assessment_answer(actor=owner, assessment=draft, answers=answers)
-    risk.assessment_complete(actor=owner, assessment=draft)
-    initiative.refresh_from_db()
-    return initiative
-
-
 def in_production(unit, owner, people, answers=TIER_2, tier=2):
     """An initiative in production whose scale-gate controls are waived (evidence offline)."""
     initiative = assessed(unit, owner, answers, stage="production")
-    for code in SCALE_CONTROLS[tier]:
-        risk.control_waive(
-            actor=people["risk"],
-            initiative=initiative,
-            control=Control.objects.get(code=code),
-            expires_on=timezone.localdate() + datetime.timedelta(days=30),
-            reason="Evidence accepted offline for this scenario.",
-        )
+    waive_controls(initiative, people["risk"], SCALE_CONTROLS[tier])
     return initiative
 
 
@@ -296,7 +266,7 @@ def test_adoption_through_the_scale_gate_puts_the_deployment_in_production(
 def test_tier_1_adoption_is_fast_tracked_and_units_adopt_side_by_side(
     member_a, member_b, unit_a, unit_b, people
 ):
-    initiative = in_production(unit_a, member_a, people, answers=LOW, tier=1)
+    initiative = in_production(unit_a, member_a, people, answers=LOW_RISK, tier=1)
     unit_c = BusinessUnitFactory(code="TREASURY")
     carl = member(Role.BU_LEAD, unit_c, username="carl")
     first, fast = adopt_initiative(actor=member_b, initiative=initiative, business_unit=unit_b)
@@ -441,7 +411,7 @@ def test_adopt_api(member_a, member_b, unit_a, unit_b, people, lead_b):
 def test_deployments_panel_query_count_does_not_grow(
     client, member_a, unit_a, people, executive, django_assert_num_queries
 ):
-    initiative = in_production(unit_a, member_a, people, answers=LOW, tier=1)
+    initiative = in_production(unit_a, member_a, people, answers=LOW_RISK, tier=1)
     url = reverse("portfolio:initiative_deployments", args=[initiative.pk])
 
     def adopt_in(count):

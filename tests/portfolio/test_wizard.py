@@ -15,25 +15,12 @@ from portfolio import services
 from portfolio.choices import Stage
 from portfolio.models import Initiative
 from tests.factories import InitiativeFactory, UserFactory, member
+from tests.governance.helpers import LOW_RISK, PERSONAL_DATA, TIER_2
 
 pytestmark = pytest.mark.django_db
 
 START = "/initiatives/register/"
 
-LOW = {
-    "data_sensitivity": "internal",
-    "decision_autonomy": "advisory",
-    "affected_people": ["internal_staff"],
-    "rights_impacting": "no",
-    "safety_impacting": "no",
-    "annex_iii_domain": ["none"],
-    "prohibited_practice": ["none"],
-    "generative_ai": "no",
-    "genai_exposure": ["none"],
-    "third_party_model": "no",
-    "scale": "10",
-}
-TIER_2 = {**LOW, "data_sensitivity": "confidential", "decision_autonomy": "human_on_the_loop"}
 BASICS = {"title": "Claims triage", "category": "pattern_recognition", "ai_type": "nlp"}
 PURPOSE = {
     "problem_statement": "Claims wait days for a first look.",
@@ -53,7 +40,7 @@ def htmx(client, method, url, data=None):
     return getattr(client, method)(url, data or {}, headers={"HX-Request": "true"})
 
 
-def walk_to(client, user, unit, step, answers=LOW):
+def walk_to(client, user, unit, step, answers=LOW_RISK):
     """Complete the wizard's steps before ``step`` through the views; returns the draft."""
     client.force_login(user)
     client.post(START, {**BASICS, "business_unit": unit.pk})
@@ -185,7 +172,7 @@ def test_step_3_completes_the_assessment(client, member_a, unit_a):
     # The governance questionnaire saves as you go: answers go to its endpoint.
     assert f'hx-post="/governance/initiatives/{draft.pk}/risk/answer/"' in content
     assert 'id="live-tier"' in content
-    response = client.post(resume_url(draft, 3), LOW)
+    response = client.post(resume_url(draft, 3), LOW_RISK)
     assert response["Location"] == resume_url(draft, 4)
     assert risk.current_tier(draft) == 1
     draft.refresh_from_db()
@@ -303,8 +290,7 @@ def test_plain_get_of_a_step_is_a_whole_page_with_vary(client, member_a, unit_a)
 def test_review_shows_everything_with_the_tier_and_what_the_pilot_gate_needs(
     client, member_a, unit_a
 ):
-    personal = {**LOW, "data_sensitivity": "personal"}
-    draft = walk_to(client, member_a, unit_a, 5, answers=personal)
+    draft = walk_to(client, member_a, unit_a, 5, answers=PERSONAL_DATA)
     response = client.get(resume_url(draft))
     assert response.context["step"].number == 5
     content = response.content.decode()
@@ -348,7 +334,7 @@ def test_tier_1_submission_is_fast_tracked_to_pilot(client, member_a, unit_a):
 
 
 def test_refused_submission_leaves_the_draft_unchanged(client, member_a, unit_a):
-    draft = walk_to(client, member_a, unit_a, 5, answers={**LOW, "data_sensitivity": "personal"})
+    draft = walk_to(client, member_a, unit_a, 5, answers=PERSONAL_DATA)
     response = client.post(resume_url(draft, 5), {"action": "submit"})
     assert response.status_code == 200
     assert "The pilot gate submission was refused" in response.content.decode()
@@ -368,7 +354,7 @@ def test_changing_the_purpose_after_the_assessment_reopens_the_questionnaire(
     assert draft_assessment.answers["decision_autonomy"] == "advisory"  # prefilled
     response = client.get(resume_url(draft, 5))
     assert [blocker.code for blocker in response.context["blockers"]] == ["RISK-01"]
-    client.post(resume_url(draft, 3), {key: value for key, value in LOW.items()})
+    client.post(resume_url(draft, 3), {key: value for key, value in LOW_RISK.items()})
     response = client.get(resume_url(draft, 5))
     assert response.context["blockers"] == []
 

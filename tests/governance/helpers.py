@@ -1,0 +1,95 @@
+"""Questionnaire answers and builders of assessed initiatives and approval requests, shared by
+the governance, portfolio and browser tests (additions to tests/factories.py)."""
+
+import datetime
+
+from django.utils import timezone
+
+from governance import approval_services as engine
+from governance import services as risk
+from governance.models import ApprovalPolicy, Control
+from tests.factories import InitiativeFactory
+
+# Answers to the default questionnaire (governance/defaults.py).
+# An internal advisory tool: Tier 1, and no control blocks the pilot gate.
+LOW_RISK = {
+    "data_sensitivity": "internal",
+    "decision_autonomy": "advisory",
+    "affected_people": ["internal_staff"],
+    "rights_impacting": "no",
+    "safety_impacting": "no",
+    "annex_iii_domain": ["none"],
+    "prohibited_practice": ["none"],
+    "generative_ai": "no",
+    "genai_exposure": ["none"],
+    "third_party_model": "no",
+    "scale": 10,
+}
+# Confidential data, a human on the loop: Tier 2, and no control blocks the pilot gate.
+TIER_2 = {**LOW_RISK, "data_sensitivity": "confidential", "decision_autonomy": "human_on_the_loop"}
+# Rights-impacting: Tier 3 (high risk).
+TIER_3 = {**LOW_RISK, "rights_impacting": "yes"}
+# Personal data: Tier 2, and the privacy control PRIV-01 blocks the pilot gate.
+PERSONAL_DATA = {**LOW_RISK, "data_sensitivity": "personal"}
+
+
+def assess(initiative, actor, answers=LOW_RISK, **changes):
+    """Complete a risk assessment of ``initiative`` by ``actor`` with ``answers`` (updated by
+    ``changes``, question key → answer); returns the completed assessment."""
+    draft = risk.assessment_start(actor=actor, initiative=initiative)
+    risk.assessment_answer(actor=actor, assessment=draft, answers={**answers, **changes})
+    return risk.assessment_complete(actor=actor, assessment=draft)
+
+
+def assessed(unit, owner, answers=TIER_2, stage="proposed", **fields):
+    """An initiative of ``unit`` owned by ``owner`` with a completed risk assessment (Tier 2
+    unless ``answers`` say otherwise); ``fields`` go to the initiative."""
+    initiative = InitiativeFactory(
+        business_unit=unit, accountable_owner=owner, stage=stage, **fields
+    )
+    assess(initiative, owner, answers)
+    initiative.refresh_from_db()
+    return initiative
+
+
+def waive_controls(initiative, actor, codes, days=30):
+    """Waive the controls ``codes`` of ``initiative`` for ``days`` (evidence accepted offline);
+    ``actor`` needs the right to waive, e.g. a risk officer."""
+    for code in codes:
+        risk.control_waive(
+            actor=actor,
+            initiative=initiative,
+            control=Control.objects.get(code=code),
+            expires_on=timezone.localdate() + datetime.timedelta(days=days),
+            reason="Evidence accepted offline for this scenario.",
+        )
+
+
+def submitted(unit, owner, gate="pilot", **fields):
+    """An approval request for ``gate`` of a new initiative built by ``assessed``."""
+    initiative = assessed(unit, owner, **fields)
+    return engine.request_submit(actor=owner, initiative=initiative, gate=gate)
+
+
+def two_approval_pilot_policy(admin):
+    """Revise the Tier 2 pilot policy to one step needing two CoE reviewers' approvals."""
+    policy = ApprovalPolicy.objects.get(tier=2, gate="pilot", is_active=True)
+    return engine.policy_revise(
+        actor=admin,
+        policy=policy,
+        steps=[{"name": "Panel", "role": "coe_reviewer", "approvals": 2, "sla_hours": 24}],
+    )
+
+
+def separation_of_duties_cases(unit, owner, coe_reviewer, reviewer2, executive):
+    """(person, pending request, reason) for each decision that separation of duties or the
+    step's role refuses: a reviewer deciding on their own request, the technical lead or the
+    submitter deciding, and an executive on a CoE reviewer's step."""
+    own = submitted(unit, coe_reviewer)  # a reviewer submitting their own initiative
+    led = submitted(unit, owner, technical_lead=reviewer2)
+    return [
+        (coe_reviewer, own, "You submitted this request, so you cannot decide on it."),
+        (reviewer2, led, "You own or lead this initiative, so you cannot decide on its requests."),
+        (owner, led, "You submitted this request, so you cannot decide on it."),
+        (executive, led, "This step needs CoE reviewer."),
+    ]
