@@ -251,6 +251,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portfolio.roadmap_tasks.indicators_recompute_task",
         "schedule": crontab(hour=4, minute=0),
     },
+    "remind-model-reviews-nightly": {
+        "task": "inventory.tasks.model_reviews_remind_task",
+        "schedule": crontab(hour=6, minute=30),
+    },
 }
 
 # --- Keel ----------------------------------------------------------------------------------

@@ -139,7 +139,15 @@ def model_tiers_refresh(*, actor=None, models=None, initiative_ids=None) -> int:
     for model_id, initiative_id in links.values_list("aimodel_id", "initiative_id"):
         served.setdefault(model_id, []).append(initiative_id)
     tiers = initiative_tiers({pk for ids in served.values() for pk in ids})
-    for model in queryset.distinct().select_for_update(of=("self",)).prefetch_related("versions"):
+    # Lock through a pk subquery: PostgreSQL refuses FOR UPDATE with DISTINCT (the join on
+    # initiatives would need it), and pk order keeps concurrent refreshes from deadlocking.
+    locked = (
+        AIModel.objects.filter(pk__in=queryset.values("pk"))
+        .order_by("pk")
+        .select_for_update()
+        .prefetch_related("versions")
+    )
+    for model in locked:
         known = [tiers[pk] for pk in served.get(model.pk, []) if tiers.get(pk) is not None]
         tier = max(known) if known else None
         if tier == model.effective_tier:
@@ -341,7 +349,10 @@ def clean_monitoring_metrics(metrics) -> dict[str, float]:
             raise ValidationError({"metrics": "Metric names are 1 to 100 characters."})
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValidationError({"metrics": f"{label}: send a number."})
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float, e.g. 10**400 from JSON
+            raise ValidationError({"metrics": f"{label}: the number is out of range."}) from None
         if not math.isfinite(number) or abs(number) > METRIC_MAGNITUDE_LIMIT:
             raise ValidationError({"metrics": f"{label}: {value} is out of range."})
         if (label == "drift_score" or label.endswith("_share")) and not 0 <= number <= 1:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from core.audit import record_event
 from core.services import apply_changes, snapshot
+from portfolio.services import initiatives_changed
 
 from .choices import GATED_VERSION_STATUSES
 from .model_services import model_tiers_refresh, review_due_on
@@ -89,6 +90,7 @@ def model_create(*, actor, data: dict) -> AIModel:
         model.save()
         _set_initiatives(model, data.get("initiatives"))
         model_tiers_refresh(actor=actor, models=[model])
+        initiatives_changed(initiative.pk for initiative in data.get("initiatives") or [])
         record_event(
             actor=actor,
             action="ai_model.created",
@@ -116,6 +118,8 @@ def model_update(*, actor, model: AIModel, data: dict) -> AIModel:
         if linked:
             before["initiatives"], after["initiatives"] = linked["initiatives"]
             model_tiers_refresh(actor=actor, models=[locked])
+            # Controls about models (model card, drift) of both old and new consumers.
+            initiatives_changed({*before["initiatives"], *after["initiatives"]})
         if after:
             record_event(
                 actor=actor, action="ai_model.updated", target=locked, before=before, after=after
