@@ -14,6 +14,8 @@ from inventory.api.views import (
     AIModelViewSet,
     GPUAllocationViewSet,
     GPUPoolViewSet,
+    ModelVersionViewSet,
+    VendorViewSet,
 )
 from portfolio.api.deployment_views import InitiativeAdoptView
 from portfolio.api.duplicate_views import DuplicateCandidateViewSet
@@ -31,6 +33,8 @@ router.register("business-units", BusinessUnitViewSet, basename="business-unit")
 router.register("initiatives", InitiativeViewSet, basename="initiative")
 router.register("duplicate-candidates", DuplicateCandidateViewSet, basename="duplicate-candidate")
 router.register("models", AIModelViewSet, basename="ai-model")
+router.register("model-versions", ModelVersionViewSet, basename="model-version")
+router.register("vendors", VendorViewSet, basename="vendor")
 router.register("gpu-pools", GPUPoolViewSet, basename="gpu-pool")
 router.register("gpu-allocations", GPUAllocationViewSet, basename="gpu-allocation")
 router.register("risk-assessments", RiskAssessmentViewSet, basename="risk-assessment")

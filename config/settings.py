@@ -215,7 +215,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Approval requests' status is shared by their list and detail components.
-    "ENUM_NAME_OVERRIDES": {"ApprovalRequestStatusEnum": "governance.choices.RequestStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "ApprovalRequestStatusEnum": "governance.choices.RequestStatus",
+        "ModelStatusEnum": "inventory.choices.ModelStatus",
+        "MonitoringStatusEnum": "inventory.choices.MonitoringStatus",
+    },
 }
 
 # --- Celery --------------------------------------------------------------------------------

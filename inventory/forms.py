@@ -14,8 +14,18 @@ from portfolio.forms import UserChoiceField
 from portfolio.models import Initiative
 from portfolio.selectors import scope_initiatives
 
-from .choices import GATED_VERSION_STATUSES
-from .models import AIModel, GPUAllocation, GPUPool, GPUType, ModelVersion, Vendor
+from .choices import GATED_VERSION_STATUSES, VERSION_TRANSITIONS, ModelStatus, MonitoringStatus
+from .model_services import VENDOR_FIELDS, VENDOR_PRODUCT_FIELDS
+from .models import (
+    AIModel,
+    EvaluationMetric,
+    GPUAllocation,
+    GPUPool,
+    GPUType,
+    ModelVersion,
+    Vendor,
+    VendorProduct,
+)
 from .permissions import can_create_allocation, can_create_model
 from .services import ALLOCATION_FIELDS, MODEL_FIELDS, MODEL_VERSION_FIELDS, POOL_FIELDS
 
@@ -171,3 +181,120 @@ class GPUAllocationForm(forms.ModelForm):
         )
         if not self.instance.pk:
             self.fields["starts_on"].initial = timezone.localdate()
+
+
+# --- Version lifecycle actions on the model page --------------------------------------------
+
+
+def manual_targets(version: ModelVersion) -> list[tuple[str, str]]:
+    """The statuses an editor may move ``version`` to by hand: its allowed transitions,
+    without production (reached only through an approved model release)."""
+    allowed = VERSION_TRANSITIONS.get(version.status, frozenset())
+    return [
+        (value, label)
+        for value, label in ModelStatus.choices
+        if value in allowed and value not in GATED_VERSION_STATUSES
+    ]
+
+
+class VersionStatusForm(forms.Form):
+    to_status = forms.ChoiceField(label="Move to")
+    reason = forms.CharField(
+        required=False, max_length=500, widget=forms.TextInput(attrs={"placeholder": "Reason"})
+    )
+
+    def __init__(self, *args, version: ModelVersion, **kwargs):
+        kwargs.setdefault("prefix", f"status-{version.pk}")
+        super().__init__(*args, **kwargs)
+        self.version = version
+        self.fields["to_status"].choices = manual_targets(version)
+
+
+class ReleaseRequestForm(forms.Form):
+    comment = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.TextInput(attrs={"placeholder": "Comment for the approvers"}),
+    )
+
+    def __init__(self, *args, version: ModelVersion, **kwargs):
+        kwargs.setdefault("prefix", f"release-{version.pk}")
+        super().__init__(*args, **kwargs)
+        self.version = version
+
+
+class ValidationRecordForm(forms.Form):
+    validated_on = forms.DateField(label="Validated on", widget=date_input())
+    note = forms.CharField(required=False, max_length=500)
+
+    def __init__(self, *args, version: ModelVersion, **kwargs):
+        kwargs.setdefault("prefix", f"validation-{version.pk}")
+        super().__init__(*args, **kwargs)
+        self.version = version
+        self.fields["validated_on"].initial = timezone.localdate()
+        self.fields["validated_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+
+class MonitoringReportForm(forms.Form):
+    status = forms.ChoiceField(label="Monitoring status", choices=MonitoringStatus.choices)
+    note = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, version: ModelVersion, **kwargs):
+        kwargs.setdefault("prefix", f"monitoring-{version.pk}")
+        super().__init__(*args, **kwargs)
+        self.version = version
+
+
+class EvaluationMetricForm(forms.ModelForm):
+    class Meta:
+        model = EvaluationMetric
+        fields = ["name", "value", "dataset", "measured_on"]
+        labels = {"name": "Metric", "measured_on": "Measured on"}
+        widgets = {"measured_on": date_input()}
+
+    def __init__(self, *args, version: ModelVersion, **kwargs):
+        kwargs.setdefault("prefix", f"metric-{version.pk}")
+        super().__init__(*args, **kwargs)
+        self.version = version
+        self.fields["measured_on"].initial = timezone.localdate()
+
+
+# --- Vendor register -------------------------------------------------------------------------
+
+
+class VendorForm(forms.ModelForm):
+    website = forms.URLField(required=False, max_length=200, assume_scheme="https")
+
+    class Meta:
+        model = Vendor
+        fields = list(VENDOR_FIELDS)
+        labels = {"dpa_signed": "Data-processing agreement signed"}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "data_processing_terms": forms.Textarea(attrs={"rows": 3}),
+            "contract_ends_on": date_input(),
+            "due_diligence_on": date_input(),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["autofocus"] = True
+
+
+class VendorProductForm(forms.ModelForm):
+    class Meta:
+        model = VendorProduct
+        fields = list(VENDOR_PRODUCT_FIELDS)
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, vendor: Vendor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.vendor = vendor
+        self.fields["name"].widget.attrs["autofocus"] = True
+
+    def clean_name(self):
+        # The (vendor, name) constraint names a field this form lacks: report it here.
+        name = self.cleaned_data["name"]
+        if self.vendor.products.filter(name=name).exists():
+            raise forms.ValidationError(f"{self.vendor.name} already has a product {name}.")
+        return name

@@ -92,3 +92,41 @@ def form_data(form, **overrides) -> dict:
         data[bound_field.name] = value
     data.update(overrides)
     return data
+
+
+# --- Model lifecycle API (tests/inventory/test_model_api.py) ---------------------------------
+
+# The model card fields MOD-01 needs for a release.
+COMPLETE_CARD = {
+    "intended_use": "Score card transactions for fraud review.",
+    "limitations": "Not validated for business accounts.",
+    "human_oversight": "Analysts confirm every block.",
+}
+
+
+def make_versions(count: int, *, business_unit, start: int = 0) -> None:
+    """Versions each of their own model, with a metric and a monitoring report."""
+    from inventory.choices import MonitoringSource, MonitoringStatus
+    from inventory.models import EvaluationMetric, MonitoringReport
+
+    for n in range(start, start + count):
+        version = ModelVersionFactory(
+            model=AIModelFactory(name=f"versioned-model-{n}", business_unit=business_unit)
+        )
+        EvaluationMetric.objects.create(version=version, name="auc", value=0.9, measured_on=today())
+        MonitoringReport.objects.create(
+            version=version,
+            status=MonitoringStatus.HEALTHY,
+            source=MonitoringSource.MANUAL,
+            reported_at=timezone.now(),
+        )
+
+
+def make_vendors(count: int, *, business_unit=None, start: int = 0) -> None:
+    """Vendors each with a product and a model using it."""
+    from inventory.models import VendorProduct
+
+    for n in range(start, start + count):
+        vendor = VendorFactory(name=f"Counted vendor {n}")
+        VendorProduct.objects.create(vendor=vendor, name=f"Product {n}", kind="saas_ai")
+        AIModelFactory(name=f"vendor-model-{n}", vendor=vendor)
