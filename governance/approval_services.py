@@ -259,8 +259,8 @@ def can_decide(user, request: ApprovalRequest) -> bool:
     """Predicate for showing decision buttons (the service re-checks under the lock)."""
     if request.status != RequestStatus.PENDING or not user.is_authenticated:
         return False
-    _, problem = decision_capacity(request, user)
-    return not problem and not _already_counted(request, user)
+    on_behalf_of, problem = decision_capacity(request, user)
+    return not problem and not _already_counted(request, user, on_behalf_of)
 
 
 def _already_counted(request: ApprovalRequest, person, on_behalf_of=None) -> bool:

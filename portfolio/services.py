@@ -163,18 +163,47 @@ def initiative_update(*, actor, initiative: Initiative, data: dict) -> Initiativ
     return locked
 
 
+# The gate every ``scale`` request about one deployment goes through, and the subject such a
+# request names (governance's ``DEPLOYMENT_SUBJECT`` is the same label).
+DEPLOYMENT_GATE = GATED_STAGES[Stage.SCALED]
+DEPLOYMENT_GATE_SUBJECT = Deployment._meta.label_lower
+
+
+def _is_approved_request(via_gate, *, initiative_id: int, gate: str | None, subject=("", "")):
+    """Whether ``via_gate`` is an approved governance request of ``initiative_id`` for
+    ``gate`` (any gate when None) about ``subject`` (subject type, subject id; the initiative
+    itself when empty). Duck-typed on the request's fields: portfolio cannot import governance.
+    """
+    return (
+        via_gate is not None
+        and getattr(via_gate, "status", None) == "approved"
+        and getattr(via_gate, "initiative_id", None) == initiative_id
+        and (gate is None or getattr(via_gate, "gate", None) == gate)
+        and (getattr(via_gate, "subject_type", None), getattr(via_gate, "subject_id", None))
+        == subject
+    )
+
+
 def initiative_change_stage(
     *, actor, initiative: Initiative, to_stage: str, reason: str = "", via_gate=None
 ) -> Initiative:
     """The one way an initiative's stage changes.
 
     Forward moves into pilot, production and scaled need ``via_gate``: the approved governance
-    request that authorises them. The update is a compare-and-set on the current stage, so
-    two concurrent changes cannot both apply.
+    request of the stage's gate (``GATED_STAGES``) for this initiative itself. Any other
+    ``via_gate`` is refused, not ignored. The update is a compare-and-set on the current
+    stage, so two concurrent changes cannot both apply.
     """
     if to_stage not in Stage.values:
         raise ValidationError({"stage": f"Unknown stage {to_stage!r}."})
-    if via_gate is None and not can_change_stage(actor, initiative):
+    gate = GATED_STAGES.get(to_stage)
+    approved = _is_approved_request(via_gate, initiative_id=initiative.pk, gate=gate)
+    if via_gate is not None and not approved:
+        which = f"'{gate}' gate" if gate else "gate"
+        raise ValidationError(
+            {"stage": f"That is not an approved {which} request for this initiative."}
+        )
+    if not approved and not can_change_stage(actor, initiative):
         raise PermissionDenied("You cannot change this initiative's stage.")
     reason = (reason or "").strip()
     if to_stage in STAGES_NEEDING_REASON and not reason:
@@ -187,9 +216,8 @@ def initiative_change_stage(
             raise ValidationError(
                 {"stage": f"An initiative cannot move from {from_stage} to {to_stage}."}
             )
-        gate = GATED_STAGES.get(to_stage)
         resuming = from_stage == Stage.PAUSED and to_stage == _stage_before_pause(locked)
-        if gate and not resuming and via_gate is None:
+        if gate and not resuming and not approved:
             raise ValidationError(
                 {"stage": f"Moving to {to_stage} needs an approved '{gate}' gate request."}
             )
@@ -340,18 +368,28 @@ def deployment_set_status(
 ) -> Deployment:
     """Move a deployment to ``status`` following ``DEPLOYMENT_TRANSITIONS``.
 
-    Production needs ``via_gate``: the approved ``scale`` gate request for this deployment
-    (the governance app applies it). Dates the start and end; a compare-and-set update, so
-    two concurrent changes cannot both apply.
+    Production needs ``via_gate``: the approved ``scale`` gate request about this very
+    deployment (the governance app applies it); any other ``via_gate`` is refused. Dates the
+    start and end; a compare-and-set update, so two concurrent changes cannot both apply.
     """
     if status not in DeploymentStatus.values:
         raise ValidationError({"status": f"Unknown deployment status {status!r}."})
-    if via_gate is None and not (
+    approved = _is_approved_request(
+        via_gate,
+        initiative_id=deployment.initiative_id,
+        gate=DEPLOYMENT_GATE,
+        subject=(DEPLOYMENT_GATE_SUBJECT, str(deployment.pk)),
+    )
+    if via_gate is not None and not approved:
+        raise ValidationError(
+            {"status": "That is not an approved 'scale' gate request for this deployment."}
+        )
+    if not approved and not (
         can_create_initiative(actor, deployment.business_unit)
         or can_edit_initiative(actor, deployment.initiative)
     ):
         raise PermissionDenied("You cannot change this deployment.")
-    if status in GATED_DEPLOYMENT_STATUSES and via_gate is None:
+    if status in GATED_DEPLOYMENT_STATUSES and not approved:
         raise ValidationError(
             {"status": "A deployment reaches production through an approved 'scale' gate."}
         )

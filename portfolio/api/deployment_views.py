@@ -11,7 +11,8 @@ from core.models import BusinessUnit
 from governance.models import ApprovalRequest
 from portfolio import selectors
 from portfolio.deployment_views import adopt_initiative
-from portfolio.models import Deployment
+
+from .serializers import DeploymentSerializer
 
 
 class AdoptSerializer(serializers.Serializer):
@@ -20,24 +21,6 @@ class AdoptSerializer(serializers.Serializer):
         help_text="The caller's business unit that adopts the initiative.",
     )
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
-
-
-class DeploymentSerializer(serializers.ModelSerializer):
-    business_unit_code = serializers.CharField(source="business_unit.code", read_only=True)
-
-    class Meta:
-        model = Deployment
-        fields = [
-            "id",
-            "initiative",
-            "business_unit",
-            "business_unit_code",
-            "status",
-            "started_on",
-            "ended_on",
-            "created_at",
-        ]
-        read_only_fields = fields
 
 
 class AdoptionRequestSerializer(serializers.ModelSerializer):

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -6,7 +6,16 @@ from rest_framework.response import Response
 from portfolio import selectors, services
 from portfolio.filtersets import InitiativeFilterSet
 
-from .serializers import InitiativeSerializer, StageChangeSerializer
+from .serializers import (
+    DeploymentSerializer,
+    InitiativeSerializer,
+    StageChangeSerializer,
+    StageHistoryEntrySerializer,
+)
+
+# The read-only sub-resources of one initiative: whole (small) lists, neither filtered by the
+# initiative FilterSet nor paginated.
+SUB_RESOURCE = {"detail": True, "methods": ["get"], "filter_backends": [], "pagination_class": None}
 
 
 @extend_schema(tags=["initiatives"])
@@ -49,3 +58,29 @@ class InitiativeViewSet(
             reason=payload.validated_data["reason"],
         )
         return Response(self.get_serializer(updated).data)
+
+    @extend_schema(
+        responses={
+            200: StageHistoryEntrySerializer(many=True),
+            404: OpenApiResponse(description="No such initiative the caller may see."),
+        },
+        description="The initiative's stage changes, oldest first, with when, who and why.",
+    )
+    @action(url_path="stage-history", **SUB_RESOURCE)
+    def stage_history(self, request, pk=None):
+        initiative = selectors.initiative_get(user=request.user, pk=pk)
+        history = selectors.initiative_stage_history(initiative=initiative)
+        return Response(StageHistoryEntrySerializer(history, many=True).data)
+
+    @extend_schema(
+        responses={
+            200: DeploymentSerializer(many=True),
+            404: OpenApiResponse(description="No such initiative the caller may see."),
+        },
+        description="The business units the initiative is deployed to, with each status.",
+    )
+    @action(**SUB_RESOURCE)
+    def deployments(self, request, pk=None):
+        initiative = selectors.initiative_get(user=request.user, pk=pk)
+        deployments = selectors.initiative_deployments(initiative=initiative).order_by("pk")
+        return Response(DeploymentSerializer(deployments, many=True).data)

@@ -81,15 +81,29 @@ def two_approval_pilot_policy(admin):
     )
 
 
+def submitted_by_member_for_reviewer_owner(unit, submitter, reviewer_owner, gate="pilot"):
+    """A request for ``gate`` of an initiative whose accountable owner is ``reviewer_owner`` (a
+    CoE reviewer), submitted by ``submitter``, a member of its business unit, so only the
+    owner rule (not the submitter rule) keeps the owner from deciding."""
+    initiative = assessed(unit, reviewer_owner)
+    return engine.request_submit(actor=submitter, initiative=initiative, gate=gate)
+
+
+OWN_OR_LEAD = "You own or lead this initiative, so you cannot decide on its requests."
+
+
 def separation_of_duties_cases(unit, owner, coe_reviewer, reviewer2, executive):
     """(person, pending request, reason) for each decision that separation of duties or the
-    step's role refuses: a reviewer deciding on their own request, the technical lead or the
-    submitter deciding, and an executive on a CoE reviewer's step."""
+    step's role refuses: a reviewer deciding on their own request, the accountable owner (a
+    reviewer, not the submitter), the technical lead or the submitter deciding, and an
+    executive on a CoE reviewer's step. ``owner`` is a member of ``unit``."""
     own = submitted(unit, coe_reviewer)  # a reviewer submitting their own initiative
+    owned = submitted_by_member_for_reviewer_owner(unit, owner, reviewer2)
     led = submitted(unit, owner, technical_lead=reviewer2)
     return [
         (coe_reviewer, own, "You submitted this request, so you cannot decide on it."),
-        (reviewer2, led, "You own or lead this initiative, so you cannot decide on its requests."),
+        (reviewer2, owned, OWN_OR_LEAD),
+        (reviewer2, led, OWN_OR_LEAD),
         (owner, led, "You submitted this request, so you cannot decide on it."),
         (executive, led, "This step needs CoE reviewer."),
     ]

@@ -14,12 +14,13 @@ from core.models import AuditEvent
 from governance import approval_services as engine
 from governance.choices import RequestStatus
 from governance.models import ApprovalRequest, Decision, Escalation
-from tests.factories import member
+from tests.factories import MembershipFactory, member
 from tests.governance.helpers import (
     PERSONAL_DATA,
     assessed,
     separation_of_duties_cases,
     submitted,
+    submitted_by_member_for_reviewer_owner,
     two_approval_pilot_policy,
 )
 
@@ -174,6 +175,45 @@ def test_separation_of_duties_and_roles_are_403_with_the_reason(
         assert response.status_code == 403, person
         assert response.json() == {"detail": reason}
         assert nothing_decided(approval)
+
+
+def delegated_reviewer(unit, username):
+    """A CoE reviewer (also a risk officer) on leave, covered by a risk officer who holds no
+    CoE role, so the cover takes CoE steps only on the reviewer's behalf."""
+    reviewer = member(Role.COE_REVIEWER, unit, username=username)
+    MembershipFactory(user=reviewer, business_unit=unit, role=Role.RISK_OFFICER)
+    cover = member(Role.RISK_OFFICER, unit, username=f"{username}-cover")
+    engine.delegation_create(
+        actor=reviewer,
+        delegate=cover,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(days=7),
+    )
+    return reviewer, cover
+
+
+def test_delegate_acting_for_an_owner_is_403_and_for_a_decided_delegator_409(
+    api, unit_a, member_a, coe_admin
+):
+    owner, owner_cover = delegated_reviewer(unit_a, "owner")
+    owned = submitted_by_member_for_reviewer_owner(unit_a, member_a, owner)
+    api.force_authenticate(owner_cover)
+    response = api.post(action(owned, "decide"), {"outcome": "approve"}, format="json")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "This step needs CoE reviewer."}
+    assert nothing_decided(owned)
+
+    two_approval_pilot_policy(coe_admin)
+    reviewer, cover = delegated_reviewer(unit_a, "onleave")
+    approval = submitted(unit_a, member_a)
+    engine.request_decide(actor=reviewer, request=approval, outcome="approve")
+    api.force_authenticate(cover)
+    response = api.post(action(approval, "decide"), {"outcome": "approve"}, format="json")
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Already decided: you have decided on this step."}
+    approval.refresh_from_db()
+    assert approval.status == RequestStatus.PENDING
+    assert Decision.objects.filter(request=approval).count() == 1
 
 
 def test_second_decision_by_the_same_person_is_409(api, unit_a, member_a, coe_reviewer, coe_admin):

@@ -14,13 +14,15 @@ from core.models import AuditEvent, Notification
 from governance import approval_services as engine
 from governance.choices import RequestStatus
 from governance.models import ApprovalPolicy, ApprovalRequest, Decision, Escalation
-from tests.factories import InitiativeFactory, member
+from tests.factories import InitiativeFactory, MembershipFactory, member
 from tests.governance.helpers import (
     LOW_RISK,
     PERSONAL_DATA,
     TIER_2,
     TIER_3,
     assessed,
+    submitted_by_member_for_reviewer_owner,
+    two_approval_pilot_policy,
     waive_controls,
 )
 
@@ -120,6 +122,22 @@ def test_separation_of_duties(unit_a, member_a, people):
     with pytest.raises(PermissionDenied, match="needs CoE reviewer"):
         engine.request_decide(actor=people["exec"], request=request, outcome="approve")
     assert not Decision.objects.exists()
+
+
+def test_accountable_owner_cannot_decide_a_request_someone_else_submitted(unit_a, member_a, people):
+    owner = people["reviewer"]
+    request = submitted_by_member_for_reviewer_owner(unit_a, member_a, owner)
+    assert request.submitted_by == member_a and request.initiative.accountable_owner == owner
+    assert not engine.can_decide(owner, request)
+    with pytest.raises(PermissionDenied, match="own or lead"):
+        engine.request_decide(actor=owner, request=request, outcome="approve")
+    request.refresh_from_db()
+    assert request.status == RequestStatus.PENDING
+    assert not Decision.objects.exists()
+    assert not AuditEvent.objects.filter(action="approval_request.approve").exists()
+    engine.request_decide(actor=people["reviewer2"], request=request, outcome="approve")
+    request.refresh_from_db()
+    assert request.status == RequestStatus.APPROVED
 
 
 def test_one_person_counts_once_per_step(unit_a, member_a, people):
@@ -234,6 +252,68 @@ def test_delegation_records_both_names(unit_a, member_a, people):
     assert (decision.approver, decision.on_behalf_of) == (cover, people["reviewer"])
 
 
+def covered_reviewer(unit, people, username):
+    """A CoE reviewer who is also a risk officer, and the risk officer who covers for them: the
+    cover may take CoE steps only on the reviewer's behalf (they hold no CoE role)."""
+    reviewer = member(Role.COE_REVIEWER, unit, username=username)
+    MembershipFactory(user=reviewer, business_unit=unit, role=Role.RISK_OFFICER)
+    engine.delegation_create(
+        actor=reviewer,
+        delegate=people["risk"],
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(days=7),
+        reason="Annual leave",
+    )
+    return reviewer, people["risk"]
+
+
+def test_a_delegate_cannot_add_a_second_decision_for_a_delegator_who_decided(
+    unit_a, member_a, people
+):
+    two_approval_pilot_policy(people["lead"])
+    reviewer, cover = covered_reviewer(unit_a, people, "onleave")
+    initiative = assessed(unit_a, member_a, TIER_2)
+    request = engine.request_submit(actor=member_a, initiative=initiative, gate="pilot")
+    assert engine.decision_capacity(request, cover) == (reviewer, "")
+    engine.request_decide(actor=reviewer, request=request, outcome="approve")
+    request.refresh_from_db()
+    assert not engine.can_decide(cover, request)
+    with pytest.raises(engine.AlreadyDecided, match="Already decided: you have decided"):
+        engine.request_decide(actor=cover, request=request, outcome="approve")
+    request.refresh_from_db()
+    assert request.status == RequestStatus.PENDING  # one of the two approvals, not both
+    assert list(Decision.objects.values_list("approver", "on_behalf_of")) == [(reviewer.pk, None)]
+
+
+def test_a_delegator_cannot_decide_after_their_delegate_acted_for_them(unit_a, member_a, people):
+    two_approval_pilot_policy(people["lead"])
+    reviewer, cover = covered_reviewer(unit_a, people, "onleave")
+    initiative = assessed(unit_a, member_a, TIER_2)
+    request = engine.request_submit(actor=member_a, initiative=initiative, gate="pilot")
+    engine.request_decide(actor=cover, request=request, outcome="approve")
+    request.refresh_from_db()
+    with pytest.raises(engine.AlreadyDecided, match="Already decided: you have decided"):
+        engine.request_decide(actor=reviewer, request=request, outcome="approve")
+    request.refresh_from_db()
+    assert request.status == RequestStatus.PENDING
+    assert Decision.objects.count() == 1
+
+
+def test_a_delegate_cannot_act_for_a_delegator_who_owns_the_initiative(unit_a, member_a, people):
+    owner, cover = covered_reviewer(unit_a, people, "owner")
+    request = submitted_by_member_for_reviewer_owner(unit_a, member_a, owner)
+    with pytest.raises(PermissionDenied, match="own or lead"):
+        engine.request_decide(actor=owner, request=request, outcome="approve")
+    assert engine.decision_capacity(request, cover)[0] is None
+    assert not engine.can_decide(cover, request)
+    with pytest.raises(PermissionDenied, match="needs CoE reviewer"):
+        engine.request_decide(actor=cover, request=request, outcome="approve")
+    request.refresh_from_db()
+    assert request.status == RequestStatus.PENDING
+    assert not Decision.objects.exists()
+    assert not AuditEvent.objects.filter(action="approval_request.approve").exists()
+
+
 def test_tier_3_production_escalates_through_the_ladder_then_is_approved(
     unit_a, member_a, people, django_capture_on_commit_callbacks, mailoutbox
 ):
@@ -248,6 +328,8 @@ def test_tier_3_production_escalates_through_the_ladder_then_is_approved(
     with time_machine.travel(start, tick=False), django_capture_on_commit_callbacks(execute=True):
         request = engine.request_submit(actor=member_a, initiative=initiative, gate="production")
     assert [s["role"] for s in request.steps] == ["coe_reviewer", "risk_officer", "executive"]
+    # The first step's approvers, each once.
+    assert sorted(m.to[0] for m in mailoutbox) == ["rev1@example.com", "rev2@example.com"]
     mailoutbox.clear()
 
     def escalate_at(hours):
@@ -277,21 +359,33 @@ def test_tier_3_production_escalates_through_the_ladder_then_is_approved(
     ]
     assert request.escalation_level == 3
 
+    def decide(actor):
+        """``actor`` approves the current step; returns who was emailed after commit."""
+        with django_capture_on_commit_callbacks(execute=True):
+            engine.request_decide(actor=actor, request=request, outcome="approve")
+            assert mailoutbox == [], "emails go out only after commit"
+        request.refresh_from_db()
+        sent = [m.to[0] for m in mailoutbox]
+        subjects = {m.subject for m in mailoutbox}
+        mailoutbox.clear()
+        return sorted(sent), subjects
+
+    needed = f"[Keel] Approval needed: {initiative.reference} · Production gate"
     with time_machine.travel(start + datetime.timedelta(hours=300), tick=False):
         # The executive decides the escalated CoE step, then the risk officer and the
-        # executive take their own steps.
-        engine.request_decide(actor=people["exec"], request=request, outcome="approve")
-        request.refresh_from_db()
+        # executive take their own steps; each next step's approvers are asked once.
+        assert decide(people["exec"]) == (["riskoff@example.com"], {needed})
         assert (request.current_step, request.escalation_level) == (1, 0)
-        engine.request_decide(actor=people["risk"], request=request, outcome="approve")
-        with django_capture_on_commit_callbacks(execute=True):
-            engine.request_decide(actor=people["exec"], request=request, outcome="approve")
+        assert decide(people["risk"]) == (["boss@example.com"], {needed})
+        assert request.current_step == 2
+        sent, subjects = decide(people["exec"])
+    assert sent == [member_a.email]  # submitter and owner are one person: emailed once
+    assert subjects == {f"[Keel] Approved: {initiative.reference} · Production gate"}
     with pytest.raises(engine.AlreadyDecided):
         engine.request_decide(actor=people["exec"], request=request, outcome="approve")
     request.refresh_from_db()
     initiative.refresh_from_db()
     assert request.status == RequestStatus.APPROVED and initiative.stage == "production"
-    assert sorted(m.to[0] for m in mailoutbox) == [member_a.email]  # the owner, once
 
 
 def test_disagreement_can_be_escalated_by_the_approving_reviewer(unit_a, member_a, people):

@@ -14,6 +14,7 @@ from inventory.models import ModelVersion
 from portfolio import services as portfolio_services
 from tests.factories import AIModelFactory, InitiativeFactory, member
 from tests.governance.helpers import assess
+from tests.portfolio.helpers import approved_gate_request
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +138,10 @@ def test_tier_4_initiative_cannot_move_past_proposed(initiative, member_a):
     assess(initiative, member_a, prohibited_practice=["social_scoring"])
     with pytest.raises(ValidationError, match="Tier 4"):
         portfolio_services.initiative_change_stage(
-            actor=member_a, initiative=initiative, to_stage="pilot", via_gate=object()
+            actor=member_a,
+            initiative=initiative,
+            to_stage="pilot",
+            via_gate=approved_gate_request(initiative, "pilot"),
         )
     initiative.refresh_from_db()
     assert initiative.stage == "proposed"

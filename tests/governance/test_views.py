@@ -22,6 +22,7 @@ from governance.models import Control, ControlRequirement, ControlResult, RiskAs
 from portfolio import services as portfolio_services
 from tests.factories import InitiativeFactory, member
 from tests.governance.helpers import LOW_RISK, assess
+from tests.portfolio.helpers import approved_gate_request
 
 pytestmark = pytest.mark.django_db
 
@@ -343,7 +344,10 @@ def test_tier_4_initiative_cannot_move_past_proposed(initiative, member_a):
     assert services.current_tier(initiative) == 4
     with pytest.raises(ValidationError) as caught:
         portfolio_services.initiative_change_stage(
-            actor=member_a, initiative=initiative, to_stage="pilot", via_gate=object()
+            actor=member_a,
+            initiative=initiative,
+            to_stage="pilot",
+            via_gate=approved_gate_request(initiative, "pilot"),
         )
     assert "Tier 4" in str(caught.value)
     initiative.refresh_from_db()

@@ -1,12 +1,15 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from core.choices import Role
 from core.models import AuditEvent
-from portfolio.models import Initiative
-from tests.factories import InitiativeFactory
+from portfolio import services
+from portfolio.models import Deployment, Initiative, StageChange
+from tests.factories import BusinessUnitFactory, InitiativeFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +165,126 @@ def test_business_unit_list_query_count_is_constant(api, coe_admin, django_asser
     as_fresh_user(api, coe_admin)
     with django_assert_num_queries(len(few.captured_queries)):
         api.get("/api/v1/business-units/")
+
+
+# --- Read-only sub-resources: stage history and deployments -------------------------------
+
+
+def history_and_deployments(unit, owner, changes=1, deployments=1):
+    """An initiative of ``unit`` with ``changes`` stage-history rows (each by another person)
+    and ``deployments`` deployments (each to a new unit), built directly as fixture rows."""
+    initiative = InitiativeFactory(business_unit=unit, accountable_owner=owner)
+    grow(initiative, changes, deployments)
+    return initiative
+
+
+def grow(initiative, changes, deployments):
+    for _ in range(changes):
+        StageChange.objects.create(
+            initiative=initiative,
+            from_stage="draft",
+            to_stage="proposed",
+            changed_at=timezone.now(),
+            changed_by=UserFactory(),
+            reason="Fixture row",
+        )
+    for _ in range(deployments):
+        Deployment.objects.create(initiative=initiative, business_unit=BusinessUnitFactory())
+
+
+def test_stage_history_api_lists_the_changes_oldest_first(api, member_a, member_b, unit_a):
+    initiative = services.initiative_create(
+        actor=member_a,
+        data={"title": "Claims triage", "business_unit": unit_a, "accountable_owner": member_a},
+    )
+    services.initiative_change_stage(actor=member_a, initiative=initiative, to_stage="proposed")
+    services.initiative_change_stage(
+        actor=member_a, initiative=initiative, to_stage="paused", reason="Budget freeze"
+    )
+    url = f"{URL}{initiative.pk}/stage-history/"
+    assert api.get(url).status_code == 401
+    api.force_authenticate(member_a)
+    response = api.get(url, {"stage": "pilot", "page": 7})  # list filters do not apply here
+    assert response.status_code == 200
+    rows = response.json()
+    assert [(r["from_stage"], r["to_stage"], r["reason"]) for r in rows] == [
+        ("", "draft", ""),
+        ("draft", "proposed", ""),
+        ("proposed", "paused", "Budget freeze"),
+    ]
+    assert {r["changed_by_username"] for r in rows} == {"alice"}
+    assert all(r["changed_at"] for r in rows)
+    assert [r["id"] for r in rows] == list(
+        initiative.stage_changes.order_by("changed_at", "id").values_list("pk", flat=True)
+    )
+    api.force_authenticate(member_b)  # another unit: it does not exist for them
+    assert api.get(url).status_code == 404
+    assert api.post(url, {}, format="json").status_code in (403, 404, 405)
+    assert initiative.stage_changes.count() == 3
+
+
+def test_deployments_api_lists_the_units_and_is_scoped(api, member_a, member_b, unit_a, unit_b):
+    initiative = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a)
+    outsider = member(Role.BU_MEMBER, BusinessUnitFactory(code="OTHER"), username="olga")
+    url = f"{URL}{initiative.pk}/deployments/"
+    api.force_authenticate(member_b)
+    assert api.get(url).status_code == 404
+    deployment = Deployment.objects.create(
+        initiative=initiative, business_unit=unit_b, status="production"
+    )
+    response = api.get(url)  # deployed to their unit: now they see it
+    assert response.status_code == 200
+    assert response.json() == [
+        {
+            "id": deployment.pk,
+            "initiative": initiative.pk,
+            "business_unit": unit_b.pk,
+            "business_unit_code": "INSURE",
+            "status": "production",
+            "started_on": None,
+            "ended_on": None,
+            "created_at": response.json()[0]["created_at"],
+        }
+    ]
+    api.force_authenticate(member_a)
+    assert [row["id"] for row in api.get(url).json()] == [deployment.pk]
+    api.force_authenticate(outsider)
+    assert api.get(url).status_code == 404
+    assert api.get(f"{URL}999999/deployments/").status_code == 404
+
+
+@pytest.mark.parametrize("endpoint", ["stage-history", "deployments"])
+def test_sub_resource_query_count_is_constant(
+    api, executive, member_a, unit_a, endpoint, django_assert_num_queries
+):
+    initiative = history_and_deployments(unit_a, member_a)
+    url = f"{URL}{initiative.pk}/{endpoint}/"
+    as_fresh_user(api, executive)
+    with CaptureQueriesContext(connection) as one:
+        assert len(api.get(url).json()) == 1
+    grow(initiative, changes=9, deployments=9)
+    as_fresh_user(api, executive)
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert len(api.get(url).json()) == 10
+
+
+def test_openapi_lists_the_initiative_sub_resources(client, member_a):
+    client.force_login(member_a)
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    paths = schema["paths"]
+    for endpoint, method in (
+        ("/api/v1/initiatives/{id}/stage-history/", "get"),
+        ("/api/v1/initiatives/{id}/deployments/", "get"),
+        ("/api/v1/initiatives/{id}/adopt/", "post"),
+    ):
+        assert method in paths[endpoint], endpoint
+    history = paths["/api/v1/initiatives/{id}/stage-history/"]["get"]
+    body = history["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body == {"type": "array", "items": {"$ref": "#/components/schemas/StageHistoryEntry"}}
+    assert "404" in history["responses"]
+    deployments = paths["/api/v1/initiatives/{id}/deployments/"]["get"]
+    body = deployments["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body == {"type": "array", "items": {"$ref": "#/components/schemas/Deployment"}}
+    # Not paginated and not filtered like the initiative list.
+    assert {p["name"] for p in history["parameters"]} == {"id"}
+    assert {p["name"] for p in deployments["parameters"]} == {"id"}

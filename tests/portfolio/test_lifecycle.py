@@ -33,6 +33,7 @@ from tests.factories import (
     member,
 )
 from tests.governance.helpers import LOW_RISK, TIER_2, assessed, waive_controls
+from tests.portfolio.helpers import approved_scale_request
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +134,78 @@ def test_admin_shows_the_stage_read_only_and_has_no_stage_actions(client, member
     request.user = superuser
     assert "stage" in model_admin.get_readonly_fields(request, initiative)
     assert set(model_admin.get_actions(request)) <= {"delete_selected"}
+
+
+def test_admin_cannot_put_a_deployment_in_production_or_add_one(client, member_a, unit_a):
+    initiative = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a)
+    other_unit = BusinessUnitFactory(code="OTHER")
+    deployment = Deployment.objects.create(initiative=initiative, business_unit=other_unit)
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    url = reverse("admin:portfolio_deployment_change", args=[deployment.pk])
+    assert client.get(url).status_code == 200
+    posted = {
+        "initiative": initiative.pk,
+        "business_unit": unit_a.pk,
+        "status": DeploymentStatus.PRODUCTION,
+        "started_on": "2024-01-01",
+        "_save": "Save",
+    }
+    assert client.post(url, posted).status_code == 302
+    deployment.refresh_from_db()
+    assert (deployment.status, deployment.started_on, deployment.business_unit) == (
+        DeploymentStatus.PLANNED,
+        None,
+        other_unit,
+    )
+    add = reverse("admin:portfolio_deployment_add")
+    assert client.get(add).status_code == 403
+    assert client.post(add, {**posted, "business_unit": unit_a.pk}).status_code == 403
+    assert Deployment.objects.count() == 1
+    assert not AuditEvent.objects.filter(action__startswith="deployment.").exists()
+
+    model_admin = admin.site._registry[Deployment]
+    request = RequestFactory().get("/admin/portfolio/deployment/")
+    request.user = superuser
+    assert {"status", "started_on", "ended_on"} <= set(
+        model_admin.get_readonly_fields(request, deployment)
+    )
+
+
+def test_admin_cannot_add_edit_or_delete_stage_history(client, member_a, unit_a):
+    initiative = services.initiative_create(
+        actor=member_a,
+        data={"title": "Claims triage", "business_unit": unit_a, "accountable_owner": member_a},
+    )
+    change = initiative.stage_changes.get()
+    before = (change.from_stage, change.to_stage, change.changed_at, change.reason)
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    url = reverse("admin:portfolio_stagechange_change", args=[change.pk])
+    page = client.get(url)
+    assert page.status_code == 200  # viewable
+    assert 'name="_save"' not in page.content.decode()
+    rewritten = {
+        "initiative": initiative.pk,
+        "from_stage": "pilot",
+        "to_stage": "production",
+        "changed_at_0": "2020-01-01",
+        "changed_at_1": "00:00:00",
+        "reason": "Rewritten",
+        "_save": "Save",
+    }
+    assert client.post(url, rewritten).status_code == 403
+    add = reverse("admin:portfolio_stagechange_add")
+    assert client.get(add).status_code == 403
+    assert client.post(add, rewritten).status_code == 403
+    delete = reverse("admin:portfolio_stagechange_delete", args=[change.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    changelist = reverse("admin:portfolio_stagechange_changelist")
+    bulk = {"action": "delete_selected", "_selected_action": [change.pk], "post": "yes"}
+    client.post(changelist, bulk)
+    change.refresh_from_db()
+    assert (change.from_stage, change.to_stage, change.changed_at, change.reason) == before
+    assert initiative.stage_changes.count() == 1
 
 
 def test_the_gate_is_the_way_to_pilot(member_a, unit_a, people):
@@ -330,6 +403,48 @@ def test_production_needs_the_gate_and_deployments_only_take_scale(
         actor=member_b, deployment=deployment, status=DeploymentStatus.PILOT
     )
     assert piloting.status == DeploymentStatus.PILOT and piloting.started_on is not None
+
+
+def test_deployment_production_needs_the_approved_scale_request_for_that_deployment(
+    member_a, member_b, unit_a, unit_b, people
+):
+    initiative = in_production(unit_a, member_a, people)
+    deployment, pending = adopt_initiative(
+        actor=member_b, initiative=initiative, business_unit=unit_b
+    )
+    other_unit = BusinessUnitFactory(code="TREASURY")
+    other = services.deployment_plan_adoption(
+        actor=member(Role.BU_MEMBER, other_unit), initiative=initiative, business_unit=other_unit
+    )
+    assert services.DEPLOYMENT_GATE_SUBJECT == engine.DEPLOYMENT_SUBJECT
+    refused = {
+        "pending request": pending,
+        "no request": object(),
+        "rejected": approved_scale_request(deployment, status="rejected"),
+        "another deployment's": approved_scale_request(other),
+        "the initiative's own": approved_scale_request(deployment, subject_type="", subject_id=""),
+        "another gate's": approved_scale_request(deployment, gate="production"),
+    }
+    events = AuditEvent.objects.count()
+    for name, via_gate in refused.items():
+        with pytest.raises(ValidationError, match="not an approved 'scale' gate request"):
+            services.deployment_set_status(
+                actor=member_b,
+                deployment=deployment,
+                status=DeploymentStatus.PRODUCTION,
+                via_gate=via_gate,
+            )
+        deployment.refresh_from_db()
+        assert (deployment.status, deployment.started_on) == (DeploymentStatus.PLANNED, None), name
+    assert AuditEvent.objects.count() == events
+
+    live = services.deployment_set_status(
+        actor=people["reviewer"],
+        deployment=deployment,
+        status=DeploymentStatus.PRODUCTION,
+        via_gate=approved_scale_request(deployment),
+    )
+    assert live.status == DeploymentStatus.PRODUCTION
 
 
 # --- Adoption in the UI and the API --------------------------------------------------------

@@ -5,6 +5,7 @@ from core.models import AuditEvent
 from portfolio import services
 from portfolio.choices import Stage
 from portfolio.models import Initiative, StageChange
+from tests.portfolio.helpers import approved_gate_request
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,7 @@ def test_stage_change_follows_transition_table_and_needs_gate(member_a, unit_a):
 def test_gate_moves_initiative_to_pilot_and_dates_it(member_a, unit_a):
     initiative = services.initiative_create(actor=member_a, data=initiative_data(unit_a, member_a))
     services.initiative_change_stage(actor=member_a, initiative=initiative, to_stage=Stage.PROPOSED)
-    approved_request = object()
+    approved_request = approved_gate_request(initiative, Stage.PILOT)
     initiative = services.initiative_change_stage(
         actor=member_a, initiative=initiative, to_stage=Stage.PILOT, via_gate=approved_request
     )
@@ -105,6 +106,58 @@ def test_gate_moves_initiative_to_pilot_and_dates_it(member_a, unit_a):
         Stage.PROPOSED,
         Stage.PILOT,
     ]
+
+
+def not_authorising_pilot(initiative, other):
+    """Stand-ins for gate requests that do not authorise ``initiative``'s move to pilot."""
+    return {
+        "no request": object(),
+        "pending": approved_gate_request(initiative, Stage.PILOT, status="pending"),
+        "rejected": approved_gate_request(initiative, Stage.PILOT, status="rejected"),
+        "another initiative's": approved_gate_request(other, Stage.PILOT),
+        "another gate's": approved_gate_request(initiative, Stage.PRODUCTION),
+        "about a deployment": approved_gate_request(
+            initiative, Stage.PILOT, subject_type="portfolio.deployment", subject_id="1"
+        ),
+    }
+
+
+def test_a_gate_request_that_does_not_authorise_the_move_is_refused(member_a, unit_a):
+    initiative = services.initiative_create(actor=member_a, data=initiative_data(unit_a, member_a))
+    services.initiative_change_stage(actor=member_a, initiative=initiative, to_stage=Stage.PROPOSED)
+    other = services.initiative_create(actor=member_a, data=initiative_data(unit_a, member_a))
+    events = AuditEvent.objects.count()
+    for name, via_gate in not_authorising_pilot(initiative, other).items():
+        with pytest.raises(ValidationError, match="not an approved 'pilot' gate request"):
+            services.initiative_change_stage(
+                actor=member_a, initiative=initiative, to_stage=Stage.PILOT, via_gate=via_gate
+            )
+        initiative.refresh_from_db()
+        assert (initiative.stage, initiative.pilot_started_on) == (Stage.PROPOSED, None), name
+    assert not initiative.stage_changes.filter(to_stage=Stage.PILOT).exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_gate_request_does_not_stand_in_for_permission_unless_it_authorises(
+    member_a, member_b, unit_a
+):
+    initiative = services.initiative_create(actor=member_a, data=initiative_data(unit_a, member_a))
+    services.initiative_change_stage(actor=member_a, initiative=initiative, to_stage=Stage.PROPOSED)
+    # An approval applies its gate whoever the approver is; a forged one does not.
+    with pytest.raises(ValidationError):
+        services.initiative_change_stage(
+            actor=member_b,
+            initiative=initiative,
+            to_stage=Stage.PILOT,
+            via_gate=approved_gate_request(initiative, Stage.PILOT, status="pending"),
+        )
+    moved = services.initiative_change_stage(
+        actor=member_b,
+        initiative=initiative,
+        to_stage=Stage.PILOT,
+        via_gate=approved_gate_request(initiative, Stage.PILOT),
+    )
+    assert moved.stage == Stage.PILOT
 
 
 def test_links_must_be_web_addresses(member_a, unit_a):

@@ -1,8 +1,14 @@
+import datetime
+import re
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from core.choices import Role
 from core.models import AuditEvent
+from portfolio import services
+from portfolio.choices import Stage
 from portfolio.models import Initiative
 from tests.factories import InitiativeFactory, member
 
@@ -197,6 +203,41 @@ def test_edit_and_stage_change(client, member_a, unit_a):
     initiative.refresh_from_db()
     assert initiative.stage == "proposed"
     assert AuditEvent.objects.filter(action="initiative.stage_changed").count() == 1
+
+
+def test_detail_shows_the_stage_history_with_dates(client, member_a, unit_a, settings):
+    settings.TIME_ZONE = "UTC"
+    moments = [datetime.datetime(2025, 3, day, 9, 30, tzinfo=datetime.UTC) for day in (3, 4, 5)]
+    with time_machine.travel(moments[0], tick=False):
+        initiative = services.initiative_create(
+            actor=member_a,
+            data={"title": "Claims triage", "business_unit": unit_a, "accountable_owner": member_a},
+        )
+    with time_machine.travel(moments[1], tick=False):
+        services.initiative_change_stage(
+            actor=member_a, initiative=initiative, to_stage=Stage.PROPOSED
+        )
+    with time_machine.travel(moments[2], tick=False):
+        services.initiative_change_stage(
+            actor=member_a, initiative=initiative, to_stage=Stage.PAUSED, reason="Budget freeze"
+        )
+    client.force_login(member_a)
+    response = client.get(detail_url(initiative))
+    assert response.status_code == 200
+    page = response.content.decode()
+    history = page[page.index('id="h-stage"') :]
+    changes = list(initiative.stage_changes.order_by("changed_at"))
+    assert list(response.context["stage_history"]) == changes
+    expected = [
+        ("3 Mar 2025 09:30", "—", "Draft", ""),
+        ("4 Mar 2025 09:30", "Draft", "Proposed", ""),
+        ("5 Mar 2025 09:30", "Proposed", "Paused", "Budget freeze"),
+    ]
+    rows = re.findall(r'<tr id="stage-change-(\d+)">(.*?)</tr>', history)
+    assert [int(pk) for pk, _ in rows] == [change.pk for change in changes]
+    for (_, row), (when, from_stage, to_stage, reason) in zip(rows, expected, strict=True):
+        cells = re.findall(r"<td>(.*?)</td>", row)
+        assert cells == [when, from_stage, to_stage, str(member_a), reason]
 
 
 def test_other_member_cannot_change_stage(client, member_a, member_b, unit_a):
