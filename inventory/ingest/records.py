@@ -1,0 +1,114 @@
+"""Plain records produced by the parsers: no Django, ready for a bulk insert."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(slots=True)
+class GpuSample:
+    """One GPU (or MIG instance) at one instant, with the DCGM metrics seen for it merged."""
+
+    timestamp: dt.datetime  # aware, UTC
+    hostname: str = ""
+    gpu: int | None = None  # physical GPU index (the parent GPU for a MIG instance)
+    uuid: str = ""
+    model_name: str = ""
+    mig_profile: str = ""  # GPU_I_PROFILE, e.g. "1g.10gb"
+    mig_instance: str = ""  # GPU_I_ID
+    pod: str = ""
+    namespace: str = ""
+    container: str = ""
+    activity: float | None = None  # 0–1
+    activity_metric: str = ""  # the DCGM field the activity came from
+    memory_used_mib: int | None = None
+    memory_free_mib: int | None = None
+    memory_reserved_mib: int | None = None
+    line: int | None = None  # first input line contributing to the sample
+
+    @property
+    def device_key(self) -> tuple[str, str, str]:
+        """Identity of the device: host, GPU (UUID, else index), MIG instance."""
+        gpu = self.uuid or ("" if self.gpu is None else str(self.gpu))
+        return (self.hostname, gpu, self.mig_instance)
+
+
+@dataclass(slots=True)
+class UsageRow:
+    """A row of the plain usage CSV; field names match :class:`GpuSample` where they overlap."""
+
+    timestamp: dt.datetime  # aware, UTC
+    allocation_id: str
+    device_id: str
+    utilisation_pct: Decimal  # 0–100 as written in the file
+    activity: float  # utilisation_pct / 100
+    memory_used_mib: int | None
+    line: int
+
+
+@dataclass(slots=True)
+class SlurmJob:
+    job_id: str
+    account: str
+    wckey: str
+    user: str
+    start: dt.datetime | None  # None when not started (Unknown/None)
+    end: dt.datetime | None  # None while running (End=Unknown)
+    elapsed_seconds: int
+    gpus: int
+    gpu_type: str  # "" untyped; the type when AllocTRES names exactly one
+    gpu_types: dict[str, int] = field(default_factory=dict)  # typed gres counts, as written
+    gpu_hours: Decimal = Decimal("0")
+    job_name: str = ""
+    cluster: str = ""
+    partition: str = ""
+    state: str = ""
+    node_list: str = ""
+    is_step: bool = False
+    line: int | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self.end is None
+
+
+@dataclass(slots=True)
+class CostLine:
+    provider: str
+    billed_cost: Decimal
+    effective_cost: Decimal
+    billing_currency: str
+    charge_period_start: dt.datetime  # inclusive, UTC
+    charge_period_end: dt.datetime  # exclusive, UTC
+    charge_category: str  # Usage, Purchase, Tax, Credit, Adjustment
+    charge_class: str = ""  # "" or "Correction"
+    resource_id: str = ""
+    resource_name: str = ""
+    resource_type: str = ""
+    service_name: str = ""
+    sub_account_id: str = ""
+    region_id: str = ""
+    pricing_category: str = ""
+    sku_id: str = ""
+    tags: dict = field(default_factory=dict)
+    sku_price_details: dict = field(default_factory=dict)
+    gpu_count: Decimal | None = None
+    commitment_discount_id: str = ""
+    commitment_discount_status: str = ""
+    capacity_reservation_id: str = ""
+    capacity_reservation_status: str = ""
+    line: int | None = None
+
+    @property
+    def is_unused_commitment(self) -> bool:
+        return "Unused" in (self.commitment_discount_status, self.capacity_reservation_status)
+
+    @property
+    def is_correction(self) -> bool:
+        return self.charge_class == "Correction"
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.gpu_count is not None and self.gpu_count > 0
