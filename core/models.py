@@ -11,6 +11,41 @@ from django.urls import reverse
 from .choices import NotificationKind, Role
 
 
+class TransitionFieldGuard:
+    """Mixin for a model whose state field (``transition_field``) changes only through its
+    transition service (a compare-and-set ``UPDATE``, history and audit): ``save()`` refuses a
+    changed value with ``transition_message`` and never writes the field, so a stale copy
+    cannot put an old state back. The value as loaded is remembered by ``from_db`` and
+    ``refresh_from_db``."""
+
+    transition_field = ""
+    transition_message = ""
+
+    def save(self, *args, **kwargs):
+        name = self.transition_field
+        stored = getattr(self, "_stored_transition_value", None)
+        if self.pk and stored is not None and getattr(self, name) != stored:
+            raise ValidationError({name: self.transition_message})
+        if self.pk and stored is not None and not kwargs.get("update_fields"):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != name
+            ]
+        super().save(*args, **kwargs)
+        self._stored_transition_value = getattr(self, name)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_transition_value = instance.__dict__.get(cls.transition_field)
+        return instance
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._stored_transition_value = self.__dict__.get(self.transition_field)
+
+
 class BusinessUnit(models.Model):
     """A business unit of the organisation; units nest through ``parent``."""
 

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from core.models import BusinessUnit
+from core.models import BusinessUnit, TransitionFieldGuard
 from portfolio.choices import ENDED_STAGES
 from portfolio.models import Initiative
 
@@ -122,8 +122,14 @@ class AIModel(models.Model):
             raise ValidationError({"vendor_product": "This product belongs to another vendor."})
 
 
-class ModelVersion(models.Model):
-    """One version of a model with its own lifecycle and review dates."""
+class ModelVersion(TransitionFieldGuard, models.Model):
+    """One version of a model with its own lifecycle and review dates.
+
+    ``status`` only changes through ``inventory.model_services.model_version_change_status``.
+    """
+
+    transition_field = "status"
+    transition_message = "Status changes go through model_version_change_status."
 
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="versions")
     version = models.CharField(max_length=50)
@@ -163,40 +169,16 @@ class ModelVersion(models.Model):
         return f"{self.model.name} {self.version}"
 
     def save(self, *args, **kwargs):
-        """Refuse status changes through save(): they go through
-        ``inventory.services.model_version_change_status`` (transition table, the
-        ``model_release`` gate for production, audit). A new version starts before production."""
-        stored = getattr(self, "_stored_status", None)
-        if self.pk and stored is not None and self.status != stored:
-            raise ValidationError(
-                {"status": "Status changes go through model_version_change_status."}
-            )
+        """A new version starts before production (the ``model_release`` gate decides that);
+        status changes of a saved one are refused (``TransitionFieldGuard``)."""
         if not self.pk and self.status in GATED_VERSION_STATUSES:
             raise ValidationError(
                 {"status": "A version reaches production only through the model release gate."}
             )
-        if self.pk and stored is not None and not kwargs.get("update_fields"):
-            # Never write the status from save(): a stale copy must not put an old one back.
-            kwargs["update_fields"] = [
-                field.name
-                for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "status"
-            ]
         super().save(*args, **kwargs)
-        self._stored_status = self.status
 
     def get_absolute_url(self):
         return reverse("inventory:model_detail", args=[self.model_id]) + f"#version-{self.pk}"
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._stored_status = instance.__dict__.get("status")
-        return instance
-
-    def refresh_from_db(self, *args, **kwargs):
-        super().refresh_from_db(*args, **kwargs)
-        self._stored_status = self.__dict__.get("status")
 
     def can_move_to(self, status: str) -> bool:
         return status in VERSION_TRANSITIONS.get(self.status, frozenset())

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from core.models import BusinessUnit
+from core.models import BusinessUnit, TransitionFieldGuard
 
 from .choices import (
     ADOPTABLE_STAGES,
@@ -48,11 +48,14 @@ def format_reference(number: int) -> str:
     return f"{REFERENCE_PREFIX}{number:04d}"
 
 
-class Initiative(models.Model):
+class Initiative(TransitionFieldGuard, models.Model):
     """An AI initiative (use case or pilot) with exactly one accountable owner.
 
     ``stage`` only changes through ``portfolio.services.initiative_change_stage``.
     """
+
+    transition_field = "stage"
+    transition_message = "Stage changes go through portfolio.services.initiative_change_stage."
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
     title = models.CharField(max_length=200)
@@ -189,36 +192,8 @@ class Initiative(models.Model):
     def __str__(self):
         return f"{self.reference} {self.title}"
 
-    def save(self, *args, **kwargs):
-        """Refuse stage changes through save(): they go through initiative_change_stage
-        (which updates with a compare-and-set and records history and audit)."""
-        stored = getattr(self, "_stored_stage", None)
-        if self.pk and stored is not None and self.stage != stored:
-            raise ValidationError(
-                {"stage": "Stage changes go through portfolio.services.initiative_change_stage."}
-            )
-        if self.pk and stored is not None and not kwargs.get("update_fields"):
-            # Never write the stage from save(): a stale copy must not put an old stage back.
-            kwargs["update_fields"] = [
-                field.name
-                for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "stage"
-            ]
-        super().save(*args, **kwargs)
-        self._stored_stage = self.stage
-
     def get_absolute_url(self):
         return reverse("portfolio:initiative_detail", args=[self.pk])
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._stored_stage = instance.__dict__.get("stage")
-        return instance
-
-    def refresh_from_db(self, *args, **kwargs):
-        super().refresh_from_db(*args, **kwargs)
-        self._stored_stage = self.__dict__.get("stage")
 
     def clean(self):
         errors = {}
