@@ -20,6 +20,7 @@ from django.utils import timezone
 from core.audit import record_event
 from core.choices import NotificationKind, Role
 from core.exceptions import Conflict
+from core.gates import subject_of
 from core.permissions import can_write_for_business_unit, has_any_role, roles_of
 from core.services import notification_send, webhook_broadcast
 from inventory.choices import ModelStatus
@@ -33,7 +34,11 @@ from inventory.permissions import can_edit_model
 from portfolio.choices import DeploymentStatus, Stage
 from portfolio.models import Deployment, Initiative
 from portfolio.permissions import can_edit_initiative
-from portfolio.services import deployment_set_status, initiative_change_stage
+from portfolio.services import (
+    DEPLOYMENT_GATE_SUBJECT,
+    deployment_set_status,
+    initiative_change_stage,
+)
 
 from . import services as risk_services
 from .choices import (
@@ -330,7 +335,7 @@ def _due(step: dict, now) -> timezone.datetime:
 
 
 # ``ApprovalRequest.subject_type`` of a ``scale`` request for another unit's adoption.
-DEPLOYMENT_SUBJECT = "portfolio.deployment"
+DEPLOYMENT_SUBJECT = DEPLOYMENT_GATE_SUBJECT
 
 
 def _may_submit(actor, initiative: Initiative, deployment, model_version) -> bool:
@@ -341,23 +346,28 @@ def _may_submit(actor, initiative: Initiative, deployment, model_version) -> boo
     return can_edit_initiative(actor, initiative)
 
 
+def _subject_fields(instance) -> dict:
+    subject_type, subject_id = subject_of(instance)
+    return {"subject_type": subject_type, "subject_id": subject_id}
+
+
 def _subject(gate, initiative, deployment, model_version) -> dict:
     """What the request is about besides the initiative: a deployment (``scale`` for another
     unit) or a model version (``model_release``)."""
     if deployment is not None:
         if gate != Gate.SCALE or deployment.initiative_id != initiative.pk:
             raise ValidationError({"gate": "A deployment of this initiative goes through 'scale'."})
-        return {"subject_type": DEPLOYMENT_SUBJECT, "subject_id": str(deployment.pk)}
+        return _subject_fields(deployment)
     if gate == Gate.MODEL_RELEASE:
         if model_version is None:
             raise ValidationError({"gate": "A model release is about one model version."})
         if not model_version.model.initiatives.filter(pk=initiative.pk).exists():
             raise ValidationError({"gate": "The model does not serve this initiative."})
-        if model_version.status != ModelStatus.APPROVED:
+        if not model_version.can_move_to(ModelStatus.PRODUCTION):
             raise ValidationError(
                 {"gate": "Only an approved (validated) version can be released to production."}
             )
-        return {"subject_type": MODEL_VERSION_SUBJECT, "subject_id": str(model_version.pk)}
+        return _subject_fields(model_version)
     if model_version is not None:
         raise ValidationError({"gate": "A model version goes through 'model_release'."})
     return {"subject_type": "", "subject_id": ""}

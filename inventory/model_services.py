@@ -18,6 +18,7 @@ from django.utils import timezone
 from core.audit import record_event
 from core.choices import NotificationKind, Role
 from core.exceptions import Conflict
+from core.gates import is_approved_request, subject_of
 from core.services import apply_changes, notification_send, snapshot
 from portfolio.services import initiatives_changed
 
@@ -47,7 +48,7 @@ DEFAULT_REVIEW_INTERVAL_MONTHS = 12
 # Reminder thresholds in days before the due date, most distant first.
 REMINDER_DAYS = ((30, ReminderKind.DAYS_30), (7, ReminderKind.DAYS_7))
 MODEL_RELEASE_GATE = "model_release"
-MODEL_VERSION_SUBJECT = "inventory.modelversion"
+MODEL_VERSION_SUBJECT = ModelVersion._meta.label_lower
 # A monitoring job's metric values must be finite and of a sane magnitude; a drift score is
 # a share between 0 and 1.
 METRIC_MAGNITUDE_LIMIT = 1e9
@@ -183,16 +184,6 @@ def highest_tier_initiative(model: AIModel):
 # --- Versions ------------------------------------------------------------------------------
 
 
-def _is_release_approval(via_gate, version: ModelVersion) -> bool:
-    return (
-        via_gate is not None
-        and via_gate.gate == MODEL_RELEASE_GATE
-        and via_gate.status == "approved"
-        and via_gate.subject_type == MODEL_VERSION_SUBJECT
-        and via_gate.subject_id == str(version.pk)
-    )
-
-
 def model_version_update(*, actor, version: ModelVersion, data: dict) -> ModelVersion:
     """Edit a version's details and model card. The status is not among the fields: it
     changes only through ``model_version_change_status``."""
@@ -228,7 +219,9 @@ def model_version_change_status(
     if to_status not in ModelStatus.values:
         raise ValidationError({"status": "Unknown status."})
     gated = to_status in GATED_VERSION_STATUSES
-    if gated and not _is_release_approval(via_gate, version):
+    if gated and not is_approved_request(
+        via_gate, gate=MODEL_RELEASE_GATE, subject=subject_of(version)
+    ):
         raise ValidationError(
             {"status": "A version reaches production only through an approved model release."}
         )

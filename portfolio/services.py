@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.audit import record_event
+from core.gates import is_approved_request, subject_of
 from core.services import apply_changes, sequence_next, snapshot
 
 from .choices import (
@@ -163,25 +164,10 @@ def initiative_update(*, actor, initiative: Initiative, data: dict) -> Initiativ
     return locked
 
 
-# The gate every ``scale`` request about one deployment goes through, and the subject such a
-# request names (governance's ``DEPLOYMENT_SUBJECT`` is the same label).
+# The gate every ``scale`` request about one deployment goes through, and the subject type
+# such a request names (governance's ``DEPLOYMENT_SUBJECT`` is this label).
 DEPLOYMENT_GATE = GATED_STAGES[Stage.SCALED]
 DEPLOYMENT_GATE_SUBJECT = Deployment._meta.label_lower
-
-
-def _is_approved_request(via_gate, *, initiative_id: int, gate: str | None, subject=("", "")):
-    """Whether ``via_gate`` is an approved governance request of ``initiative_id`` for
-    ``gate`` (any gate when None) about ``subject`` (subject type, subject id; the initiative
-    itself when empty). Duck-typed on the request's fields: portfolio cannot import governance.
-    """
-    return (
-        via_gate is not None
-        and getattr(via_gate, "status", None) == "approved"
-        and getattr(via_gate, "initiative_id", None) == initiative_id
-        and (gate is None or getattr(via_gate, "gate", None) == gate)
-        and (getattr(via_gate, "subject_type", None), getattr(via_gate, "subject_id", None))
-        == subject
-    )
 
 
 def initiative_change_stage(
@@ -197,7 +183,7 @@ def initiative_change_stage(
     if to_stage not in Stage.values:
         raise ValidationError({"stage": f"Unknown stage {to_stage!r}."})
     gate = GATED_STAGES.get(to_stage)
-    approved = _is_approved_request(via_gate, initiative_id=initiative.pk, gate=gate)
+    approved = is_approved_request(via_gate, initiative_id=initiative.pk, gate=gate)
     if via_gate is not None and not approved:
         which = f"'{gate}' gate" if gate else "gate"
         raise ValidationError(
@@ -374,11 +360,11 @@ def deployment_set_status(
     """
     if status not in DeploymentStatus.values:
         raise ValidationError({"status": f"Unknown deployment status {status!r}."})
-    approved = _is_approved_request(
+    approved = is_approved_request(
         via_gate,
         initiative_id=deployment.initiative_id,
         gate=DEPLOYMENT_GATE,
-        subject=(DEPLOYMENT_GATE_SUBJECT, str(deployment.pk)),
+        subject=subject_of(deployment),
     )
     if via_gate is not None and not approved:
         raise ValidationError(
