@@ -1,6 +1,7 @@
 """Reads for the organisation, scoped to what the user may see."""
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from .models import BusinessUnit, Notification
@@ -26,3 +27,12 @@ def unread_notification_count(*, user) -> int:
 
 def notification_list(*, user) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user)
+
+
+def users_with_roles(roles, *, also=()) -> QuerySet:
+    """Active users holding any of ``roles`` in some business unit, plus the users whose ids
+    are in ``also`` (e.g. an object's owners), each once. The caller orders them."""
+    wanted = Q(memberships__role__in=list(roles))
+    if also:
+        wanted |= Q(pk__in=[pk for pk in also if pk is not None])
+    return get_user_model().objects.filter(wanted, is_active=True).distinct()

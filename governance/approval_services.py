@@ -10,7 +10,6 @@ Repeating a call (a double-submitted form) or racing another approver yields a c
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -22,6 +21,7 @@ from core.choices import NotificationKind, Role
 from core.exceptions import Conflict
 from core.gates import subject_of
 from core.permissions import can_write_for_business_unit, has_any_role, roles_of
+from core.selectors import users_with_roles
 from core.services import notification_send, webhook_broadcast
 from inventory.choices import ModelStatus
 from inventory.model_services import (
@@ -185,15 +185,6 @@ def policy_revise(*, actor, policy: ApprovalPolicy, steps: list[dict]) -> Approv
 # --- Who may act ---------------------------------------------------------------------------
 
 
-def users_with_role(role: str):
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, memberships__role=role)
-        .distinct()
-        .order_by("username")
-    )
-
-
 def acting_roles(request: ApprovalRequest) -> set[str]:
     """Roles that may decide the current step (kept on the request by the engine)."""
     if request.step is None or request.status != RequestStatus.PENDING:
@@ -289,7 +280,7 @@ def _notify_approvers(
     url = reverse("governance:request_detail", args=[request.pk])
     recipients = set()
     for role in roles or acting_roles(request):
-        for user in users_with_role(role):
+        for user in users_with_roles({role}).order_by("username"):
             if not separation_of_duties_problem(request, user):
                 recipients.add(user)
     for user in sorted(recipients, key=lambda u: u.pk):

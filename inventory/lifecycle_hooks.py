@@ -1,12 +1,12 @@
 """Inventory reactions to portfolio events (registered in InventoryConfig.ready)."""
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from core.choices import NotificationKind, Role
 from core.models import Notification
+from core.selectors import users_with_roles
 from core.services import notification_send
 from portfolio.choices import ENDED_STAGES
 from portfolio.models import Initiative, StageChange
@@ -19,15 +19,6 @@ def register() -> None:
     from portfolio.services import register_change_hook
 
     register_change_hook(notify_orphaned_allocations)
-
-
-def platform_engineers():
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, memberships__role=Role.PLATFORM_ENGINEER)
-        .distinct()
-        .order_by("pk")
-    )
 
 
 def _describe(allocation: GPUAllocation) -> str:
@@ -87,7 +78,7 @@ def notify_orphaned_allocations(initiative_id: int) -> int:
             ]
         )
         sent = 0
-        for engineer in platform_engineers():
+        for engineer in users_with_roles({Role.PLATFORM_ENGINEER}).order_by("pk"):
             notification_send(
                 recipient=engineer,
                 subject=subject,

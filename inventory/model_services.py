@@ -10,7 +10,6 @@ import datetime
 import math
 
 from dateutil.relativedelta import relativedelta
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +18,7 @@ from core.audit import record_event
 from core.choices import NotificationKind, Role
 from core.exceptions import Conflict
 from core.gates import is_approved_request, subject_of
+from core.selectors import users_with_roles
 from core.services import apply_changes, notification_send, snapshot
 from portfolio.services import initiatives_changed
 
@@ -354,13 +354,10 @@ def clean_monitoring_metrics(metrics) -> dict[str, float]:
     return cleaned
 
 
-def _people_to_alert(model: AIModel):
+def _drift_recipients(model: AIModel):
     """The model's owner, the owners of the initiatives it serves, and the platform team."""
-    people = {model.owner_id}
-    people |= set(model.initiatives.values_list("accountable_owner_id", flat=True))
-    users = get_user_model().objects.filter(is_active=True)
-    platform = users.filter(memberships__role=Role.PLATFORM_ENGINEER).values_list("pk", flat=True)
-    return users.filter(pk__in=people | set(platform)).order_by("pk")
+    owners = [model.owner_id, *model.initiatives.values_list("accountable_owner_id", flat=True)]
+    return users_with_roles({Role.PLATFORM_ENGINEER}, also=owners).order_by("pk")
 
 
 def model_version_report_monitoring(
@@ -418,7 +415,7 @@ def model_version_report_monitoring(
         if status != previous:
             initiatives_changed(locked.model.initiatives.values_list("pk", flat=True))
         if status == MonitoringStatus.DRIFTING and previous != MonitoringStatus.DRIFTING:
-            for person in _people_to_alert(locked.model):
+            for person in _drift_recipients(locked.model):
                 notification_send(
                     recipient=person,
                     subject=f"Model drifting: {locked}",
@@ -441,10 +438,9 @@ def _reminder_kind(days_left: int) -> str | None:
     return None
 
 
-def _escalation_people(model: AIModel):
-    users = get_user_model().objects.filter(is_active=True)
-    coe = users.filter(memberships__role__in=[Role.COE_ADMIN, Role.RISK_OFFICER])
-    return users.filter(pk__in={model.owner_id} | set(coe.values_list("pk", flat=True))).order_by(
+def _overdue_recipients(model: AIModel):
+    """The model's owner, CoE admins and risk officers."""
+    return users_with_roles({Role.COE_ADMIN, Role.RISK_OFFICER}, also=[model.owner_id]).order_by(
         "pk"
     )
 
@@ -487,7 +483,7 @@ def model_reviews_remind(*, today: datetime.date | None = None) -> dict[str, int
 def _send_reminder(version: ModelVersion, kind: str) -> None:
     due = f"{version.next_review_due:%d %b %Y}"
     if kind == ReminderKind.OVERDUE:
-        recipients = _escalation_people(version.model)
+        recipients = _overdue_recipients(version.model)
         subject = f"Review overdue: {version} (was due {due})"
         record_event(
             actor=None,
