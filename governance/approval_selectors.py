@@ -60,6 +60,16 @@ def _decidable_by(requests, user):
     )
 
 
+def requests_about(*, user, subject_type: str, subject_ids) -> QuerySet[ApprovalRequest]:
+    """Visible requests about these subjects (e.g. the release requests of model versions),
+    newest first."""
+    return (
+        request_list(user=user)
+        .filter(subject_type=subject_type, subject_id__in=[str(pk) for pk in subject_ids])
+        .order_by("-submitted_at", "-pk")
+    )
+
+
 def request_get(*, user, pk) -> ApprovalRequest:
     return get_object_or_404(
         request_list(user=user).select_related("initiative__accountable_owner", "policy"), pk=pk

@@ -42,6 +42,8 @@ from .models import (
 
 # A model that serves initiatives of this many business units is a shared foundation.
 SHARED_MODEL_UNIT_COUNT = 2
+# How many monitoring reports the model page and the version API show, newest first.
+MONITORING_HISTORY_LIMIT = 50
 
 
 def scope_models(queryset: QuerySet[AIModel], user) -> QuerySet[AIModel]:
@@ -180,7 +182,9 @@ def model_metric_history(*, model: AIModel) -> QuerySet[EvaluationMetric]:
     )
 
 
-def model_monitoring_history(*, model: AIModel, limit: int = 50) -> QuerySet[MonitoringReport]:
+def model_monitoring_history(
+    *, model: AIModel, limit: int = MONITORING_HISTORY_LIMIT
+) -> QuerySet[MonitoringReport]:
     """The newest ``limit`` monitoring reports of the model's versions."""
     return (
         MonitoringReport.objects.filter(version__model=model)
@@ -285,17 +289,13 @@ def pool_current_allocations(*, user, pool: GPUPool) -> QuerySet[GPUAllocation]:
 def drifting_versions(*, initiative) -> list[str]:
     """Names of the production versions of models serving ``initiative`` that report drift."""
     rows = ModelVersion.objects.filter(
-        model__initiatives=initiative,
-        status=ModelStatus.PRODUCTION,
-        monitoring_status=MonitoringStatus.DRIFTING,
+        drifting_condition(), model__initiatives=initiative
     ).select_related("model")
     return [str(version) for version in rows.order_by("model__name", "version")]
 
 
 # --- API reads -----------------------------------------------------------------------------
 # Model versions inherit their model's scope (the vendor API reads vendor_register_list).
-
-MONITORING_HISTORY_LIMIT = 50
 
 
 def model_version_list(*, user) -> QuerySet[ModelVersion]:
@@ -310,10 +310,6 @@ def model_version_get(*, user, pk) -> ModelVersion:
     """One version the user may see (404 otherwise), with its evaluation metrics prefetched
     and its latest ``MONITORING_HISTORY_LIMIT`` monitoring reports in
     ``recent_monitoring_reports``."""
-    from django.db.models import Prefetch
-
-    from .models import MonitoringReport
-
     recent_reports = MonitoringReport.objects.select_related("reported_by").order_by(
         "-reported_at", "-id"
     )[:MONITORING_HISTORY_LIMIT]

@@ -157,12 +157,11 @@ def _release_requests(user, versions):
     if not versions:
         return []
     return list(
-        approval_selectors.request_list(user=user)
-        .filter(
+        approval_selectors.requests_about(
+            user=user,
             subject_type=model_services.MODEL_VERSION_SUBJECT,
-            subject_id__in=[str(version.pk) for version in versions],
+            subject_ids=[version.pk for version in versions],
         )
-        .order_by("-submitted_at", "-pk")
     )
 
 
