@@ -294,6 +294,11 @@ def model_version_record_validation(
     return locked
 
 
+def _in_metric_range(number: float) -> bool:
+    """Evaluation and monitoring metric values: finite, at most ``METRIC_MAGNITUDE_LIMIT``."""
+    return math.isfinite(number) and abs(number) <= METRIC_MAGNITUDE_LIMIT
+
+
 def evaluation_metric_add(*, actor, version: ModelVersion, data: dict) -> EvaluationMetric:
     if not can_edit_model(actor, version.model):
         raise PermissionDenied("You cannot add metrics to this model.")
@@ -305,7 +310,7 @@ def evaluation_metric_add(*, actor, version: ModelVersion, data: dict) -> Evalua
         measured_on=data.get("measured_on") or timezone.localdate(),
     )
     metric.full_clean()
-    if not math.isfinite(metric.value) or abs(metric.value) > METRIC_MAGNITUDE_LIMIT:
+    if not _in_metric_range(metric.value):
         raise ValidationError({"value": "Enter a finite number."})
     with transaction.atomic():
         metric.save()
@@ -346,7 +351,7 @@ def clean_monitoring_metrics(metrics) -> dict[str, float]:
             number = float(value)
         except OverflowError:  # an integer beyond any float, e.g. 10**400 from JSON
             raise ValidationError({"metrics": f"{label}: the number is out of range."}) from None
-        if not math.isfinite(number) or abs(number) > METRIC_MAGNITUDE_LIMIT:
+        if not _in_metric_range(number):
             raise ValidationError({"metrics": f"{label}: {value} is out of range."})
         if (label == "drift_score" or label.endswith("_share")) and not 0 <= number <= 1:
             raise ValidationError({"metrics": f"{label} must be between 0 and 1, not {value}."})
