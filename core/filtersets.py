@@ -36,3 +36,13 @@ class SearchFilter(django_filters.CharFilter):
         for field in self.search_fields:
             condition |= Q(**{f"{field}__icontains": value})
         return qs.filter(condition)
+
+
+def apply_filters(params, *, queryset, filterset_class, request=None):
+    """(filterset, rows): the FilterSet applied to the already scoped ``queryset``. Invalid
+    filters give no rows (never the unfiltered list); no parameters give every row. Lists,
+    their pages and their exports all filter through here."""
+    filterset = filterset_class(params or None, queryset=queryset, request=request)
+    if not filterset.is_bound:
+        return filterset, queryset
+    return filterset, (filterset.qs if filterset.is_valid() else queryset.none())

@@ -6,6 +6,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
+from .filtersets import apply_filters
+
 RESULTS_PARTIAL = "results"
 
 
@@ -33,10 +35,9 @@ def render_partial_aware(request, template: str, context: dict, partial: str = R
 
 def filtered_page(request, *, queryset, filterset_class):
     """Apply the FilterSet to the (already scoped) queryset and return (filterset, page)."""
-    filterset = filterset_class(request.GET or None, queryset=queryset, request=request)
-    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    if filterset.is_bound and not filterset.is_valid():
-        rows = queryset.none()
+    filterset, rows = apply_filters(
+        request.GET, queryset=queryset, filterset_class=filterset_class, request=request
+    )
     paginator = Paginator(rows, settings.KEEL_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return filterset, page

@@ -1,19 +1,20 @@
 """Thin HTML views for risk assessments, controls and the risk register: resolve through
 selectors, call one service, render the page or the htmx partial."""
 
-import csv
 from pathlib import PurePosixPath
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, QueryDict, StreamingHttpResponse
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from core.exports import csv_response
+from core.filtersets import apply_filters
 from core.forms import apply_validation_error
 from core.htmx import is_partial_request, render_list
 from portfolio.selectors import initiative_get
@@ -474,57 +475,33 @@ CSV_HEADER = [
 ]
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value):
-        return value
-
-
-def _cell(value):
-    """A CSV cell a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 @require_GET
 def risk_register_csv(request):
     """Every filtered row of the risk register (not just one page), streamed."""
-    queryset = _register_rows(request)
-    filterset = RiskRegisterFilterSet(request.GET or None, queryset=queryset, request=request)
-    if filterset.is_bound:
-        rows = filterset.qs if filterset.is_valid() else queryset.none()
-    else:
-        rows = queryset
-    writer = csv.writer(_Echo())
+    _, rows = apply_filters(
+        request.GET,
+        queryset=_register_rows(request),
+        filterset_class=RiskRegisterFilterSet,
+        request=request,
+    )
 
     def lines():
-        yield writer.writerow(CSV_HEADER)
+        yield CSV_HEADER
         for initiative in rows.iterator(chunk_size=500):
             assessed = initiative.assessed_at
-            yield writer.writerow(
-                [
-                    _cell(value)
-                    for value in (
-                        initiative.reference,
-                        initiative.title,
-                        initiative.business_unit.name,
-                        initiative.get_stage_display(),
-                        initiative.computed_tier,
-                        initiative.override_tier,
-                        initiative.effective_tier,
-                        timezone.localdate(assessed).isoformat() if assessed else None,
-                        initiative.controls_satisfied,
-                        initiative.controls_total,
-                        initiative.controls_failing,
-                    )
-                ]
+            yield (
+                initiative.reference,
+                initiative.title,
+                initiative.business_unit.name,
+                initiative.get_stage_display(),
+                initiative.computed_tier,
+                initiative.override_tier,
+                initiative.effective_tier,
+                timezone.localdate(assessed).isoformat() if assessed else None,
+                initiative.controls_satisfied,
+                initiative.controls_total,
+                initiative.controls_failing,
             )
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    filename = f"risk-register-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(lines(), filename=f"risk-register-{timezone.localdate():%Y-%m-%d}.csv")

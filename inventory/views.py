@@ -8,12 +8,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.exports import csv_response, xlsx_response
 from core.forms import apply_validation_error, submit_through_service
 from core.htmx import render_list
 from governance import approval_selectors, approval_services
@@ -83,11 +84,7 @@ def _export_filename(extension: str) -> str:
 def model_list_csv(request):
     """Every filtered row of the model inventory (not just one page), streamed."""
     rows = exports.model_export_rows(user=request.user, params=request.GET, request=request)
-    response = StreamingHttpResponse(
-        exports.csv_lines(rows), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{_export_filename("csv")}"'
-    return response
+    return csv_response(rows, filename=_export_filename("csv"))
 
 
 @login_required
@@ -95,12 +92,7 @@ def model_list_csv(request):
 def model_list_xlsx(request):
     """The same rows as the CSV, as a spreadsheet streamed from a temporary file."""
     rows = exports.model_export_rows(user=request.user, params=request.GET, request=request)
-    return FileResponse(
-        exports.xlsx_file(rows),
-        as_attachment=True,
-        filename=_export_filename("xlsx"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return xlsx_response(rows, filename=_export_filename("xlsx"), title="Models")
 
 
 @dataclass
