@@ -222,9 +222,7 @@ def model_version_change_status(
     if gated and not is_approved_request(
         via_gate, gate=MODEL_RELEASE_GATE, subject=subject_of(version)
     ):
-        raise ValidationError(
-            {"status": "A version reaches production only through an approved model release."}
-        )
+        raise ValidationError({"status": ModelVersion.RELEASE_REQUIRED})
     if not gated and not can_edit_model(actor, version.model):
         raise PermissionDenied("You cannot change this model's versions.")
     today = timezone.localdate()

@@ -158,6 +158,7 @@ class ModelVersion(TransitionFieldGuard, models.Model):
 
     # Fields a model card must fill before the card counts as complete.
     MODEL_CARD_REQUIRED = ("intended_use", "limitations", "human_oversight")
+    RELEASE_REQUIRED = "A version reaches production only through an approved model release."
 
     class Meta:
         ordering = ["model", "-created_at"]
@@ -172,9 +173,7 @@ class ModelVersion(TransitionFieldGuard, models.Model):
         """A new version starts before production (the ``model_release`` gate decides that);
         status changes of a saved one are refused (``TransitionFieldGuard``)."""
         if not self.pk and self.status in GATED_VERSION_STATUSES:
-            raise ValidationError(
-                {"status": "A version reaches production only through the model release gate."}
-            )
+            raise ValidationError({"status": self.RELEASE_REQUIRED})
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -11,7 +11,6 @@ from core.audit import record_event
 from core.services import apply_changes, snapshot
 from portfolio.services import initiatives_changed
 
-from .choices import GATED_VERSION_STATUSES
 from .model_services import model_tiers_refresh, review_due_on
 from .models import AIModel, GPUAllocation, GPUPool, ModelVersion
 from .permissions import (
@@ -133,16 +132,10 @@ def model_version_create(*, actor, model: AIModel, data: dict) -> ModelVersion:
     version = ModelVersion(
         model=model, **{name: value for name, value in data.items() if name in MODEL_VERSION_FIELDS}
     )
-    if version.status in GATED_VERSION_STATUSES:
-        raise ValidationError(
-            {"status": "A version reaches production only through an approved model release."}
-        )
+    version.next_review_due = review_due_on(version, model.effective_tier)
     version.full_clean()
     with transaction.atomic():
-        version.save()
-        version.next_review_due = review_due_on(version, model.effective_tier)
-        if version.next_review_due:
-            version.save(update_fields=["next_review_due"])
+        version.save()  # refuses a new version in production (the model_release gate)
         record_event(
             actor=actor,
             action="model_version.created",
