@@ -66,8 +66,8 @@ VENDOR_FIELDS = (
     "due_diligence_on",
 )
 VENDOR_PRODUCT_FIELDS = ("name", "kind", "description")
-VERSION_EDIT_FIELDS = (
-    "version",
+# A version's details and model card: what an edit may change (never the status).
+VERSION_DETAIL_FIELDS = (
     "artefact_uri",
     "released_on",
     "last_validated_on",
@@ -79,6 +79,7 @@ VERSION_EDIT_FIELDS = (
     "fairness_evaluation",
     "human_oversight",
 )
+VERSION_EDIT_FIELDS = ("version", *VERSION_DETAIL_FIELDS)
 
 # --- The effective risk tier ---------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from core.audit import record_event
 from core.services import apply_changes, snapshot
 from portfolio.services import initiatives_changed
 
-from .model_services import model_tiers_refresh, review_due_on
+from .model_services import VERSION_DETAIL_FIELDS, model_tiers_refresh, review_due_on
 from .models import AIModel, GPUAllocation, GPUPool, ModelVersion
 from .permissions import (
     can_create_allocation,
@@ -31,20 +31,8 @@ MODEL_FIELDS = (
     "owner",
     "description",
 )
-MODEL_VERSION_FIELDS = (
-    "version",
-    "status",
-    "artefact_uri",
-    "released_on",
-    "last_validated_on",
-    "training_data_summary",
-    "intended_use",
-    "out_of_scope_uses",
-    "limitations",
-    "ethical_considerations",
-    "fairness_evaluation",
-    "human_oversight",
-)
+# A new version: its details and card, plus its starting status (before production).
+MODEL_VERSION_FIELDS = ("version", "status", *VERSION_DETAIL_FIELDS)
 POOL_FIELDS = (
     "name",
     "kind",

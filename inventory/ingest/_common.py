@@ -75,3 +75,22 @@ def csv_records(text: str, **reader_kwargs) -> Iterator[tuple[int, list[str]]]:
         start = previous_end + 1
         previous_end = reader.line_num
         yield start, fields
+
+
+def csv_data_rows(records, *, width: int, columns: dict[str, int], errors):
+    """The data records after a CSV header: yield ``(line number, get)`` for each non-blank
+    record of ``width`` fields, where ``get(name)`` is the stripped value of column ``name``
+    ('' when the file has no such column). A record of another width is reported on
+    ``errors`` and skipped."""
+    for number, fields in records:
+        if not any(field.strip() for field in fields):
+            continue
+        if len(fields) != width:
+            errors.add(number, f"expected {width} fields, found {len(fields)}")
+            continue
+
+        def get(name: str, _fields=fields) -> str:
+            index = columns.get(name)
+            return _fields[index].strip() if index is not None else ""
+
+        yield number, get

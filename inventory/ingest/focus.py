@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from ._common import csv_records, parse_datetime, parse_decimal, to_text
+from ._common import csv_data_rows, csv_records, parse_datetime, parse_decimal, to_text
 from .errors import ErrorCollector
 from .records import CostLine
 
@@ -87,17 +87,7 @@ def parse_focus_csv(text: str | bytes) -> list[CostLine]:
         errors.raise_if_any()
 
     lines: list[CostLine] = []
-    for number, fields in records:
-        if not any(field.strip() for field in fields):
-            continue
-        if len(fields) != len(header):
-            errors.add(number, f"expected {len(header)} fields, found {len(fields)}")
-            continue
-
-        def get(name: str, _fields=fields) -> str:
-            index = columns.get(name)
-            return _fields[index].strip() if index is not None else ""
-
+    for number, get in csv_data_rows(records, width=len(header), columns=columns, errors=errors):
         problems: list[str] = []
 
         def attempt(func, *args, _problems=problems):

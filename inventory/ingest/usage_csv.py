@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import re
 
-from ._common import csv_records, from_epoch, parse_datetime, parse_decimal, to_text
+from ._common import (
+    csv_data_rows,
+    csv_records,
+    from_epoch,
+    parse_datetime,
+    parse_decimal,
+    to_text,
+)
 from .errors import ErrorCollector
 from .records import UsageRow
 
@@ -54,17 +61,7 @@ def parse_usage_csv(text: str | bytes) -> list[UsageRow]:
         errors.raise_if_any()
 
     rows: list[UsageRow] = []
-    for number, fields in records:
-        if not any(field.strip() for field in fields):
-            continue
-        if len(fields) != len(header):
-            errors.add(number, f"expected {len(header)} fields, found {len(fields)}")
-            continue
-
-        def get(key: str, _fields=fields) -> str:
-            index = columns.get(key)
-            return _fields[index].strip() if index is not None else ""
-
+    for number, get in csv_data_rows(records, width=len(header), columns=columns, errors=errors):
         problems: list[str] = []
         when = util = memory = None
         try:
