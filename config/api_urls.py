@@ -10,6 +10,9 @@ from governance.api.views import (
     RiskAssessmentViewSet,
     RiskRegisterViewSet,
 )
+from inventory.api import finops as inventory_finops_api
+from inventory.api import ingest as inventory_ingest_api
+from inventory.api import requests as inventory_requests_api
 from inventory.api.views import (
     AIModelViewSet,
     GPUAllocationViewSet,
@@ -46,6 +49,10 @@ router.register("roadmap/phases", RoadmapPhaseViewSet, basename="roadmap-phase")
 router.register("roadmap/activities", RoadmapActivityViewSet, basename="roadmap-activity")
 router.register("roadmap/indicators", SuccessIndicatorViewSet, basename="roadmap-indicator")
 router.register("barrier-assessments", BarrierAssessmentViewSet, basename="barrier-assessment")
+# GPU FinOps: each module registers its own viewsets.
+inventory_ingest_api.register(router)
+inventory_requests_api.register(router)
+inventory_finops_api.register(router)
 
 urlpatterns = [
     *router.urls,

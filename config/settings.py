@@ -259,10 +259,30 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.tasks.model_reviews_remind_task",
         "schedule": crontab(hour=6, minute=30),
     },
+    "scan-gpu-findings-nightly": {
+        "task": "inventory.tasks.findings_scan_task",
+        "schedule": crontab(hour=5, minute=15),
+    },
 }
 
 # --- Keel ----------------------------------------------------------------------------------
 KEEL_PAGE_SIZE = 25
+
+# GPU FinOps defaults (docs/architecture.md, "GPU FinOps"); each can be overridden per run.
+KEEL_FINOPS = {
+    # Idle: average activity below this share (0–1) over the window.
+    "IDLE_THRESHOLD": float(os.environ.get("KEEL_IDLE_THRESHOLD", "0.05")),
+    "IDLE_WINDOW_DAYS": int(os.environ.get("KEEL_IDLE_WINDOW_DAYS", "7")),
+    # Allocations ending within this many days are "expiring".
+    "EXPIRING_DAYS": int(os.environ.get("KEEL_EXPIRING_DAYS", "14")),
+    # GPU requests within quota and at most this many GPUs skip the approvers.
+    "FAST_PATH_MAX_GPUS": float(os.environ.get("KEEL_GPU_FAST_PATH_MAX_GPUS", "8")),
+    # The cost-allocation tag whose value names an initiative (its reference or a cost_tag key).
+    "COST_TAG_KEY": os.environ.get("KEEL_COST_TAG_KEY", "keel-initiative"),
+    # Utilisation target band (a target, not a measurement), as shares of GPU activity.
+    "TARGET_LOW": 0.70,
+    "TARGET_HIGH": 0.85,
+}
 
 LOGGING = {
     "version": 1,

@@ -40,5 +40,6 @@ class NotificationKind(models.TextChoices):
     GATE_BLOCKED = "gate_blocked", "Gate blocked"
     MODEL_REVIEW = "model_review", "Model review due or overdue"
     MODEL_DRIFT = "model_drift", "Model drifting"
+    GPU_FINDING = "gpu_finding", "GPU waste finding"
     AUDIT_ALERT = "audit_alert", "Audit alert"
     GENERAL = "general", "General"

@@ -43,6 +43,7 @@ from core.audit import record_event
 from core.choices import Role
 from core.models import BusinessUnit, Membership
 from core.services import sequence_next
+from inventory.catalogue import seed_catalogue
 from inventory.choices import (
     AllocationPurpose,
     Hosting,
@@ -1100,6 +1101,7 @@ class _Builder:
             self.report.existing[key] += 1
 
     def _catalogue(self) -> None:
+        seed_catalogue(GPUType)  # the reference catalogue; the demo's extra types below
         for vendor_name, name, memory, price in GPU_TYPES:
             gpu_type, created = GPUType.objects.get_or_create(
                 name=name,

@@ -104,3 +104,94 @@ class DiligenceStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     CONDITIONAL = "conditional", "Approved with conditions"
     REJECTED = "rejected", "Rejected"
+
+
+# --- GPU FinOps ---------------------------------------------------------------------------
+
+
+class SharingMode(models.TextChoices):
+    EXCLUSIVE = "exclusive", "Exclusive (whole GPUs)"
+    TIME_SLICED = "time_sliced", "Time-sliced"
+    MIG = "mig", "MIG partitions"
+
+
+class ExternalKeyKind(models.TextChoices):
+    """How usage and cost records name a workload; each key points at one initiative,
+    business unit or allocation."""
+
+    K8S_NAMESPACE = "k8s_namespace", "Kubernetes namespace"
+    K8S_LABEL = "k8s_label", "Kubernetes label (key=value)"
+    SLURM_ACCOUNT = "slurm_account", "Slurm account"
+    SLURM_WCKEY = "slurm_wckey", "Slurm WCKey"
+    CLOUD_SUB_ACCOUNT = "cloud_sub_account", "Cloud sub-account"
+    COST_TAG = "cost_tag", "Cost tag value"
+    RESOURCE_ID = "resource_id", "Cloud resource id"
+    DEVICE = "device", "GPU device (host:gpu)"
+
+
+class GPURequestStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting approval"
+    APPROVED = "approved", "Approved (allocated)"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class IngestKind(models.TextChoices):
+    DCGM_TEXT = "dcgm_text", "dcgm-exporter scrape (Prometheus text)"
+    PROMETHEUS_JSON = "prometheus_json", "Prometheus query_range JSON"
+    SLURM_SACCT = "slurm_sacct", "Slurm sacct -P"
+    USAGE_CSV = "usage_csv", "Usage CSV"
+    FOCUS = "focus", "FOCUS cost export"
+
+
+class IngestStatus(models.TextChoices):
+    IMPORTED = "imported", "Imported"
+    FAILED = "failed", "Failed (nothing written)"
+
+
+class CostCategory(models.TextChoices):
+    """What a cost line is, for chargeback: only usage is charged to allocations."""
+
+    USAGE = "usage", "GPU usage"
+    IDLE_COMMITMENT = "idle_commitment", "Unused commitment / reservation"
+    NON_GPU = "non_gpu", "Other (non-GPU) usage"
+    PURCHASE = "purchase", "Purchase"
+    CREDIT = "credit", "Credit"
+    TAX = "tax", "Tax"
+    CORRECTION = "correction", "Correction"
+    ADJUSTMENT = "adjustment", "Adjustment"
+
+
+class CostMatch(models.TextChoices):
+    RESOURCE_ID = "resource_id", "Resource id"
+    COST_TAG = "cost_tag", "Cost tag"
+    SUB_ACCOUNT = "sub_account", "Sub-account"
+    NONE = "none", "Unattributed"
+
+
+class FindingKind(models.TextChoices):
+    IDLE = "idle", "Idle"
+    ORPHANED = "orphaned", "Orphaned"
+    OVER_PROVISIONED = "over_provisioned", "Over-provisioned"
+    UNUSED_RESERVATION = "unused_reservation", "Unused reservation"
+    EXPIRING = "expiring", "Expiring"
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+OPEN_FINDING_STATUSES = frozenset({FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED})
+
+
+class IdleSharePolicy(models.TextChoices):
+    SEPARATE = "separate", "Keep separate"
+    PROPORTIONAL = "proportional", "Proportional to direct cost"
+    EVEN = "even", "Even across business units"
+
+
+class ChargebackStatus(models.TextChoices):
+    OPEN = "open", "Open (recomputed on demand)"
+    CLOSED = "closed", "Closed (frozen)"

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -64,4 +64,8 @@ urlpatterns = [
     path("allocations/new/", views.allocation_create, name="allocation_create"),
     path("allocations/<int:pk>/", views.allocation_detail, name="allocation_detail"),
     path("allocations/<int:pk>/edit/", views.allocation_update, name="allocation_update"),
+    # GPU FinOps: ingest, requests and quotas, findings and chargeback (same namespace).
+    path("", include("inventory.urls_ingest")),
+    path("", include("inventory.urls_requests")),
+    path("", include("inventory.urls_finops")),
 ]
