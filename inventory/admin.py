@@ -6,13 +6,24 @@ from django.contrib import admin
 
 from .models import (
     AIModel,
+    ChargebackLine,
+    ChargebackMonth,
+    CostRecord,
     EvaluationMetric,
+    ExternalKey,
+    Finding,
     GPUAllocation,
+    GPUDevice,
     GPUPool,
+    GPUQuota,
+    GPURequest,
     GPUType,
+    IngestBatch,
     ModelVersion,
     MonitoringReport,
     ReviewReminder,
+    SlurmJobRecord,
+    UsageDaily,
     Vendor,
     VendorProduct,
 )
@@ -72,8 +83,16 @@ class VendorProductAdmin(admin.ModelAdmin):
 class GPUTypeAdmin(admin.ModelAdmin):
     """Reference data: editable here."""
 
-    list_display = ["vendor", "name", "memory_gb", "reference_hourly_price", "currency"]
-    search_fields = ["name"]
+    list_display = [
+        "vendor",
+        "name",
+        "memory_gb",
+        "reference_hourly_price",
+        "currency",
+        "price_as_of",
+        "price_source",
+    ]
+    search_fields = ["name", "monitoring_names"]
 
 
 class ModelVersionInline(admin.TabularInline):
@@ -148,7 +167,99 @@ class GPUPoolAdmin(admin.ModelAdmin):
 
 
 @admin.register(GPUAllocation)
-class GPUAllocationAdmin(admin.ModelAdmin):
+class GPUAllocationAdmin(ReadOnlyAdmin):
+    """Allocations are made through the capacity check (a pool lock) and the gpu_request
+    gate; the admin shows them only."""
+
     list_display = ["pool", "gpu_count", "initiative", "business_unit", "purpose", "starts_on"]
     list_select_related = ["pool", "initiative", "business_unit"]
-    raw_id_fields = ["initiative"]
+
+
+# GPU FinOps: written by the services (ingest, requests, findings, chargeback), shown here.
+
+
+@admin.register(ExternalKey)
+class ExternalKeyAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "value", "initiative", "business_unit", "allocation"]
+    list_filter = ["kind"]
+    search_fields = ["value"]
+    list_select_related = ["initiative", "business_unit", "allocation"]
+
+
+@admin.register(GPUQuota)
+class GPUQuotaAdmin(ReadOnlyAdmin):
+    list_display = ["business_unit", "initiative", "pool", "deserved_gpus", "limit_gpus"]
+    list_select_related = ["business_unit", "initiative", "pool"]
+
+
+@admin.register(GPURequest)
+class GPURequestAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "initiative", "pool", "gpu_count", "status", "fast_tracked"]
+    list_filter = ["status", "purpose"]
+    list_select_related = ["initiative", "pool"]
+
+
+@admin.register(IngestBatch)
+class IngestBatchAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "filename", "status", "rows_read", "uploaded_by"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["uploaded_by"]
+
+
+@admin.register(GPUDevice)
+class GPUDeviceAdmin(ReadOnlyAdmin):
+    list_display = ["hostname", "gpu", "mig_instance", "model_name", "allocation", "last_seen_at"]
+    search_fields = ["hostname", "gpu"]
+    list_select_related = ["allocation"]
+
+
+@admin.register(SlurmJobRecord)
+class SlurmJobRecordAdmin(ReadOnlyAdmin):
+    list_display = ["job_id", "cluster", "account", "wckey", "gpus", "gpu_hours", "allocation"]
+    search_fields = ["job_id", "account", "wckey"]
+    list_select_related = ["allocation"]
+
+
+@admin.register(UsageDaily)
+class UsageDailyAdmin(ReadOnlyAdmin):
+    list_display = ["day", "allocation", "device", "samples", "avg_activity", "gpu_hours"]
+    list_select_related = ["allocation", "device"]
+
+
+@admin.register(CostRecord)
+class CostRecordAdmin(ReadOnlyAdmin):
+    list_display = ["month", "provider", "category", "matched_by", "effective_cost", "allocation"]
+    list_filter = ["category", "matched_by", "provider"]
+    search_fields = ["resource_id"]
+    list_select_related = ["allocation"]
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "status", "summary", "monthly_waste", "last_seen_at"]
+    list_filter = ["kind", "status"]
+
+
+class ChargebackLineInline(admin.TabularInline):
+    model = ChargebackLine
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "kind",
+        "source",
+        "business_unit",
+        "initiative",
+        "allocation",
+        "pool",
+        "gpu_hours",
+        "amount",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChargebackMonth)
+class ChargebackMonthAdmin(ReadOnlyAdmin):
+    list_display = ["month", "status", "policy", "computed_at", "closed_at"]
+    inlines = [ChargebackLineInline]
