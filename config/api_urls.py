@@ -13,6 +13,7 @@ from governance.api.views import (
 from inventory.api import finops as inventory_finops_api
 from inventory.api import ingest as inventory_ingest_api
 from inventory.api import requests as inventory_requests_api
+from inventory.api import usage as inventory_usage_api
 from inventory.api.views import (
     AIModelViewSet,
     GPUAllocationViewSet,
@@ -53,6 +54,7 @@ router.register("barrier-assessments", BarrierAssessmentViewSet, basename="barri
 inventory_ingest_api.register(router)
 inventory_requests_api.register(router)
 inventory_finops_api.register(router)
+inventory_usage_api.register(router)
 
 urlpatterns = [
     *router.urls,

@@ -68,4 +68,5 @@ urlpatterns = [
     path("", include("inventory.urls_ingest")),
     path("", include("inventory.urls_requests")),
     path("", include("inventory.urls_finops")),
+    path("", include("inventory.urls_usage")),
 ]
