@@ -12,3 +12,12 @@ def model_reviews_remind_task() -> dict[str, int]:
     due today. Idempotent and safe beside another run (a ``ReviewReminder`` row per version,
     due date and kind), so a retry after a lost connection sends nothing twice."""
     return model_services.model_reviews_remind()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def findings_scan_task() -> dict:
+    """Nightly: open, update and resolve the GPU waste findings (``inventory.findings``).
+    Idempotent: one open finding per subject, each notified once."""
+    from .findings import findings_scan
+
+    return findings_scan()

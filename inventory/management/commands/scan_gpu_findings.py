@@ -1,0 +1,39 @@
+"""``manage.py scan_gpu_findings``: run the GPU waste findings scan now."""
+
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from inventory.findings import findings_scan
+
+
+def _day(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--today expects a date as YYYY-MM-DD, not {value!r}.") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Open, update and resolve the GPU findings (idle, orphaned, over-provisioned, unused "
+        "reservations, expiring). Safe to repeat: one open finding per subject, each notified "
+        "once. Celery beat runs the same nightly; defaults come from KEEL_FINOPS."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--today", type=_day, default=None, help="Run as of YYYY-MM-DD.")
+        parser.add_argument("--threshold", type=float, default=None, help="Idle share, 0–1.")
+        parser.add_argument("--window-days", type=int, default=None, help="Idle window.")
+
+    def handle(self, *args, **options):
+        counts = findings_scan(
+            today=options["today"],
+            threshold=options["threshold"],
+            window_days=options["window_days"],
+        )
+        for kind, figures in counts.items():
+            self.stdout.write(
+                f"{kind}: {figures['opened']} opened, {figures['updated']} updated, "
+                f"{figures['resolved']} resolved"
+            )
