@@ -21,10 +21,11 @@ Shared definitions (``docs``: the GPU FinOps brief), as applied here:
    case ``gpu_count`` = that pool's (else that type's) ``gpus_per_instance``;
 5. any other Usage line → NON_GPU.
 
-``gpu_hours`` = gpu_count × the charge period in hours, for USAGE and IDLE_COMMITMENT lines only
-(a credit or a correction moves money, not GPU-hours; their GPU count and instance type are
-still stored). FOCUS lines covering several instances would need ``ConsumedQuantity``, which
-the parser does not read yet.
+``gpu_hours`` = gpu_count × ``ConsumedQuantity`` when ``ConsumedUnit`` is hours (the line's
+instance-hours, right for lines covering several instances or part of an hour), else
+gpu_count × the charge period in hours; for USAGE and IDLE_COMMITMENT lines only (a credit or
+a correction moves money, not GPU-hours; their GPU count and instance type are still
+stored).
 
 **Matching** (``matched_by``), first that applies, for every category (so a correction or a
 credit of a tagged line matches the way the line did):
@@ -548,10 +549,13 @@ def _build_record(line, fingerprint, batch, context, currency) -> CostRecord:
     category = _classify(line, is_gpu)
     gpu_hours = Decimal("0")
     if category in HOURLY_CATEGORIES and gpu_count:
-        seconds = Decimal(int((line.charge_period_end - line.charge_period_start).total_seconds()))
-        gpu_hours = (gpu_count * seconds / SECONDS_PER_HOUR).quantize(
-            HOUR_PLACES, rounding=ROUND_HALF_UP
-        )
+        hours = line.consumed_hours
+        if hours is None:
+            seconds = Decimal(
+                int((line.charge_period_end - line.charge_period_start).total_seconds())
+            )
+            hours = seconds / SECONDS_PER_HOUR
+        gpu_hours = (gpu_count * hours).quantize(HOUR_PLACES, rounding=ROUND_HALF_UP)
     match = context.match(line, instance_type)
     # An allocation fixes the pool; otherwise the line's own reservation or commitment is
     # more specific than its sub-account.

@@ -43,6 +43,7 @@ _TEXT_FIELDS = {
     "commitment_discount_status": "CommitmentDiscountStatus",
     "capacity_reservation_id": "CapacityReservationId",
     "capacity_reservation_status": "CapacityReservationStatus",
+    "consumed_unit": "ConsumedUnit",
 }
 
 
@@ -125,6 +126,12 @@ def parse_focus_csv(text: str | bytes) -> list[CostLine]:
         tags = attempt(_json_object, get("Tags"), "Tags")
         details = attempt(_json_object, get("SkuPriceDetails"), "SkuPriceDetails")
         gpu_count = attempt(_gpu_count, details) if details is not None else None
+        consumed_raw = get("ConsumedQuantity")
+        consumed = (
+            attempt(parse_decimal, consumed_raw, "ConsumedQuantity") if consumed_raw else None
+        )
+        if consumed is not None and consumed < 0:
+            problems.append(f"ConsumedQuantity {consumed_raw!r} is negative")
 
         for message in problems:
             errors.add(number, message)
@@ -142,6 +149,7 @@ def parse_focus_csv(text: str | bytes) -> list[CostLine]:
                 tags=tags,
                 sku_price_details=details,
                 gpu_count=gpu_count,
+                consumed_quantity=consumed,
                 line=number,
                 **text_values,
             )

@@ -99,7 +99,17 @@ class CostLine:
     commitment_discount_status: str = ""
     capacity_reservation_id: str = ""
     capacity_reservation_status: str = ""
+    consumed_quantity: Decimal | None = None
+    consumed_unit: str = ""
     line: int | None = None
+
+    @property
+    def consumed_hours(self) -> Decimal | None:
+        """``ConsumedQuantity`` when it is measured in hours (instance-hours of the line)."""
+        if self.consumed_quantity is None:
+            return None
+        unit = self.consumed_unit.strip().lower()
+        return self.consumed_quantity if unit in {"hour", "hours", "hrs", "hr", "h"} else None
 
     @property
     def is_unused_commitment(self) -> bool:

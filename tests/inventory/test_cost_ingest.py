@@ -74,6 +74,8 @@ COLUMNS = [
     "CommitmentDiscountStatus",
     "CapacityReservationId",
     "CapacityReservationStatus",
+    "ConsumedQuantity",
+    "ConsumedUnit",
     "Tags",
 ]
 DEFAULTS = {
@@ -306,6 +308,27 @@ def test_unmatched_gpu_spend_is_kept_as_unattributed():
     assert summary["unattributed_gpu_lines"] == 2
     assert summary["unattributed_gpu_cost"] == "1235.000000"
     assert records.aggregate(total=Sum("effective_cost"))["total"] == Decimal("1235")
+
+
+def test_gpu_hours_use_consumed_hours_when_given():
+    """A line for three instances over one hour: 3 instance-hours × 8 GPUs, not 1 × 8; a
+    quantity in another unit falls back to the charge period."""
+    batch, _ = run(
+        focus(
+            gpu_line("i-many", ConsumedQuantity="3", ConsumedUnit="Hours"),
+            gpu_line("i-half", ConsumedQuantity="0.5", ConsumedUnit="Hours"),
+            gpu_line("i-other", ConsumedQuantity="7", ConsumedUnit="Requests"),
+        )
+    )
+    hours = dict(CostRecord.objects.filter(batch=batch).values_list("resource_id", "gpu_hours"))
+    assert hours == {"i-many": Decimal("24"), "i-half": Decimal("4"), "i-other": Decimal("8")}
+
+
+def test_negative_consumed_quantity_is_a_line_error():
+    with pytest.raises(ParseError) as caught:
+        parse_focus_csv(focus(gpu_line("i-1"), gpu_line("i-2", ConsumedQuantity="-1")))
+    assert [line for line, _ in caught.value.errors] == [3]
+    assert "ConsumedQuantity" in caught.value.errors[0][1]
 
 
 def test_instance_type_on_the_rate_card_makes_a_gpu_line():
