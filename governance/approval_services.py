@@ -23,13 +23,14 @@ from core.gates import subject_of
 from core.permissions import can_write_for_business_unit, has_any_role, roles_of
 from core.selectors import users_with_roles
 from core.services import notification_send, webhook_broadcast
+from inventory import request_services as gpu_requests
 from inventory.choices import ModelStatus
 from inventory.model_services import (
     MODEL_VERSION_SUBJECT,
     highest_tier_initiative,
     model_version_change_status,
 )
-from inventory.models import ModelVersion
+from inventory.models import GPUPool, GPURequest, ModelVersion
 from inventory.permissions import can_edit_model
 from portfolio.choices import DeploymentStatus, Stage
 from portfolio.models import Deployment, Initiative
@@ -329,7 +330,9 @@ def _due(step: dict, now) -> timezone.datetime:
 DEPLOYMENT_SUBJECT = DEPLOYMENT_GATE_SUBJECT
 
 
-def _may_submit(actor, initiative: Initiative, deployment, model_version) -> bool:
+def _may_submit(actor, initiative: Initiative, deployment, model_version, gpu_request=None) -> bool:
+    if gpu_request is not None:  # the requesting unit's members, or platform engineers
+        return gpu_requests.can_request_gpus(actor, initiative, gpu_request.business_unit)
     if deployment is not None and can_write_for_business_unit(actor, deployment.business_unit_id):
         return True  # the adopting unit asks to scale the initiative to itself
     if model_version is not None:
@@ -342,9 +345,15 @@ def _subject_fields(instance) -> dict:
     return {"subject_type": subject_type, "subject_id": subject_id}
 
 
-def _subject(gate, initiative, deployment, model_version) -> dict:
+def _subject(gate, initiative, deployment, model_version, gpu_request=None) -> dict:
     """What the request is about besides the initiative: a deployment (``scale`` for another
-    unit) or a model version (``model_release``)."""
+    unit), a model version (``model_release``) or a GPU request (``gpu_request``)."""
+    if gate == Gate.GPU_REQUEST or gpu_request is not None:
+        if gate != Gate.GPU_REQUEST or gpu_request is None:
+            raise ValidationError({"gate": "A GPU request goes through 'gpu_request'."})
+        if gpu_request.initiative_id != initiative.pk:
+            raise ValidationError({"gate": "The GPU request is for another initiative."})
+        return _subject_fields(gpu_request)
     if deployment is not None:
         if gate != Gate.SCALE or deployment.initiative_id != initiative.pk:
             raise ValidationError({"gate": "A deployment of this initiative goes through 'scale'."})
@@ -372,21 +381,24 @@ def request_submit(
     comment: str = "",
     deployment=None,
     model_version=None,
+    gpu_request=None,
 ):
     """Submit ``initiative`` for ``gate``. Refused with every gate blocker when required
-    controls fail; fast-pathed when the first step allows it and all automated controls pass.
+    controls fail; fast-pathed when the first step allows it and all automated controls pass
+    (Tier 1 only), or for ``gpu_request`` by its own rule (see ``gpu_request_submit``).
 
     With ``deployment`` (a ``scale`` request only), the request is about another business
     unit adopting the initiative: that unit's members may submit it, and approval puts the
     deployment in production instead of changing the initiative's stage. With
     ``model_version`` (a ``model_release`` request, see ``model_release_submit``), approval
-    puts that version in production.
+    puts that version in production. With ``gpu_request`` (a ``gpu_request`` request only),
+    approval allocates the GPUs.
     """
     if gate not in Gate.values:
         raise ValidationError({"gate": "Unknown gate."})
-    if not _may_submit(actor, initiative, deployment, model_version):
+    if not _may_submit(actor, initiative, deployment, model_version, gpu_request):
         raise PermissionDenied("Only the initiative's owners and business unit can submit it.")
-    subject = _subject(gate, initiative, deployment, model_version)
+    subject = _subject(gate, initiative, deployment, model_version, gpu_request)
     tier = risk_services.current_tier(initiative)
     if tier is None:
         raise ValidationError({"gate": "Complete the risk assessment before submitting."})
@@ -429,9 +441,20 @@ def request_submit(
                 after={"gate": gate, "tier": tier, "policy_version": policy.version},
                 reason=comment,
             )
-            fast_path = snapshot["steps"][0]["fast_path"] and tier == Tier.MINIMAL
-            if fast_path and risk_services.automated_controls_pass(initiative):
-                _fast_path(request, actor, now)
+            if gpu_request is not None:
+                fast_path_reason = "Within quota and the fast-path size."
+                fast_path = snapshot["steps"][0]["fast_path"] and not (
+                    gpu_requests.fast_path_problems(gpu_request)
+                )
+            else:
+                fast_path_reason = "Tier 1 and every automated control passes."
+                fast_path = (
+                    snapshot["steps"][0]["fast_path"]
+                    and tier == Tier.MINIMAL
+                    and risk_services.automated_controls_pass(initiative)
+                )
+            if fast_path:
+                _fast_path(request, actor, now, reason=fast_path_reason)
             else:
                 _notify_approvers(
                     request,
@@ -445,8 +468,14 @@ def request_submit(
     return request
 
 
-def _fast_path(request: ApprovalRequest, actor, now) -> None:
-    """Tier 1 with every automated control passing: approved without a reviewer."""
+def _fast_path(
+    request: ApprovalRequest,
+    actor,
+    now,
+    reason: str = "Tier 1 and every automated control passes.",
+) -> None:
+    """Approved without a reviewer (Tier 1 with every automated control passing, or a GPU
+    request within quota and size): ``reason`` says why."""
     request.status = RequestStatus.APPROVED
     request.fast_tracked = True
     request.decided_at = now
@@ -458,7 +487,7 @@ def _fast_path(request: ApprovalRequest, actor, now) -> None:
         action="approval_request.fast_tracked",
         target=request,
         after={"status": RequestStatus.APPROVED},
-        reason="Tier 1 and every automated control passes.",
+        reason=reason,
     )
     _apply_gate_effect(request, actor)
     _notify_submitter(request, f"Fast-tracked: {request.get_gate_display()} gate approved")
@@ -492,7 +521,12 @@ def request_resubmit(*, actor, request: ApprovalRequest, comment: str = ""):
         if request.subject_type == MODEL_VERSION_SUBJECT
         else None
     )
-    if not _may_submit(actor, request.initiative, deployment, model_version):
+    gpu_request = (
+        GPURequest.objects.select_related("business_unit").filter(pk=request.subject_id).first()
+        if request.subject_type == gpu_requests.GPU_REQUEST_SUBJECT
+        else None
+    )
+    if not _may_submit(actor, request.initiative, deployment, model_version, gpu_request):
         raise PermissionDenied("Only the initiative's owners and business unit can resubmit.")
     blockers = risk_services.gate_blockers(request.initiative, request.gate)
     if blockers:
@@ -516,6 +550,7 @@ def request_resubmit(*, actor, request: ApprovalRequest, comment: str = ""):
             after={"round": locked.round},
             reason=comment,
         )
+        _apply_status_effect(locked, actor)
         _notify_approvers(
             locked,
             f"Resubmitted: {locked.initiative.reference} · {locked.get_gate_display()} gate",
@@ -541,6 +576,7 @@ def request_withdraw(*, actor, request: ApprovalRequest, reason: str = ""):
             after={"status": RequestStatus.WITHDRAWN},
             reason=reason,
         )
+        _apply_status_effect(locked, actor)
     return locked
 
 
@@ -572,6 +608,9 @@ def request_decide(*, actor, request: ApprovalRequest, outcome: str, comment: st
                 raise PermissionDenied(problem)
             if _already_counted(locked, actor, on_behalf_of):
                 raise AlreadyDecided("Already decided: you have decided on this step.")
+            lock_for_effect = GATE_LOCKS.get(locked.gate)
+            if lock_for_effect is not None and outcome == Outcome.APPROVE:
+                lock_for_effect(locked)
             step_index, step = locked.current_step, locked.step
             decision = Decision.objects.create(
                 request=locked,
@@ -599,6 +638,7 @@ def request_decide(*, actor, request: ApprovalRequest, outcome: str, comment: st
                 _after_approval(locked, actor, step, now)
             else:
                 _end_step(locked, outcome, now)
+                _apply_status_effect(locked, actor)
     except IntegrityError:
         raise AlreadyDecided("Already decided: you have decided on this step.") from None
     return decision
@@ -664,6 +704,13 @@ GATE_STAGE = {
     Gate.SCALE: Stage.SCALED,
 }
 GATE_EFFECTS: dict = {}
+# Gate → function(request, actor) run when a request of that gate is rejected, sent back,
+# withdrawn, resubmitted or reopened (its subject mirrors the outcome).
+GATE_STATUS_EFFECTS: dict = {}
+# Gate → function(request) taking, before the decision writes anything (the audit chain head
+# is a global lock), the row locks the gate's effect will need, so approvers and submitters
+# lock in the same order.
+GATE_LOCKS: dict = {}
 
 
 def _apply_gate_effect(request: ApprovalRequest, actor) -> None:
@@ -672,6 +719,12 @@ def _apply_gate_effect(request: ApprovalRequest, actor) -> None:
         effect(request, actor)
         return
     _change_stage(request, actor)
+
+
+def _apply_status_effect(request: ApprovalRequest, actor) -> None:
+    effect = GATE_STATUS_EFFECTS.get(request.gate)
+    if effect is not None:
+        effect(request, actor)
 
 
 def _change_stage(request: ApprovalRequest, actor) -> None:
@@ -725,6 +778,65 @@ def _release_model_version(request: ApprovalRequest, actor) -> None:
 
 
 GATE_EFFECTS[Gate.MODEL_RELEASE] = _release_model_version
+
+
+def _gpu_request_of(request: ApprovalRequest) -> GPURequest:
+    return GPURequest.objects.select_related("initiative", "pool").get(
+        pk=request.subject_id, initiative_id=request.initiative_id
+    )
+
+
+def _allocate_gpu_request(request: ApprovalRequest, actor) -> None:
+    """An approved ``gpu_request`` request creates the allocation, as ``actor`` (the last
+    approver, or the requester when fast-pathed): the inventory service accepts the approved
+    gate request in place of the platform-engineer permission. A pool that no longer has the
+    GPUs refuses the approval with the capacity message, and nothing changes."""
+    gpu_requests.gpu_request_allocate(
+        actor=actor, gpu_request=_gpu_request_of(request), via_gate=request
+    )
+
+
+def _sync_gpu_request(request: ApprovalRequest, actor) -> None:
+    """A rejected, withdrawn or reopened ``gpu_request`` request marks its GPU request."""
+    gpu_requests.gpu_request_sync_status(
+        actor=actor, gpu_request=_gpu_request_of(request), via_gate=request
+    )
+
+
+def _lock_gpu_request_pool(request: ApprovalRequest) -> None:
+    GPUPool.objects.select_for_update().filter(
+        pk__in=GPURequest.objects.filter(pk=request.subject_id).values("pool_id")
+    ).first()
+
+
+GATE_EFFECTS[Gate.GPU_REQUEST] = _allocate_gpu_request
+GATE_STATUS_EFFECTS[Gate.GPU_REQUEST] = _sync_gpu_request
+GATE_LOCKS[Gate.GPU_REQUEST] = _lock_gpu_request_pool
+
+
+def gpu_request_submit(*, actor, gpu_request: GPURequest, comment: str = "") -> ApprovalRequest:
+    """Submit ``gpu_request`` to its initiative's ``gpu_request`` gate (called by
+    ``inventory.request_services.gpu_request_create`` in its transaction, pool locked).
+
+    Fast path for this gate: the policy's first step allows it AND the request is within
+    quota AND at most ``settings.KEEL_FINOPS["FAST_PATH_MAX_GPUS"]`` GPUs
+    (``fast_path_problems`` is empty). The Tier 1 and automated-control conditions of the
+    other gates do not apply (the gate's required controls still block it, and the policy
+    per tier still says whether its first step may be fast-pathed). Otherwise the
+    approvers are told why it needs them (appended to the comment).
+    """
+    problems = gpu_requests.fast_path_problems(gpu_request)
+    if problems:
+        comment = "\n".join(
+            [comment, "Needs approval:", *(f"- {problem}" for problem in problems)]
+        ).strip()
+    return request_submit(
+        actor=actor,
+        initiative=gpu_request.initiative,
+        gate=Gate.GPU_REQUEST,
+        comment=comment,
+        gpu_request=gpu_request,
+    )
 
 
 def model_release_submit(*, actor, version: ModelVersion, comment: str = "") -> ApprovalRequest:
@@ -856,6 +968,7 @@ def request_escalate_disagreement(*, actor, request: ApprovalRequest, reason: st
                 _escalate(
                     locked, now=now, reason=EscalationReason.DISAGREEMENT, actor=actor, note=reason
                 )
+                _apply_status_effect(locked, actor)
         except IntegrityError:
             raise AlreadyDecided(
                 "A newer request for this gate is open; decide that one instead."

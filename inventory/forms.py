@@ -14,7 +14,13 @@ from portfolio.forms import UserChoiceField
 from portfolio.models import Initiative
 from portfolio.selectors import scope_initiatives
 
-from .choices import GATED_VERSION_STATUSES, VERSION_TRANSITIONS, ModelStatus, MonitoringStatus
+from .choices import (
+    GATED_VERSION_STATUSES,
+    VERSION_TRANSITIONS,
+    ModelStatus,
+    MonitoringStatus,
+    SharingMode,
+)
 from .model_services import VENDOR_FIELDS, VENDOR_PRODUCT_FIELDS
 from .models import (
     AIModel,
@@ -135,7 +141,20 @@ class GPUPoolForm(forms.ModelForm):
     class Meta:
         model = GPUPool
         fields = list(POOL_FIELDS)
-        labels = {"gpu_type": "GPU type", "gpu_count": "Capacity (GPUs)"}
+        labels = {
+            "gpu_type": "GPU type",
+            "gpu_count": "Capacity (GPUs)",
+            "hourly_rate": "Rate card ($ per GPU-hour)",
+            "gpus_per_instance": "GPUs per instance",
+        }
+        help_texts = {
+            "sharing_mode": "MIG pools hand out sevenths of a GPU, time-sliced pools any share "
+            "in hundredths; exclusive pools whole GPUs.",
+            "instance_type": "The instance type billed for these GPUs (e.g. p5.48xlarge), so "
+            "cost lines without a GPU count are still recognised.",
+            "commitment_id": "A capacity reservation or savings-plan id bought for this pool; "
+            "its unused hours are attributed to the pool.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,6 +163,12 @@ class GPUPoolForm(forms.ModelForm):
         rate.validators.append(MinValueValidator(Decimal("0")))
         rate.widget.attrs["min"] = "0"
         self.fields["name"].widget.attrs["autofocus"] = True
+        # Exclusive unless said otherwise (older clients and scripts do not send it).
+        self.fields["sharing_mode"].required = False
+        self.fields["gpus_per_instance"].widget.attrs["min"] = "1"
+
+    def clean_sharing_mode(self):
+        return self.cleaned_data.get("sharing_mode") or SharingMode.EXCLUSIVE
 
 
 class PoolChoiceField(forms.ModelChoiceField):

@@ -42,9 +42,13 @@ POOL_FIELDS = (
     "cluster",
     "gpu_type",
     "gpu_count",
+    "sharing_mode",
     "pricing_model",
     "hourly_rate",
     "currency",
+    "instance_type",
+    "gpus_per_instance",
+    "commitment_id",
     "owning_team",
 )
 ALLOCATION_FIELDS = (
