@@ -377,6 +377,20 @@ def chargeback_compute(*, month: datetime.date, policy=None, actor=None) -> Char
     return row
 
 
+def chargeback_refresh(*, months) -> dict:
+    """After a cost import: recompute the open months it touched (as the system); a closed
+    month stays frozen and is reported, to be reopened by someone who decides to."""
+    recomputed, closed = [], []
+    for month in sorted({month_start(month) for month in months}):
+        row = ChargebackMonth.objects.filter(month=month).first()
+        if row is not None and row.status == ChargebackStatus.CLOSED:
+            closed.append(month.isoformat())
+            continue
+        chargeback_compute(month=month, actor=None)
+        recomputed.append(month.isoformat())
+    return {"chargeback_recomputed": recomputed, "chargeback_closed_months": closed}
+
+
 def chargeback_close(*, actor, month: datetime.date) -> ChargebackMonth:
     """Recompute the month one last time under its policy and freeze it."""
     if not can_manage_chargeback(actor):

@@ -7,10 +7,12 @@ unchanged (``already_imported = True``) and writes nothing; decode (UTF-8, BOM d
 pure parser of the kind (``inventory.ingest``), whose ``ParseError`` lists every bad line and
 is re-raised before anything is written; then one transaction creates the ``IngestBatch``,
 writes the rows (``inventory.usage_ingest`` for usage, ``inventory.cost_ingest`` for FOCUS),
-recomputes the touched ``UsageDaily`` rows and audits ``gpu_ingest.imported``. Any error in
-that transaction leaves the database as it was.
+recomputes the touched ``UsageDaily`` rows (usage) or the open chargeback months the costs
+fall in (FOCUS; a closed month stays frozen and is named in the summary) and audits
+``gpu_ingest.imported``. Any error in that transaction leaves the database as it was.
 
-Summary counts (``IngestBatch.summary``) are documented in ``inventory.usage_ingest``.
+Summary counts (``IngestBatch.summary``) are documented in ``inventory.usage_ingest`` (usage)
+and ``inventory.cost_ingest`` (FOCUS).
 """
 
 from __future__ import annotations
@@ -132,9 +134,12 @@ def already_imported(kind: str, sha256: str) -> IngestBatch | None:
 
 def _write(*, batch: IngestBatch, kind: str, records: list) -> dict:
     if kind == IngestKind.FOCUS:
+        from .chargeback import chargeback_refresh  # noqa: PLC0415 (written alongside)
         from .cost_ingest import import_focus_lines  # noqa: PLC0415 (written alongside)
 
-        return import_focus_lines(batch=batch, lines=records)
+        summary = import_focus_lines(batch=batch, lines=records)
+        months = [dt.date.fromisoformat(month) for month in summary.get("months", [])]
+        return {**summary, **chargeback_refresh(months=months)}
     if kind == IngestKind.SLURM_SACCT:
         return usage_ingest.import_slurm_jobs(batch=batch, jobs=records)
     return usage_ingest.import_samples(batch=batch, kind=kind, records=records)

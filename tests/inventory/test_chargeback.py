@@ -450,3 +450,39 @@ def test_scan_command(unit_a):
     out = StringIO()
     call_command("scan_gpu_findings", "--today", "2025-06-15", stdout=out)
     assert "orphaned: 1 opened" in out.getvalue()
+
+
+def test_cost_import_recomputes_open_months_and_leaves_closed_ones_frozen(platform_engineer):
+    """A FOCUS upload refreshes the chargeback of the open months it touches; a closed month
+    keeps its frozen figures and the batch summary names it."""
+    from pathlib import Path
+
+    from inventory import chargeback as chargeback_services
+    from inventory.ingest_services import ingest_file
+
+    fixture = Path(__file__).parent / "fixtures" / "ingest" / "focus-1.2-gpu.csv"
+    june = datetime.date(2025, 6, 1)
+    closed = chargeback_services.chargeback_compute(month=june)
+    chargeback_services.chargeback_close(actor=platform_engineer, month=june)
+    frozen = list(closed.lines.values_list("kind", "amount"))
+    batch = ingest_file(
+        actor=platform_engineer,
+        kind="focus",
+        filename="june.csv",
+        content=fixture.read_bytes(),
+    )
+    assert batch.summary["chargeback_closed_months"] == ["2025-06-01"]
+    assert batch.summary["chargeback_recomputed"] == []
+    assert list(closed.lines.values_list("kind", "amount")) == frozen
+
+    chargeback_services.chargeback_reopen(
+        actor=platform_engineer, month=june, reason="June bill arrived late"
+    )
+    again = fixture.read_bytes().replace(b"2025-06-03T", b"2025-06-04T")
+    batch = ingest_file(actor=platform_engineer, kind="focus", filename="june-2.csv", content=again)
+    assert batch.summary["chargeback_recomputed"] == ["2025-06-01"]
+    total = sum(closed.lines.values_list("amount", flat=True), Decimal("0"))
+    assert total == sum(
+        CostRecord.objects.filter(month=june).values_list("effective_cost", flat=True),
+        Decimal("0"),
+    )
