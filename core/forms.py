@@ -45,6 +45,7 @@ NOTIFICATION_KIND_HELP = {
     NotificationKind.GATE_BLOCKED: "An initiative cannot pass a gate until something is done.",
     NotificationKind.MODEL_REVIEW: "A model you own is due for validation, or overdue.",
     NotificationKind.MODEL_DRIFT: "A production model you depend on reports drift.",
+    NotificationKind.GPU_FINDING: "GPUs you requested or own are idle, orphaned or oversized.",
     NotificationKind.AUDIT_ALERT: "Integrity checks of the audit log fail (administrators).",
     NotificationKind.GENERAL: "Everything else.",
 }

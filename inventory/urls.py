@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import panel_views, views
 
 app_name = "inventory"
 
@@ -64,6 +64,11 @@ urlpatterns = [
     path("allocations/new/", views.allocation_create, name="allocation_create"),
     path("allocations/<int:pk>/", views.allocation_detail, name="allocation_detail"),
     path("allocations/<int:pk>/edit/", views.allocation_update, name="allocation_update"),
+    path(
+        "initiatives/<int:pk>/gpus/",
+        panel_views.initiative_gpu_panel,
+        name="initiative_gpu_panel",
+    ),
     # GPU FinOps: ingest, requests and quotas, findings and chargeback (same namespace).
     path("", include("inventory.urls_ingest")),
     path("", include("inventory.urls_requests")),

@@ -350,6 +350,7 @@ def test_preferences_page_saves_with_csrf_and_shows_the_new_state(recipient):
         "gate_blocked": False,
         "model_review": False,
         "model_drift": False,
+        "gpu_finding": False,
         "audit_alert": False,
         "general": False,
     }
