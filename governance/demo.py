@@ -68,6 +68,7 @@ from portfolio.choices import (
 from portfolio.models import Deployment, Initiative, StageChange, format_reference
 from portfolio.services import REFERENCE_SEQUENCE
 
+from .demo_finops import seed_finops
 from .demo_risk import seed_risk_assessments
 from .demo_roadmap import seed_roadmap_and_barriers
 
@@ -882,6 +883,7 @@ def seed_demo(*, scale: int = 0) -> SeedReport:
         else:
             # Through the services (real audit events); skipped for --scale bulk runs.
             report.created.update(seed_risk_assessments())
+            report.created.update(seed_finops(today))
         report.created.update(seed_roadmap_and_barriers(today))
         report.seconds = clock.perf_counter() - started
         if report.created_anything:
