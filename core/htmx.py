@@ -61,12 +61,17 @@ def query_without_page(request) -> str:
     return params.urlencode()
 
 
-def render_list(request, *, template: str, queryset, filterset_class, extra_context=None):
+def render_list(
+    request, *, template: str, queryset, filterset_class, extra_context=None, decorate=None
+):
+    """A filtered, paginated list page (the results partial for htmx). ``decorate`` takes the
+    page's rows and returns them ready for the template (e.g. with per-row permissions)."""
     filterset, page = filtered_page(request, queryset=queryset, filterset_class=filterset_class)
+    rows = decorate(list(page.object_list)) if decorate else page.object_list
     context = {
         "filter": filterset,
         "page_obj": page,
-        "rows": page.object_list,
+        "rows": rows,
         "querystring": query_without_page(request),
         "is_filtered": any(value for key, value in request.GET.items() if key != "page"),
         **(extra_context or {}),

@@ -159,9 +159,9 @@ def build_lines(month: datetime.date, policy: str) -> list[ChargebackLine]:
         .order_by()
     )
     lines: list[ChargebackLine] = []
-    # Direct: (kind, bu, initiative, allocation, pool) -> [gpu_hours, amount]
+    # Imported cost by (kind, bu, initiative, allocation, pool) -> [gpu_hours, amount]:
+    # direct, orphaned, unattributed and adjustment lines.
     direct: dict[tuple, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    adjustments: dict[tuple, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     idle_by_pool: dict[int | None, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     shared_by_pool: dict[int | None, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
 
@@ -188,7 +188,7 @@ def build_lines(month: datetime.date, policy: str) -> list[ChargebackLine]:
         if category == CostCategory.IDLE_COMMITMENT:
             bucket = idle_by_pool[row["pool"] or pool]
         elif category in ADJUSTMENT_CATEGORIES:
-            bucket = adjustments[(unit, initiative, allocation, pool)]
+            bucket = direct[(Kind.ADJUSTMENT, unit, initiative, allocation, pool)]
         elif category == CostCategory.USAGE:
             if unit is None and initiative is None:
                 bucket = shared_by_pool[pool] if pool else None
@@ -249,19 +249,6 @@ def build_lines(month: datetime.date, policy: str) -> list[ChargebackLine]:
         lines.append(
             ChargebackLine(
                 kind=kind,
-                source=Source.FOCUS,
-                business_unit_id=unit,
-                initiative_id=initiative,
-                allocation_id=allocation,
-                pool_id=pool,
-                gpu_hours=hours,
-                amount=amount,
-            )
-        )
-    for (unit, initiative, allocation, pool), (hours, amount) in adjustments.items():
-        lines.append(
-            ChargebackLine(
-                kind=Kind.ADJUSTMENT,
                 source=Source.FOCUS,
                 business_unit_id=unit,
                 initiative_id=initiative,

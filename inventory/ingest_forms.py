@@ -4,9 +4,7 @@ from django import forms
 
 from . import ingest_services
 from .choices import IngestKind
-from .ingest_services import MAX_UPLOAD_BYTES
-
-AUTO = "auto"
+from .ingest_services import AUTO, MAX_UPLOAD_BYTES
 
 
 class IngestUploadForm(forms.Form):

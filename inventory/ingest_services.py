@@ -58,6 +58,22 @@ def can_ingest(user) -> bool:
     return can_manage_inventory(user)
 
 
+AUTO = "auto"  # the kind an upload form or API call gives to mean "detect it"
+
+
+def ingest_upload(*, actor, upload, kind: str = AUTO, scraped_at=None) -> IngestBatch:
+    """``ingest_file`` for an uploaded file (the upload page and the API): reads it, detects
+    the kind when ``kind`` is AUTO, and passes the scrape time of an untimestamped dcgm
+    text scrape."""
+    content = upload.read()
+    if kind == AUTO:
+        kind = detect_kind(upload.name, content)
+    options = {"scraped_at": scraped_at.astimezone(dt.UTC)} if scraped_at else {}
+    return ingest_file(
+        actor=actor, kind=kind, filename=upload.name, content=content, options=options
+    )
+
+
 def detect_kind(filename: str, content: bytes) -> str:
     """Guess a file's kind from its name and first line: JSON → Prometheus query_range;
     ``#``/``DCGM_`` lines → dcgm-exporter text; a ``|``-separated header with a job id →

@@ -1,7 +1,5 @@
 """Thin HTML views of the GPU ingest: import history, upload, one batch."""
 
-import datetime as dt
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +12,7 @@ from core.forms import apply_validation_error
 
 from . import ingest_services
 from .ingest import ParseError
-from .ingest_forms import AUTO, IngestUploadForm
+from .ingest_forms import IngestUploadForm
 
 
 @login_required
@@ -44,21 +42,12 @@ def ingest_upload(request):
     form = IngestUploadForm(request.POST or None, request.FILES or None)
     line_errors = []
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        content = upload.read()
-        kind = form.cleaned_data["kind"]
-        if kind == AUTO:
-            kind = ingest_services.detect_kind(upload.name, content)
-        options = {}
-        if form.cleaned_data.get("scraped_at"):
-            options["scraped_at"] = form.cleaned_data["scraped_at"].astimezone(dt.UTC)
         try:
-            batch = ingest_services.ingest_file(
+            batch = ingest_services.ingest_upload(
                 actor=request.user,
-                kind=kind,
-                filename=upload.name,
-                content=content,
-                options=options,
+                upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+                scraped_at=form.cleaned_data.get("scraped_at"),
             )
         except ParseError as exc:
             line_errors = exc.errors

@@ -65,7 +65,7 @@ from .models import (
     GPURequest,
     UsageDaily,
 )
-from .services import ALLOCATION_FIELDS, _check_capacity
+from .services import _check_capacity, allocation_insert
 
 GPU_REQUEST_GATE = "gpu_request"
 # ``ApprovalRequest.subject_type`` of a gpu_request gate request.
@@ -441,30 +441,21 @@ def gpu_request_allocate(*, actor, gpu_request: GPURequest, via_gate) -> GPUAllo
         if current.status != GPURequestStatus.PENDING or current.allocation_id:
             raise Conflict(f"GPU request #{current.pk} is already {current.get_status_display()}.")
         note = f"From GPU request #{current.pk}."
-        allocation = GPUAllocation(
-            pool=pool,
-            gpu_count=current.gpu_count,
-            initiative_id=current.initiative_id,
-            business_unit_id=current.business_unit_id,
-            purpose=current.purpose,
-            starts_on=current.starts_on,
-            ends_on=current.ends_on,
-            notes=f"{note} {current.justification}".strip(),
-            requested_by_id=current.requested_by_id,
-            approved_by=None if via_gate.fast_tracked else actor,
-        )
-        allocation.full_clean()
-        _check_capacity(allocation)
-        allocation.save()
-        record_event(
+        allocation = allocation_insert(
             actor=actor,
-            action="gpu_allocation.created",
-            target=allocation,
-            after={
-                **snapshot(allocation, ALLOCATION_FIELDS),
-                "gpu_request": current.pk,
-                "approval_request": via_gate.pk,
-            },
+            allocation=GPUAllocation(
+                pool=pool,
+                gpu_count=current.gpu_count,
+                initiative_id=current.initiative_id,
+                business_unit_id=current.business_unit_id,
+                purpose=current.purpose,
+                starts_on=current.starts_on,
+                ends_on=current.ends_on,
+                notes=f"{note} {current.justification}".strip(),
+                requested_by_id=current.requested_by_id,
+                approved_by=None if via_gate.fast_tracked else actor,
+            ),
+            audit_extra={"gpu_request": current.pk, "approval_request": via_gate.pk},
         )
         GPURequest.objects.filter(pk=current.pk, status=GPURequestStatus.PENDING).update(
             status=GPURequestStatus.APPROVED,

@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.charts import BRAND, INK, LINE, TRACK, _svg, _text, format_number
+from core.charts import format_number
 from core.forms import apply_validation_error
-from core.htmx import filtered_page, query_without_page, render_partial_aware
+from core.htmx import render_list
 from governance import approval_selectors
 
 from . import quota_selectors
@@ -26,44 +26,7 @@ from .request_filtersets import (
 )
 from .request_forms import ExternalKeyForm, GPUQuotaForm, GPURequestForm
 from .selectors import pool_get
-
-PENDING_FILL = "#9db7dd"
-
-
-def quota_bar(quota, width: int = 260, height: int = 22) -> str:
-    """SVG bar of a quota: allocated (dark) and pending (light) GPUs against the limit, a
-    tick at the deserved GPUs, and the figures written beside it."""
-    track = width - 120
-    limit = Decimal(quota.limit_gpus) or Decimal("1")
-    allocated = min(Decimal(quota.allocated_gpus), limit)
-    pending = min(Decimal(quota.pending_gpus), limit - allocated)
-    allocated_width = float(track * allocated / limit)
-    pending_width = float(track * pending / limit)
-    deserved_x = float(track * min(Decimal(quota.deserved_gpus), limit) / limit)
-    caption = (
-        f"{format_number(quota.allocated_gpus, 2)} + {format_number(quota.pending_gpus, 2)} "
-        f"of {format_number(quota.limit_gpus, 2)}"
-    )
-    body = (
-        f'<rect x="0" y="3" width="{track}" height="{height - 6}" rx="3" fill="{TRACK}" '
-        f'stroke="{LINE}"/>'
-        f'<rect x="0" y="3" width="{allocated_width:.1f}" height="{height - 6}" rx="3" '
-        f'fill="{BRAND}"><title>Allocated {_text(format_number(quota.allocated_gpus, 2))}</title>'
-        "</rect>"
-        f'<rect x="{allocated_width:.1f}" y="3" width="{pending_width:.1f}" '
-        f'height="{height - 6}" fill="{PENDING_FILL}"><title>Pending '
-        f"{_text(format_number(quota.pending_gpus, 2))}</title></rect>"
-        f'<line x1="{deserved_x:.1f}" x2="{deserved_x:.1f}" y1="0" y2="{height}" '
-        f'stroke="{INK}" stroke-width="2"><title>Deserved '
-        f"{_text(format_number(quota.deserved_gpus, 2))}</title></line>"
-        f'<text x="{track + 6}" y="{height / 2 + 4:g}" fill="{INK}" font-size="12">'
-        f"{_text(caption)}</text>"
-    )
-    title = (
-        f"{caption} GPUs (allocated + pending of the limit); deserved "
-        f"{format_number(quota.deserved_gpus, 2)}"
-    )
-    return _svg(width, height, title, body)
+from .usage_charts import quota_bar
 
 
 def _with_bars(rows):
@@ -79,20 +42,13 @@ def _with_bars(rows):
 @login_required
 @require_GET
 def gpu_request_list(request):
-    filterset, page = filtered_page(
+    return render_list(
         request,
+        template="inventory/gpu_request_list.html",
         queryset=quota_selectors.requests_list(user=request.user),
         filterset_class=GPURequestFilterSet,
+        extra_context={"can_create": request.user.is_authenticated},
     )
-    context = {
-        "filter": filterset,
-        "page_obj": page,
-        "rows": page.object_list,
-        "querystring": query_without_page(request),
-        "is_filtered": any(value for key, value in request.GET.items() if key != "page"),
-        "can_create": request.user.is_authenticated,
-    }
-    return render_partial_aware(request, "inventory/gpu_request_list.html", context)
 
 
 def _success_message(gpu_request) -> str:
@@ -155,20 +111,14 @@ def gpu_request_detail(request, pk):
 @login_required
 @require_GET
 def quota_list(request):
-    filterset, page = filtered_page(
+    return render_list(
         request,
+        template="inventory/quota_list.html",
         queryset=quota_selectors.quota_list(user=request.user),
         filterset_class=GPUQuotaFilterSet,
+        extra_context={"can_manage": gpu_requests.can_manage_quotas(request.user)},
+        decorate=_with_bars,
     )
-    context = {
-        "filter": filterset,
-        "page_obj": page,
-        "rows": _with_bars(page.object_list),
-        "querystring": query_without_page(request),
-        "is_filtered": any(value for key, value in request.GET.items() if key != "page"),
-        "can_manage": gpu_requests.can_manage_quotas(request.user),
-    }
-    return render_partial_aware(request, "inventory/quota_list.html", context)
 
 
 @login_required
@@ -251,23 +201,20 @@ def external_key_list(request):
             else:
                 messages.success(request, f"Key {key.value} added.")
                 return redirect("inventory:external_key_list")
-    filterset, page = filtered_page(
+
+    def with_permissions(rows):
+        for key in rows:
+            key.can_delete = gpu_requests.can_manage_external_key(request.user, key)
+        return rows
+
+    return render_list(
         request,
+        template="inventory/external_key_list.html",
         queryset=quota_selectors.external_key_list(user=request.user),
         filterset_class=ExternalKeyFilterSet,
+        extra_context={"form": form},
+        decorate=with_permissions,
     )
-    rows = list(page.object_list)
-    for key in rows:
-        key.can_delete = gpu_requests.can_manage_external_key(request.user, key)
-    context = {
-        "filter": filterset,
-        "page_obj": page,
-        "rows": rows,
-        "querystring": query_without_page(request),
-        "is_filtered": any(value for key, value in request.GET.items() if key != "page"),
-        "form": form,
-    }
-    return render_partial_aware(request, "inventory/external_key_list.html", context)
 
 
 @login_required
@@ -282,16 +229,9 @@ def external_key_delete(request, pk):
 @login_required
 @require_GET
 def gpu_type_list(request):
-    filterset, page = filtered_page(
+    return render_list(
         request,
+        template="inventory/gpu_type_list.html",
         queryset=quota_selectors.gpu_type_list(user=request.user),
         filterset_class=GPUTypeFilterSet,
     )
-    context = {
-        "filter": filterset,
-        "page_obj": page,
-        "rows": page.object_list,
-        "querystring": query_without_page(request),
-        "is_filtered": any(value for key, value in request.GET.items() if key != "page"),
-    }
-    return render_partial_aware(request, "inventory/gpu_type_list.html", context)

@@ -214,6 +214,13 @@ def allocation_create(*, actor, data: dict) -> GPUAllocation:
         requested_by=data.get("requested_by") or actor,
         approved_by=actor,
     )
+    return allocation_insert(actor=actor, allocation=allocation)
+
+
+def allocation_insert(*, actor, allocation: GPUAllocation, audit_extra=None) -> GPUAllocation:
+    """Save a new allocation under its pool's row lock after the capacity check, audited.
+    The callers decide who may allocate: ``allocation_create`` (platform engineers) and
+    ``request_services.gpu_request_allocate`` (an approved ``gpu_request`` gate request)."""
     allocation.full_clean()
     with transaction.atomic():
         allocation.pool = GPUPool.objects.select_for_update().get(pk=allocation.pool_id)
@@ -223,7 +230,7 @@ def allocation_create(*, actor, data: dict) -> GPUAllocation:
             actor=actor,
             action="gpu_allocation.created",
             target=allocation,
-            after=snapshot(allocation, ALLOCATION_FIELDS),
+            after={**snapshot(allocation, ALLOCATION_FIELDS), **(audit_extra or {})},
         )
     return allocation
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.utils.safestring import SafeString
 
-from core.charts import BRAND, INK, LINE, MUTED, _svg, _text, format_number
+from core.charts import BRAND, INK, LINE, MUTED, TRACK, _svg, _text, format_number
 
 Number = int | float | Decimal
 
@@ -120,3 +120,42 @@ def line_chart(
         )
         summary = f"{title}: {count} points from {labels[0]} to {labels[-1]}; latest {latest}"
     return _svg(width, height, summary, "".join(parts))
+
+
+PENDING_FILL = "#9db7dd"
+
+
+def quota_bar(quota, width: int = 260, height: int = 22) -> str:
+    """SVG bar of a quota: allocated (dark) and pending (light) GPUs against the limit, a
+    tick at the deserved GPUs, and the figures written beside it."""
+    track = width - 120
+    limit = Decimal(quota.limit_gpus) or Decimal("1")
+    allocated = min(Decimal(quota.allocated_gpus), limit)
+    pending = min(Decimal(quota.pending_gpus), limit - allocated)
+    allocated_width = float(track * allocated / limit)
+    pending_width = float(track * pending / limit)
+    deserved_x = float(track * min(Decimal(quota.deserved_gpus), limit) / limit)
+    caption = (
+        f"{format_number(quota.allocated_gpus, 2)} + {format_number(quota.pending_gpus, 2)} "
+        f"of {format_number(quota.limit_gpus, 2)}"
+    )
+    body = (
+        f'<rect x="0" y="3" width="{track}" height="{height - 6}" rx="3" fill="{TRACK}" '
+        f'stroke="{LINE}"/>'
+        f'<rect x="0" y="3" width="{allocated_width:.1f}" height="{height - 6}" rx="3" '
+        f'fill="{BRAND}"><title>Allocated {_text(format_number(quota.allocated_gpus, 2))}</title>'
+        "</rect>"
+        f'<rect x="{allocated_width:.1f}" y="3" width="{pending_width:.1f}" '
+        f'height="{height - 6}" fill="{PENDING_FILL}"><title>Pending '
+        f"{_text(format_number(quota.pending_gpus, 2))}</title></rect>"
+        f'<line x1="{deserved_x:.1f}" x2="{deserved_x:.1f}" y1="0" y2="{height}" '
+        f'stroke="{INK}" stroke-width="2"><title>Deserved '
+        f"{_text(format_number(quota.deserved_gpus, 2))}</title></line>"
+        f'<text x="{track + 6}" y="{height / 2 + 4:g}" fill="{INK}" font-size="12">'
+        f"{_text(caption)}</text>"
+    )
+    title = (
+        f"{caption} GPUs (allocated + pending of the limit); deserved "
+        f"{format_number(quota.deserved_gpus, 2)}"
+    )
+    return _svg(width, height, title, body)

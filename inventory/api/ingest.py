@@ -14,9 +14,8 @@ from rest_framework.response import Response
 from inventory import ingest_services
 from inventory.choices import IngestKind
 from inventory.ingest import ParseError
+from inventory.ingest_services import AUTO
 from inventory.models import IngestBatch
-
-AUTO = "auto"
 
 
 class IngestBatchSerializer(serializers.ModelSerializer):
@@ -124,21 +123,12 @@ class IngestBatchViewSet(
     def create(self, request, *args, **kwargs):
         payload = IngestUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        upload = payload.validated_data["file"]
-        content = upload.read()
-        kind = payload.validated_data["kind"]
-        if kind == AUTO:
-            kind = ingest_services.detect_kind(upload.name, content)
-        options = {}
-        if payload.validated_data.get("scraped_at"):
-            options["scraped_at"] = payload.validated_data["scraped_at"]
         try:
-            batch = ingest_services.ingest_file(
+            batch = ingest_services.ingest_upload(
                 actor=request.user,
-                kind=kind,
-                filename=upload.name,
-                content=content,
-                options=options,
+                upload=payload.validated_data["file"],
+                kind=payload.validated_data["kind"],
+                scraped_at=payload.validated_data.get("scraped_at"),
             )
         except ParseError as exc:
             return Response(

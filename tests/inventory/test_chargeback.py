@@ -431,12 +431,12 @@ def test_chargeback_command(month_estate, platform_engineer):
     call_command("chargeback", "compute", "2025-03", "--policy", "even", stdout=out)
     assert "policy even" in out.getvalue()
     with pytest.raises(CommandError):
-        call_command("chargeback", "close", "2025-03")  # needs --as
-    call_command("chargeback", "close", "2025-03", "--as", platform_engineer.username, stdout=out)
+        call_command("chargeback", "close", "2025-03")  # needs --user
+    call_command("chargeback", "close", "2025-03", "--user", platform_engineer.username, stdout=out)
     with pytest.raises(CommandError, match="Say why"):
-        call_command("chargeback", "reopen", "2025-03", "--as", platform_engineer.username)
+        call_command("chargeback", "reopen", "2025-03", "--user", platform_engineer.username)
     call_command(
-        "chargeback", "reopen", "2025-03", "--as", "pete", "--reason", "Late credit", stdout=out
+        "chargeback", "reopen", "2025-03", "--user", "pete", "--reason", "Late credit", stdout=out
     )
     assert "Open" in out.getvalue()
 

@@ -20,7 +20,6 @@ from tests.factories import (
     InitiativeFactory,
     UserFactory,
 )
-from tests.governance.helpers import LOW_RISK, assessed
 from tests.inventory.helpers import form_data
 
 pytestmark = pytest.mark.django_db
@@ -38,23 +37,6 @@ def url(name, *args):
 @pytest.fixture
 def api():
     return APIClient()
-
-
-@pytest.fixture
-def pool(db):
-    return GPUPoolFactory(name="k8s-h100", gpu_count=16)
-
-
-@pytest.fixture
-def quota(unit_a, pool):
-    return GPUQuota.objects.create(
-        business_unit=unit_a, pool=pool, deserved_gpus=Decimal("4"), limit_gpus=Decimal("8")
-    )
-
-
-@pytest.fixture
-def initiative(unit_a, member_a):
-    return assessed(unit_a, member_a, LOW_RISK)
 
 
 def request_body(initiative, pool, **overrides):

@@ -31,23 +31,6 @@ from tests.inventory.helpers import audit_actions
 TODAY = timezone.localdate
 
 
-@pytest.fixture
-def pool(db):
-    return GPUPoolFactory(name="k8s-h100", gpu_count=16)
-
-
-@pytest.fixture
-def quota(unit_a, pool):
-    return GPUQuota.objects.create(
-        business_unit=unit_a, pool=pool, deserved_gpus=Decimal("4"), limit_gpus=Decimal("8")
-    )
-
-
-@pytest.fixture
-def initiative(unit_a, member_a):
-    return assessed(unit_a, member_a, LOW_RISK)  # Tier 1: its policy allows a fast path
-
-
 def ask(actor, initiative, pool, gpus, **extra):
     return gpu_requests.gpu_request_create(
         actor=actor,

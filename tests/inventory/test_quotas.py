@@ -25,11 +25,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def pool(db):
-    return GPUPoolFactory(name="k8s-h100", gpu_count=16)
-
-
 def quota_data(unit, pool, **extra):
     return {
         "business_unit": unit,

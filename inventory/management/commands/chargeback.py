@@ -2,10 +2,10 @@
 
 import datetime
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from core.commands import user_named
 from inventory.chargeback import chargeback_close, chargeback_compute, chargeback_reopen
 from inventory.choices import IdleSharePolicy
 
@@ -29,16 +29,16 @@ class Command(BaseCommand):
         parser.add_argument("month", type=_month, help="YYYY-MM")
         parser.add_argument("--policy", choices=IdleSharePolicy.values, default=None)
         parser.add_argument("--reason", default="")
-        parser.add_argument("--as", dest="username", default=None)
+        parser.add_argument(
+            "--user", "--as", dest="username", default=None, help="act as USERNAME (audited)"
+        )
 
     def handle(self, *args, **options):
         actor = None
         if options["username"]:
-            actor = get_user_model().objects.filter(username=options["username"]).first()
-            if actor is None:
-                raise CommandError(f"No user {options['username']!r}.")
+            actor = user_named(options["username"])
         elif options["action"] != "compute":
-            raise CommandError("close and reopen need --as USERNAME.")
+            raise CommandError("close and reopen need --user USERNAME.")
         month = options["month"]
         try:
             if options["action"] == "compute":

@@ -3,10 +3,10 @@ ingest engine (``inventory.ingest_services.ingest_file``)."""
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from core.commands import user_named
 from inventory.choices import IngestKind
 from inventory.ingest import ParseError
 from inventory.ingest_services import USAGE_KINDS, detect_kind, ingest_file
@@ -15,13 +15,7 @@ from inventory.ingest_services import USAGE_KINDS, detect_kind, ingest_file
 def run_import(command, options, *, kinds, fixed_kind=None) -> None:
     """Import each file as ``options["user"]``; print each summary, or every line error and
     fail. Shared by import_gpu_usage and import_focus_costs."""
-    username = options["user"]
-    try:
-        actor = get_user_model().objects.get(username=username)
-    except get_user_model().DoesNotExist:
-        raise CommandError(
-            f"No user {username!r}: pass --user with an existing username."
-        ) from None
+    actor = user_named(options["user"])
     failed = False
     for name in options["files"]:
         path = Path(name)

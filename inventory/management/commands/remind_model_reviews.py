@@ -1,18 +1,10 @@
 """``manage.py remind_model_reviews``: send the model review reminders due today."""
 
-import datetime
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
-
+from core.commands import iso_date
 from inventory import model_services
 from inventory.choices import ReminderKind
-
-
-def _day(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"--today expects a date as YYYY-MM-DD, not {value!r}.") from None
 
 
 class Command(BaseCommand):
@@ -26,7 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--today",
-            type=_day,
+            type=iso_date,
             default=None,
             help="Run as if today were this date (YYYY-MM-DD), e.g. to check a schedule.",
         )

@@ -1,17 +1,9 @@
 """``manage.py scan_gpu_findings``: run the GPU waste findings scan now."""
 
-import datetime
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
-
+from core.commands import iso_date
 from inventory.findings import findings_scan
-
-
-def _day(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"--today expects a date as YYYY-MM-DD, not {value!r}.") from None
 
 
 class Command(BaseCommand):
@@ -22,7 +14,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--today", type=_day, default=None, help="Run as of YYYY-MM-DD.")
+        parser.add_argument("--today", type=iso_date, default=None, help="Run as of YYYY-MM-DD.")
         parser.add_argument("--threshold", type=float, default=None, help="Idle share, 0–1.")
         parser.add_argument("--window-days", type=int, default=None, help="Idle window.")
 
