@@ -13,7 +13,7 @@ from functools import partial
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -58,6 +58,40 @@ def apply_changes(instance, data: dict, fields) -> tuple[dict, dict]:
     return before, after
 
 
+def create_audited(instance, *, actor, action: str, fields, duplicate=None):
+    """Save a new, already validated ``instance`` and audit ``action`` with its ``fields``,
+    in one transaction. ``duplicate`` (a ValidationError message dict) is raised when a
+    unique constraint refuses the row (e.g. a concurrent twin)."""
+    try:
+        with transaction.atomic():
+            instance.save()
+            record_event(
+                actor=actor, action=action, target=instance, after=snapshot(instance, fields)
+            )
+    except IntegrityError:
+        if duplicate is None:
+            raise
+        raise ValidationError(duplicate) from None
+    return instance
+
+
+def update_audited(instance, *, actor, action: str, data: dict, fields, validate=None):
+    """Lock ``instance``'s row, apply the allowed ``fields`` of ``data``, validate (the
+    model's ``full_clean`` unless ``validate(locked, after)`` is given), save and audit
+    ``action`` with before/after when anything changed. Returns the locked, saved row."""
+    with transaction.atomic():
+        locked = type(instance).objects.select_for_update().get(pk=instance.pk)
+        before, after = apply_changes(locked, data, fields)
+        if validate is None:
+            locked.full_clean()
+        else:
+            validate(locked, after)
+        if after:
+            locked.save()
+            record_event(actor=actor, action=action, target=locked, before=before, after=after)
+    return locked
+
+
 def sequence_next(name: str, count: int = 1) -> int:
     """Reserve ``count`` numbers of the named sequence and return the last one.
 
@@ -76,30 +110,21 @@ def business_unit_create(*, actor, data: dict) -> BusinessUnit:
         raise PermissionDenied("Only CoE admins can create business units.")
     unit = BusinessUnit(**{k: v for k, v in data.items() if k in BUSINESS_UNIT_FIELDS})
     unit.full_clean()
-    with transaction.atomic():
-        unit.save()
-        record_event(
-            actor=actor,
-            action="business_unit.created",
-            target=unit,
-            after=snapshot(unit, BUSINESS_UNIT_FIELDS),
-        )
-    return unit
+    return create_audited(
+        unit, actor=actor, action="business_unit.created", fields=BUSINESS_UNIT_FIELDS
+    )
 
 
 def business_unit_update(*, actor, business_unit: BusinessUnit, data: dict) -> BusinessUnit:
     if not can_manage_organisation(actor):
         raise PermissionDenied("Only CoE admins can change business units.")
-    with transaction.atomic():
-        unit = BusinessUnit.objects.select_for_update().get(pk=business_unit.pk)
-        before, after = apply_changes(unit, data, BUSINESS_UNIT_FIELDS)
-        unit.full_clean()
-        if after:
-            unit.save()
-            record_event(
-                actor=actor, action="business_unit.updated", target=unit, before=before, after=after
-            )
-    return unit
+    return update_audited(
+        business_unit,
+        actor=actor,
+        action="business_unit.updated",
+        data=data,
+        fields=BUSINESS_UNIT_FIELDS,
+    )
 
 
 def membership_grant(*, actor, user, business_unit: BusinessUnit, role: str) -> Membership:

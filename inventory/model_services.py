@@ -19,7 +19,13 @@ from core.choices import NotificationKind, Role
 from core.exceptions import Conflict
 from core.gates import is_approved_request, subject_of
 from core.selectors import users_with_roles
-from core.services import apply_changes, notification_send, snapshot
+from core.services import (
+    apply_changes,
+    create_audited,
+    notification_send,
+    snapshot,
+    update_audited,
+)
 from portfolio.services import initiatives_changed
 
 from .choices import (
@@ -516,30 +522,15 @@ def vendor_create(*, actor, data: dict) -> Vendor:
         raise PermissionDenied("Only the CoE and platform engineers keep the vendor register.")
     vendor = Vendor(**{name: value for name, value in data.items() if name in VENDOR_FIELDS})
     vendor.full_clean()
-    with transaction.atomic():
-        vendor.save()
-        record_event(
-            actor=actor,
-            action="vendor.created",
-            target=vendor,
-            after=snapshot(vendor, VENDOR_FIELDS),
-        )
-    return vendor
+    return create_audited(vendor, actor=actor, action="vendor.created", fields=VENDOR_FIELDS)
 
 
 def vendor_update(*, actor, vendor: Vendor, data: dict) -> Vendor:
     if not can_manage_vendors(actor):
         raise PermissionDenied("Only the CoE and platform engineers keep the vendor register.")
-    with transaction.atomic():
-        locked = Vendor.objects.select_for_update().get(pk=vendor.pk)
-        before, after = apply_changes(locked, data, VENDOR_FIELDS)
-        locked.full_clean()
-        if after:
-            locked.save()
-            record_event(
-                actor=actor, action="vendor.updated", target=locked, before=before, after=after
-            )
-    return locked
+    return update_audited(
+        vendor, actor=actor, action="vendor.updated", data=data, fields=VENDOR_FIELDS
+    )
 
 
 def vendor_product_create(*, actor, vendor: Vendor, data: dict) -> VendorProduct:

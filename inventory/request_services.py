@@ -42,7 +42,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -51,7 +51,7 @@ from core.choices import Role
 from core.exceptions import Conflict
 from core.gates import is_approved_request, subject_of
 from core.permissions import business_unit_ids, can_manage_inventory, can_write_for_business_unit
-from core.services import apply_changes, snapshot
+from core.services import create_audited, snapshot, update_audited
 from portfolio.choices import DeploymentStatus
 from portfolio.models import Deployment, Initiative
 
@@ -551,36 +551,33 @@ def quota_create(*, actor, data: dict) -> GPUQuota:
     errors = _quota_errors(quota)
     if errors:
         raise ValidationError(errors)
-    try:
-        with transaction.atomic():
-            quota.save()
-            record_event(
-                actor=actor,
-                action="gpu_quota.created",
-                target=quota,
-                after=snapshot(quota, QUOTA_FIELDS),
-            )
-    except IntegrityError:
-        raise ValidationError({"pool": "That quota exists already."}) from None
-    return quota
+    return create_audited(
+        quota,
+        actor=actor,
+        action="gpu_quota.created",
+        fields=QUOTA_FIELDS,
+        duplicate={"pool": "That quota exists already."},
+    )
 
 
 def quota_update(*, actor, quota: GPUQuota, data: dict) -> GPUQuota:
     """Change a quota's numbers (its unit, initiative and pool are fixed)."""
     if not can_manage_quotas(actor):
         raise PermissionDenied("Only platform engineers and CoE admins manage GPU quotas.")
-    with transaction.atomic():
-        locked = GPUQuota.objects.select_for_update().get(pk=quota.pk)
-        before, after = apply_changes(locked, data, QUOTA_EDITABLE_FIELDS)
+
+    def validate(locked, after):
         errors = _quota_errors(locked)
         if errors:
             raise ValidationError(errors)
-        if after:
-            locked.save()
-            record_event(
-                actor=actor, action="gpu_quota.updated", target=locked, before=before, after=after
-            )
-    return locked
+
+    return update_audited(
+        quota,
+        actor=actor,
+        action="gpu_quota.updated",
+        data=data,
+        fields=QUOTA_EDITABLE_FIELDS,
+        validate=validate,
+    )
 
 
 def quota_delete(*, actor, quota: GPUQuota, reason: str = "") -> None:
@@ -626,20 +623,13 @@ def external_key_create(*, actor, data: dict) -> ExternalKey:
         errors["value"] = [f"The {key.get_kind_display().lower()} “{key.value}” is taken."]
     if errors:
         raise ValidationError(errors)
-    try:
-        with transaction.atomic():
-            key.save()
-            record_event(
-                actor=actor,
-                action="external_key.created",
-                target=key,
-                after=snapshot(key, EXTERNAL_KEY_FIELDS),
-            )
-    except IntegrityError:
-        raise ValidationError(
-            {"value": f"The {key.get_kind_display().lower()} “{key.value}” is taken."}
-        ) from None
-    return key
+    return create_audited(
+        key,
+        actor=actor,
+        action="external_key.created",
+        fields=EXTERNAL_KEY_FIELDS,
+        duplicate={"value": f"The {key.get_kind_display().lower()} “{key.value}” is taken."},
+    )
 
 
 def external_key_delete(*, actor, key: ExternalKey, reason: str = "") -> None:

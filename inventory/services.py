@@ -8,7 +8,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from core.audit import record_event
-from core.services import apply_changes, snapshot
+from core.services import apply_changes, create_audited, snapshot, update_audited
 from portfolio.services import initiatives_changed
 
 from .model_services import VERSION_DETAIL_FIELDS, model_tiers_refresh, review_due_on
@@ -142,20 +142,14 @@ def pool_create(*, actor, data: dict) -> GPUPool:
         raise PermissionDenied("Only platform engineers can manage GPU pools.")
     pool = GPUPool(**{name: value for name, value in data.items() if name in POOL_FIELDS})
     pool.full_clean()
-    with transaction.atomic():
-        pool.save()
-        record_event(
-            actor=actor, action="gpu_pool.created", target=pool, after=snapshot(pool, POOL_FIELDS)
-        )
-    return pool
+    return create_audited(pool, actor=actor, action="gpu_pool.created", fields=POOL_FIELDS)
 
 
 def pool_update(*, actor, pool: GPUPool, data: dict) -> GPUPool:
     if not can_manage_pools(actor):
         raise PermissionDenied("Only platform engineers can manage GPU pools.")
-    with transaction.atomic():
-        locked = GPUPool.objects.select_for_update().get(pk=pool.pk)
-        before, after = apply_changes(locked, data, POOL_FIELDS)
+
+    def validate(locked, after):
         locked.full_clean()
         if "gpu_count" in after:
             committed = _committed_gpus(locked, starts_on=timezone.localdate(), ends_on=None)
@@ -166,12 +160,15 @@ def pool_update(*, actor, pool: GPUPool, data: dict) -> GPUPool:
                         "from today on; capacity cannot go below that."
                     }
                 )
-        if after:
-            locked.save()
-            record_event(
-                actor=actor, action="gpu_pool.updated", target=locked, before=before, after=after
-            )
-    return locked
+
+    return update_audited(
+        pool,
+        actor=actor,
+        action="gpu_pool.updated",
+        data=data,
+        fields=POOL_FIELDS,
+        validate=validate,
+    )
 
 
 def _committed_gpus(pool: GPUPool, *, starts_on, ends_on, exclude_pk=None) -> Decimal:
