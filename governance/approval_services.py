@@ -509,22 +509,31 @@ def _transition(request: ApprovalRequest, to_status: str) -> None:
     request.status = to_status
 
 
+def request_subject(request: ApprovalRequest) -> dict:
+    """What a request is about besides its initiative: ``deployment`` (another unit's
+    adoption), ``model_version`` (a release) or ``gpu_request``; each None when not."""
+    loaders = {
+        DEPLOYMENT_SUBJECT: ("deployment", Deployment.objects.select_related("business_unit")),
+        MODEL_VERSION_SUBJECT: ("model_version", ModelVersion.objects.select_related("model")),
+        gpu_requests.GPU_REQUEST_SUBJECT: (
+            "gpu_request",
+            GPURequest.objects.select_related("business_unit", "pool__gpu_type"),
+        ),
+    }
+    subject = dict.fromkeys(("deployment", "model_version", "gpu_request"))
+    if request.subject_type in loaders:
+        name, queryset = loaders[request.subject_type]
+        subject[name] = queryset.filter(pk=request.subject_id).first()
+    return subject
+
+
 def request_resubmit(*, actor, request: ApprovalRequest, comment: str = ""):
     """After changes were requested: a new round from the first step, same policy snapshot."""
-    deployment = (
-        Deployment.objects.filter(pk=request.subject_id).first()
-        if request.subject_type == DEPLOYMENT_SUBJECT
-        else None
-    )
-    model_version = (
-        ModelVersion.objects.select_related("model").filter(pk=request.subject_id).first()
-        if request.subject_type == MODEL_VERSION_SUBJECT
-        else None
-    )
-    gpu_request = (
-        GPURequest.objects.select_related("business_unit").filter(pk=request.subject_id).first()
-        if request.subject_type == gpu_requests.GPU_REQUEST_SUBJECT
-        else None
+    subject = request_subject(request)
+    deployment, model_version, gpu_request = (
+        subject["deployment"],
+        subject["model_version"],
+        subject["gpu_request"],
     )
     if not _may_submit(actor, request.initiative, deployment, model_version, gpu_request):
         raise PermissionDenied("Only the initiative's owners and business unit can resubmit.")

@@ -173,6 +173,7 @@ def _dossier_context(request, approval, **extra) -> dict:
     decisions = [item for kind, _, item in timeline if kind == "decision"]
     return {
         **_decision_context(request, approval, timeline=timeline, **extra),
+        "subject": approval_services.request_subject(approval),
         "assessment": assessment,
         "blockers": blockers,
         "controls": controls,

@@ -376,3 +376,28 @@ def test_api_external_keys_and_catalogue(api, member_a, platform_engineer, unit_
     types = api.get(TYPES)
     assert types.status_code == 200
     assert api.post(TYPES, {"name": "x"}, format="json").status_code == 405
+
+
+def test_approval_page_says_what_is_asked(client, member_a, platform_engineer, initiative, pool):
+    """An over-quota request waits for the platform team, whose approval page names the
+    GPUs, type, pool, unit, purpose and period (not just the initiative)."""
+    from inventory import request_services
+
+    asked = request_services.gpu_request_create(
+        actor=member_a,
+        data={
+            "initiative": initiative,
+            "pool": pool,
+            "gpu_count": Decimal("3"),
+            "purpose": "fine_tuning",
+            "pricing_model": "on_demand",
+            "starts_on": timezone.localdate(),
+            "justification": "No quota yet.",
+        },
+    )
+    approval = ApprovalRequest.objects.get(subject_id=str(asked.pk), gate="gpu_request")
+    client.force_login(platform_engineer)
+    page = client.get(approval.get_absolute_url()).content.decode()
+    assert "Asked for" in page
+    assert f"3 × {pool.gpu_type.name} in {pool.name}" in page
+    assert asked.get_absolute_url() in page and "Fine-tuning" in page
