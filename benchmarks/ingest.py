@@ -67,6 +67,7 @@ def main() -> int:
         actor = setup()
         content = generate()
         result = measure(actor, content)
+        result["chargeback"] = measure_chargeback(actor)
         write_report(result)
         print_result(result)
         return 0
@@ -221,6 +222,115 @@ def measure(actor, content: bytes) -> dict:
     }
 
 
+CHARGEBACK_SIZES = (100, 1_000)
+CHARGEBACK_UNITS = 10
+CHARGEBACK_MONTH = datetime.date(2025, 6, 1)
+
+
+def measure_chargeback(actor) -> list[dict]:
+    """The chargeback of one month at 100 and 1,000 allocations (10 BUs, half of them
+    billed through matched FOCUS lines, half rate-based): compute time, and the page's and
+    a BU drill-down's server time and query count (which must not grow)."""
+    import statistics
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from core.models import BusinessUnit
+    from inventory.chargeback import chargeback_compute
+    from inventory.choices import (
+        AllocationPurpose,
+        CostCategory,
+        CostMatch,
+        IngestKind,
+        IngestStatus,
+        PoolKind,
+        PricingModel,
+    )
+    from inventory.models import CostRecord, GPUAllocation, GPUPool, GPUType, IngestBatch
+    from portfolio.models import Initiative
+    from tests.factories import InitiativeFactory
+
+    units = [
+        BusinessUnit.objects.create(name=f"Chargeback unit {n:02d}", code=f"CB{n:02d}")
+        for n in range(CHARGEBACK_UNITS)
+    ]
+    pool = GPUPool.objects.create(
+        name="bench-chargeback",
+        kind=PoolKind.CLOUD_ACCOUNT,
+        provider="aws",
+        gpu_type=GPUType.objects.get(name="H100 80GB"),
+        gpu_count=10_000,
+        pricing_model=PricingModel.ON_DEMAND,
+        hourly_rate=2,
+    )
+    batch = IngestBatch.objects.create(
+        kind=IngestKind.FOCUS, filename="bench.csv", sha256="b" * 64, status=IngestStatus.IMPORTED
+    )
+    start = datetime.datetime.combine(CHARGEBACK_MONTH, datetime.time(), datetime.UTC)
+    client = Client()
+    client.force_login(actor)
+    results, made = [], 0
+    for size in CHARGEBACK_SIZES:
+        for n in range(made, size):
+            unit = units[n % CHARGEBACK_UNITS]
+            initiative = InitiativeFactory(
+                business_unit=unit, accountable_owner=actor, title=f"Chargeback bench {n}"
+            )
+            allocation = GPUAllocation.objects.create(
+                pool=pool,
+                gpu_count=1,
+                business_unit=unit,
+                initiative=initiative,
+                purpose=AllocationPurpose.INFERENCE,
+                starts_on=CHARGEBACK_MONTH,
+            )
+            if n % 2 == 0:
+                CostRecord.objects.create(
+                    batch=batch,
+                    line=n + 2,
+                    fingerprint=f"bench-{n}",
+                    provider="AWS",
+                    month=CHARGEBACK_MONTH,
+                    charge_period_start=start,
+                    charge_period_end=start + datetime.timedelta(days=30),
+                    category=CostCategory.USAGE,
+                    charge_category="Usage",
+                    billed_cost=1000,
+                    effective_cost=987.654321,
+                    currency="USD",
+                    matched_by=CostMatch.RESOURCE_ID,
+                    allocation=allocation,
+                    initiative=initiative,
+                    business_unit=unit,
+                    pool=pool,
+                )
+        made = size
+        assert Initiative.objects.filter(title__startswith="Chargeback bench").count() == size
+        started = time.perf_counter()
+        chargeback_compute(month=CHARGEBACK_MONTH)
+        compute = time.perf_counter() - started
+        row = {"allocations": size, "compute": compute}
+        for label, url in (
+            ("page", reverse("inventory:chargeback") + "?month=2025-06"),
+            ("drill-down", reverse("inventory:chargeback_bu", args=["2025-06", units[0].pk])),
+        ):
+            client.get(url)  # warm up
+            timings = []
+            for _ in range(5):
+                with CaptureQueriesContext(connection) as queries:
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    timings.append(time.perf_counter() - started)
+                assert response.status_code == 200, (url, response.status_code)
+            row[f"{label}_ms"] = statistics.median(timings) * 1000
+            row[f"{label}_queries"] = len(queries.captured_queries)
+        results.append(row)
+    return results
+
+
 def write_report(result: dict) -> None:
     from benchmarks.run import machine
 
@@ -265,6 +375,20 @@ def write_report(result: dict) -> None:
         "stored samples, updates the devices, and recomputes the daily roll-up (samples, "
         "average and p95 activity, GPU-hours) from the stored samples, all in one "
         "transaction.",
+        "",
+        "### Chargeback page (query count constant in the number of allocations)",
+        "",
+        f"One month, {CHARGEBACK_UNITS} business units, half the allocations billed through "
+        "matched FOCUS lines and half rate-based; median of 5 requests as a platform engineer.",
+        "",
+        "| Allocations | Compute (s) | Page (ms) | Page queries | BU drill-down (ms) | "
+        "Drill-down queries |",
+        "|---:|---:|---:|---:|---:|---:|",
+        *(
+            f"| {row['allocations']:,} | {row['compute']:.2f} | {row['page_ms']:.0f} | "
+            f"{row['page_queries']} | {row['drill-down_ms']:.0f} | {row['drill-down_queries']} |"
+            for row in result["chargeback"]
+        ),
         END,
     ]
     section = "\n".join(lines) + "\n"
@@ -286,6 +410,8 @@ def print_result(result: dict) -> None:
     for label, seconds in result["baseline"].items():
         print(f"COPY ({label}): {seconds:.1f} s")
     print(f"ratio: {result['ingest'] / copy_fk:.2f}×")
+    for row in result["chargeback"]:
+        print(f"chargeback: {row}")
 
 
 if __name__ == "__main__":
