@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from core.api.views import BusinessUnitViewSet
+from governance.api import imports as governance_imports_api
 from governance.api.approval_views import ApprovalRequestViewSet
 from governance.api.views import (
     ControlResultViewSet,
@@ -55,6 +56,7 @@ inventory_ingest_api.register(router)
 inventory_requests_api.register(router)
 inventory_finops_api.register(router)
 inventory_usage_api.register(router)
+governance_imports_api.register(router)
 
 urlpatterns = [
     *router.urls,

@@ -234,6 +234,21 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # Long tasks are idempotent, but keep the redelivery window well above their run time.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+
+# The cache carries progress of long tasks between the worker and the web processes, so it is
+# Redis whenever Celery runs on Redis (KEEL_CACHE_URL overrides); in-process otherwise.
+KEEL_CACHE_URL = os.environ.get("KEEL_CACHE_URL") or CELERY_BROKER_URL
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": KEEL_CACHE_URL,
+            "KEY_PREFIX": "keel",
+        }
+        if KEEL_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain-nightly": {
         "task": "core.tasks.verify_audit_chain_task",

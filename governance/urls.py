@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import approval_views, views
 
@@ -33,4 +33,7 @@ urlpatterns = [
     path("policies/", approval_views.policy_list, name="policy_list"),
     path("policies/<int:pk>/edit/", approval_views.policy_edit, name="policy_edit"),
     path("delegations/", approval_views.delegations, name="delegations"),
+    # Bulk import and the register exports (issue 8), same namespace.
+    path("", include("governance.urls_imports")),
+    path("", include("governance.urls_exports")),
 ]

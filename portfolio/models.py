@@ -134,6 +134,9 @@ class Initiative(TransitionFieldGuard, models.Model):
         "external register id", max_length=100, blank=True, db_index=True
     )
     tags = models.CharField(max_length=300, blank=True, help_text="Comma-separated.")
+    # Set by a bulk import that could not match a named owner to a user: a placeholder
+    # person stands in until someone confirms who it is.
+    owner_to_confirm = models.BooleanField("owner to confirm", default=False)
     # Registration wizard: the last step completed (0 = basics not yet saved), for resuming.
     wizard_step = models.PositiveSmallIntegerField(default=0)
     # Set when this initiative was merged into another (it is then retired).
