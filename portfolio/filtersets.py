@@ -16,6 +16,9 @@ class InitiativeFilterSet(django_filters.FilterSet):
     ai_type = django_filters.ChoiceFilter(choices=AIType.choices, label="AI type")
     data_sensitivity = django_filters.ChoiceFilter(choices=DataSensitivity.choices)
     uses_pii = django_filters.BooleanFilter(label="Uses PII", widget=ANY_YES_NO)
+    owner_to_confirm = django_filters.BooleanFilter(
+        label="Owner to confirm", widget=ANY_YES_NO, help_text="Imported with an unknown owner."
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("reference", "reference"),

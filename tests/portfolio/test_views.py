@@ -269,3 +269,16 @@ def test_list_query_count_does_not_grow_with_rows(
     with django_assert_num_queries(len(five.captured_queries)):
         response = client.get(LIST_URL)
     assert len(response.context["rows"]) == 25
+
+
+def test_owner_to_confirm_filter_and_badge(client, coe_reviewer, unit_a):
+    """Imported initiatives whose owner Keel could not match are findable and flagged."""
+    flagged = InitiativeFactory(
+        business_unit=unit_a, title="Imported triage", owner_to_confirm=True
+    )
+    InitiativeFactory(business_unit=unit_a, title="Known owner")
+    client.force_login(coe_reviewer)
+    page = client.get(LIST_URL, {"owner_to_confirm": "true"}).content.decode()
+    assert "Imported triage" in page and "Known owner" not in page
+    detail = client.get(flagged.get_absolute_url()).content.decode()
+    assert "Owner to confirm" in detail
