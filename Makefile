@@ -49,6 +49,7 @@ format: install
 bench: install
 	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/run.py
 	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/ingest.py
+	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/import_inventory.py
 
 worker: install
 	$(DEV_ENV) $(BIN)/celery -A config worker -l info

@@ -34,16 +34,69 @@ def chain_hash(previous_hash: str, payload: str) -> str:
     return hmac.new(key, (previous_hash + payload).encode(), hashlib.sha256).hexdigest()
 
 
-def _advance_head() -> AuditChainHead:
-    """Take the chain head's row lock by updating it, creating it on first use."""
-    if not AuditChainHead.objects.filter(pk=1).update(last_sequence=F("last_sequence") + 1):
+def _advance_head(count: int = 1) -> AuditChainHead:
+    """Take the chain head's row lock by advancing it ``count`` sequences, creating it on
+    first use."""
+    if not AuditChainHead.objects.filter(pk=1).update(last_sequence=F("last_sequence") + count):
         AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
-        AuditChainHead.objects.filter(pk=1).update(last_sequence=F("last_sequence") + 1)
+        AuditChainHead.objects.filter(pk=1).update(last_sequence=F("last_sequence") + count)
     return AuditChainHead.objects.get(pk=1)
 
 
 def object_type_of(target) -> str:
     return f"{target._meta.app_label}.{target._meta.model_name}"
+
+
+def _chained_event(
+    *,
+    sequence,
+    previous_hash,
+    now,
+    actor,
+    action,
+    target,
+    object_type,
+    object_id,
+    before,
+    after,
+    reason,
+) -> AuditEvent:
+    """The (unsaved) event at ``sequence``, hashed on ``previous_hash``."""
+    if target is not None:
+        object_type = object_type_of(target)
+        object_id = str(target.pk)
+        object_repr = str(target)[:300]
+    else:
+        object_repr = ""
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    payload = canonical_json(
+        {
+            "sequence": sequence,
+            "created_at": now,
+            "actor_id": actor_id,
+            "actor": actor.get_username() if actor_id else "system",
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "object_repr": object_repr,
+            "before": before or {},
+            "after": after or {},
+            "reason": reason,
+        }
+    )
+    return AuditEvent(
+        sequence=sequence,
+        created_at=now,
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_repr=object_repr,
+        reason=reason,
+        payload=payload,
+        previous_hash=previous_hash,
+        hash=chain_hash(previous_hash, payload),
+    )
 
 
 def record_event(
@@ -58,47 +111,58 @@ def record_event(
     reason: str = "",
 ) -> AuditEvent:
     """Append one audit event; call inside the transaction that makes the change."""
-    if target is not None:
-        object_type = object_type_of(target)
-        object_id = str(target.pk)
-        object_repr = str(target)[:300]
-    else:
-        object_repr = ""
-    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-    now = timezone.now()
     with transaction.atomic():
         head = _advance_head()
-        payload = canonical_json(
-            {
-                "sequence": head.last_sequence,
-                "created_at": now,
-                "actor_id": actor_id,
-                "actor": actor.get_username() if actor_id else "system",
-                "action": action,
-                "object_type": object_type,
-                "object_id": str(object_id),
-                "object_repr": object_repr,
-                "before": before or {},
-                "after": after or {},
-                "reason": reason,
-            }
-        )
-        digest = chain_hash(head.last_hash, payload)
-        event = AuditEvent.objects.create(
+        event = _chained_event(
             sequence=head.last_sequence,
-            created_at=now,
-            actor_id=actor_id,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            object_repr=object_repr,
-            reason=reason,
-            payload=payload,
             previous_hash=head.last_hash,
-            hash=digest,
+            now=timezone.now(),
+            actor=actor,
+            action=action,
+            target=target,
+            object_type=object_type,
+            object_id=object_id,
+            before=before,
+            after=after,
+            reason=reason,
         )
-        AuditChainHead.objects.filter(pk=1).update(last_hash=digest)
+        event.save()
+        AuditChainHead.objects.filter(pk=1).update(last_hash=event.hash)
     return event
+
+
+def record_events(*, actor, events, reason: str = "") -> int:
+    """Append ``events`` — (action, target, before, after) tuples, target may be None — in
+    one go: the head advances once by their number and the rows go in with one
+    ``bulk_create``, each hashed on the previous exactly as ``record_event`` does (bulk
+    imports). Call inside the transaction that made the changes."""
+    if not events:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        head = _advance_head(len(events))
+        sequence, previous = head.last_sequence - len(events), head.last_hash
+        rows = []
+        for action, target, before, after in events:
+            sequence += 1
+            row = _chained_event(
+                sequence=sequence,
+                previous_hash=previous,
+                now=now,
+                actor=actor,
+                action=action,
+                target=target,
+                object_type="",
+                object_id="",
+                before=before,
+                after=after,
+                reason=reason,
+            )
+            rows.append(row)
+            previous = row.hash
+        AuditEvent.objects.bulk_create(rows, batch_size=1000)
+        AuditChainHead.objects.filter(pk=1).update(last_hash=previous)
+    return len(rows)
 
 
 @dataclass(frozen=True)

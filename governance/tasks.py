@@ -27,3 +27,12 @@ def escalate_overdue_task() -> int:
     """Every 15 minutes: escalate pending approval steps past their SLA by one level.
     Idempotent and safe beside another run (rows are claimed with SKIP LOCKED)."""
     return approval_services.escalate_overdue()
+
+
+@shared_task(acks_late=True)
+def run_import_job_task(job_id: int) -> str:
+    """Run a confirmed inventory import (one transaction); a redelivered task finds the job
+    no longer queued and does nothing. Returns the job's final status."""
+    from . import import_services
+
+    return import_services.import_job_run(job_id).status

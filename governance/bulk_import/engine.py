@@ -1,0 +1,1014 @@
+"""Mapping + options → a :class:`Plan` (create / update / skip / reject per row, with its line
+and reason), and the plan's application in one transaction.
+
+``build_plan`` only reads, with a fixed number of queries whatever the number of rows (business
+units, the people named, the initiatives matched, their models, deployments and current
+assessments, the models named are each loaded once). ``apply_plan`` writes everything inside
+one ``transaction.atomic()``: units (when allowed), placeholder people, models, initiatives
+(``bulk_create``, references reserved as one block of the ``initiative`` sequence), stage
+history, updates (``bulk_update``), model links, deployments and risk assessments; then one
+audit event per row written (appended to the hash chain in one go) and a summary event.
+
+Decisions:
+- The stage is recorded as the file says (history is history): the gates are not replayed.
+  A new initiative's first ``StageChange`` and any changed stage are written with the reason
+  "Imported from <file>" and audited as ``initiative.stage_imported``.
+- An unknown person becomes an inactive placeholder user (``placeholder-<slug>``, unusable
+  password) and the initiative is flagged ``owner_to_confirm``. A row without an accountable
+  owner gets the importing person as a stand-in, flagged the same way.
+- Impact (rights/safety-impacting) writes a completed, current risk assessment whose answers
+  are the previous current assessment's plus the imported "yes" answers: the tier floor makes
+  it Tier 3 at least. Its subject fingerprint is left empty so Keel asks for a reassessment.
+  "Neither" writes nothing, and an import never lowers an answer.
+- Models and deployments are additive: listed ones are linked / created, others stay.
+- Text is compared whitespace-insensitively (the reader folds line breaks), so re-importing
+  an export changes nothing.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Prefetch, Q, Value
+from django.db.models.functions import Concat, Lower
+from django.utils import timezone
+from django.utils.text import slugify
+
+from core.audit import record_events
+from core.choices import Role
+from core.models import BusinessUnit
+from core.permissions import business_unit_ids, writes_whole_organisation
+from core.services import sequence_next, snapshot
+from inventory.choices import ModelType
+from inventory.models import AIModel
+from portfolio.choices import DeploymentStatus, Stage
+from portfolio.models import Deployment, Initiative, StageChange, format_reference
+from portfolio.services import INITIATIVE_FIELDS, REFERENCE_SEQUENCE, initiatives_changed
+
+from .fields import BY_NAME, DATE_FIELDS, PLAIN, REQUIRED, FieldError, normalise
+from .presets import KEEL, US_FEDERAL
+
+CREATE, UPDATE, SKIP, REJECT = "create", "update", "skip", "reject"
+ACTIONS = (CREATE, UPDATE, SKIP, REJECT)
+BATCH_SIZE = 500
+PLACEHOLDER_PREFIX = "placeholder-"
+PEOPLE = ("accountable_owner", "technical_lead", "executive_sponsor")
+FK_FIELDS = ("business_unit", *PEOPLE)
+WHITESPACE_TEXT = {
+    name
+    for name in PLAIN
+    if name not in DATE_FIELDS
+    and name
+    not in (
+        "category",
+        "uses_pii",
+        "data_sensitivity",
+        "sourcing",
+        "ai_type",
+        "autonomy_level",
+        "eu_ai_act_role",
+        "roadmap_phase",
+        "currency",
+        "expected_annual_value",
+        "expected_annual_cost",
+        "realised_value",
+    )
+}
+AUDITED_FIELDS = tuple(name for name in INITIATIVE_FIELDS) + ("owner_to_confirm",)
+
+
+@dataclass
+class RowPlan:
+    line: int
+    action: str = SKIP
+    title: str = ""
+    reference: str = ""
+    reason: str = ""
+    key: str = ""
+    initiative: Initiative | None = None
+    before: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+    stage: str | None = None  # set when the stage is written
+    old_stage: str = ""
+    impact: tuple = ()  # questionnaire keys to answer "yes"
+    current_assessment: object = None
+    models: list = field(default_factory=list)  # AIModel (saved or pending) to link
+    deployments: list = field(default_factory=list)  # BusinessUnit to deploy to
+    warnings: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "line": self.line,
+            "action": self.action,
+            "reference": self.reference,
+            "title": self.title,
+            "reason": self.reason,
+            "changes": sorted(self.after),
+        }
+
+
+@dataclass
+class Plan:
+    rows: list[RowPlan]
+    new_units: list = field(default_factory=list)
+    new_people: list = field(default_factory=list)
+    new_models: list = field(default_factory=list)
+    filename: str = ""
+
+    @property
+    def counts(self) -> dict:
+        counts = dict.fromkeys(ACTIONS, 0)
+        for row in self.rows:
+            counts[row.action] += 1
+        return counts
+
+    @property
+    def warnings(self) -> list[dict]:
+        return [
+            {"line": row.line, "message": message} for row in self.rows for message in row.warnings
+        ]
+
+    def report(self, cap: int = 500) -> dict:
+        """The dry run as plain data (``ImportJob.preview``); rejected rows always complete."""
+        return {
+            "counts": self.counts,
+            "rows": [row.as_dict() for row in self.rows[:cap]],
+            "rejected": [
+                {"line": row.line, "reason": row.reason}
+                for row in self.rows
+                if row.action == REJECT
+            ],
+            "warnings": self.warnings[:cap],
+            "new_units": [unit.name for unit in self.new_units],
+            "new_people": [person.username for person in self.new_people],
+            "new_models": [model.name for model in self.new_models],
+        }
+
+
+class Reject(Exception):
+    pass
+
+
+def _text_equal(name, old, new) -> bool:
+    if name == "tags":
+        split = lambda text: [t.strip() for t in re.split(r"[,;]", text or "") if t.strip()]  # noqa: E731
+        return split(old) == split(new)
+    if name in WHITESPACE_TEXT:
+        return " ".join((old or "").split()) == " ".join((new or "").split())
+    return old == new
+
+
+def _placeholder_username(text: str) -> str:
+    return (PLACEHOLDER_PREFIX + (slugify(text) or "unknown"))[:150]
+
+
+class _Context:
+    """Everything ``build_plan`` loads in bulk, and the look-ups over it."""
+
+    def __init__(self, table, columns, options, actor, preset_base, filename):
+        self.options = options
+        self.actor = actor
+        self.preset_base = preset_base
+        self.filename = filename
+        self.writes_all = writes_whole_organisation(actor)
+        self.lead_units = business_unit_ids(actor, {Role.BU_LEAD})
+        if not self.writes_all and not self.lead_units:
+            raise PermissionDenied("Only CoE admins, administrators and BU leads can import.")
+        self.create_units = bool(options.get("create_units")) and self.writes_all
+        self.columns = columns
+        self.new_units: list = []
+        self.new_people: list = []
+        self.new_models: list = []
+        self.claimed: set[int] = set()
+        self._load(table)
+
+    def cell(self, cells, name) -> str | None:
+        index = self.columns.get(name)
+        return None if index is None else cells[index]
+
+    # -- bulk loading -------------------------------------------------------------------------
+
+    def _load(self, table):
+        def values(name) -> set[str]:
+            if name not in self.columns:
+                return set()
+            return {cells[self.columns[name]] for _, cells in table.rows} - {""}
+
+        self.units = list(BusinessUnit.objects.all())
+        self.unit_index: dict[str, BusinessUnit] = {}
+        for unit in self.units:
+            self.unit_index.setdefault(normalise(unit.code), unit)
+        for unit in self.units:
+            self.unit_index.setdefault(normalise(unit.name), unit)
+        self.codes = {unit.code.casefold() for unit in self.units}
+
+        people = set()
+        for name in PEOPLE:
+            people |= values(name)
+        lowered = {text.casefold() for text in people}
+        placeholders = {_placeholder_username(text) for text in people}
+        User = get_user_model()
+        users = list(
+            User.objects.annotate(
+                u=Lower("username"),
+                e=Lower("email"),
+                full=Lower(Concat("first_name", Value(" "), "last_name")),
+            ).filter(
+                Q(u__in=lowered)
+                | Q(e__in=lowered)
+                | Q(full__in=lowered)
+                | Q(username__in=placeholders)
+            )
+            if people
+            else []
+        )
+        self.people: dict[str, object] = {}
+        by_full = defaultdict(list)
+        for user in users:
+            if user.is_active and user.get_full_name():
+                by_full[user.get_full_name().casefold()].append(user)
+        for user in users:
+            self.people[user.username.casefold()] = user
+        for user in users:
+            if user.email:
+                self.people.setdefault(user.email.casefold(), user)
+        for full, matches in by_full.items():
+            if len(matches) == 1:
+                self.people.setdefault(full, matches[0])
+
+        keys = values("external_id") | self._id_column_values(table)
+        federal_keys = self.preset_base == US_FEDERAL and not self.options.get("id_column")
+        if federal_keys and "business_unit" in self.columns and "title" in self.columns:
+            occurrences = defaultdict(int)
+            for _, cells in table.rows:
+                base = _federal_key(
+                    cells[self.columns["business_unit"]], cells[self.columns["title"]]
+                )
+                occurrences[base] += 1
+                keys.add(_numbered(base, occurrences[base]))
+        references = values("reference")
+        titles = values("title")
+        wanted = Q(external_id__in=keys) | Q(reference__in=references)
+        if self.preset_base == US_FEDERAL:
+            wanted |= Q(title__in=titles)
+        candidates = (
+            Initiative.objects.filter(wanted)
+            .select_related("business_unit", "accountable_owner")
+            .prefetch_related(
+                Prefetch("ai_models", queryset=AIModel.objects.only("id", "name")),
+                Prefetch(
+                    "deployments",
+                    queryset=Deployment.objects.only("id", "initiative_id", "business_unit_id"),
+                ),
+                Prefetch(
+                    "risk_assessments",
+                    queryset=_current_assessments(),
+                    to_attr="current_assessments",
+                ),
+            )
+            if keys or references or (self.preset_base == US_FEDERAL and titles)
+            else []
+        )
+        self.by_external_id: dict[str, Initiative] = {}
+        self.by_reference: dict[str, Initiative] = {}
+        self.by_title: dict[tuple, list] = defaultdict(list)
+        for initiative in candidates:
+            if initiative.external_id:
+                self.by_external_id.setdefault(initiative.external_id, initiative)
+            self.by_reference[initiative.reference] = initiative
+            self.by_title[(initiative.business_unit_id, normalise(initiative.title))].append(
+                initiative
+            )
+        model_names = set()
+        for text in values("models"):
+            model_names |= {name.strip() for name in text.split(";") if name.strip()}
+        self.models_by_unit: dict[tuple, AIModel] = {}
+        self.models_by_name: dict[str, list] = defaultdict(list)
+        if model_names:
+            for model in AIModel.objects.filter(name__in=model_names).only(
+                "id", "name", "business_unit_id"
+            ):
+                self.models_by_unit[(model.business_unit_id, model.name.casefold())] = model
+                self.models_by_name[model.name.casefold()].append(model)
+
+    def _id_column_values(self, table) -> set:
+        header = self.options.get("id_column")
+        if not header or header not in self.columns.get("__headers__", {}):
+            return set()
+        index = self.columns["__headers__"][header]
+        return {cells[index] for _, cells in table.rows} - {""}
+
+    # -- look-ups --------------------------------------------------------------------------
+
+    def unit(self, text: str, *, parent=None, what="business unit") -> BusinessUnit:
+        key = normalise(text)
+        if parent is None:
+            found = self.unit_index.get(key)
+        else:
+            found = next(
+                (
+                    unit
+                    for unit in self.units
+                    if (
+                        unit.parent is parent
+                        if unit.pk is None
+                        else parent.pk is not None and unit.parent_id == parent.pk
+                    )
+                    and key in (normalise(unit.code), normalise(unit.name))
+                ),
+                None,
+            )
+        if found is not None:
+            return found
+        if not self.create_units:
+            of = f" of '{parent.name}'" if parent is not None else ""
+            hint = (
+                " (allow creating missing units to create it)"
+                if self.writes_all
+                else " (only CoE admins can create units)"
+            )
+            raise Reject(f"unknown {what} '{text}'{of}{hint}")
+        unit = BusinessUnit(name=text[:200], code=self._new_code(text), parent=parent)
+        self.new_units.append(unit)
+        self.units.append(unit)
+        if parent is None:
+            self.unit_index[key] = unit
+        return unit
+
+    def _new_code(self, text: str) -> str:
+        base = slugify(text).upper()[:20] or "UNIT"
+        if re.fullmatch(r"[A-Za-z0-9_-]{1,20}", text):
+            base = text.upper()
+        code, number = base, 2
+        while code.casefold() in self.codes:
+            suffix = f"-{number}"
+            code, number = base[: 20 - len(suffix)] + suffix, number + 1
+        self.codes.add(code.casefold())
+        return code
+
+    def person(self, text: str):
+        """(user, is_placeholder): a user by username, e-mail or unique full name, else a
+        (new or earlier) placeholder."""
+        found = self.people.get(text.casefold())
+        if found is None:
+            found = self.people.get(_placeholder_username(text))
+        if found is not None:
+            return found, found.username.startswith(PLACEHOLDER_PREFIX) and not found.is_active
+        User = get_user_model()
+        username = _placeholder_username(text)
+        first, _, last = ("" if "@" in text else text).partition(" ")
+        user = User(
+            username=username,
+            email=text if "@" in text else "",
+            first_name=first[:150],
+            last_name=last[:150],
+            is_active=False,
+        )
+        user.set_unusable_password()
+        self.new_people.append(user)
+        self.people[text.casefold()] = user
+        self.people[username] = user
+        return user, True
+
+    def model(self, name: str, unit, owner, line: int):
+        found = self.models_by_unit.get((unit.pk, name.casefold())) if unit.pk else None
+        if found is None:
+            same_name = self.models_by_name.get(name.casefold(), [])
+            if len(same_name) == 1 and same_name[0].pk:
+                found = same_name[0]
+        if found is None:
+            found = next(
+                (
+                    model
+                    for model in self.new_models
+                    if model.business_unit is unit and model.name.casefold() == name.casefold()
+                ),
+                None,
+            )
+        if found is not None:
+            return found
+        model = AIModel(
+            name=name[:200],
+            model_type=ModelType.CLASSICAL_ML,
+            business_unit=unit,
+            owner=owner,
+            description=f"Registered by the import of {self.filename} (line {line}); check "
+            "its type, hosting and owner.",
+        )
+        self.new_models.append(model)
+        self.models_by_name[name.casefold()].append(model)
+        return model
+
+    def may_write(self, unit) -> bool:
+        if self.writes_all:
+            return True
+        return unit.pk is not None and unit.pk in self.lead_units
+
+
+def _current_assessments():
+    from governance.models import RiskAssessment
+
+    return RiskAssessment.objects.filter(is_current=True)
+
+
+def _federal_key(agency: str, title: str) -> str:
+    return f"{slugify(agency)}/{slugify(title)}"[:95]
+
+
+def _numbered(base: str, number: int) -> str:
+    return base if number == 1 else f"{base}-{number}"
+
+
+def _base(key: str, number: int) -> str:
+    """The key without the "-N" suffix ``_numbered`` added for the previous number."""
+    suffix = f"-{number - 1}"
+    return key[: -len(suffix)] if number > 2 and key.endswith(suffix) else key
+
+
+def _match_by_title(context, unit, title, values):
+    """An initiative of ``unit`` with this title that no earlier row matched; among several,
+    the one with the same purpose, then the same initiation date, then the oldest reference."""
+    candidates = [
+        initiative
+        for initiative in context.by_title.get((unit.pk, normalise(title)), [])
+        if initiative.pk not in context.claimed
+    ]
+    for name in ("purpose", "initiated_on"):
+        if len(candidates) > 1 and name in values:
+            same = [
+                initiative
+                for initiative in candidates
+                if _text_equal(name, getattr(initiative, name), values[name] or _empty(name))
+            ]
+            candidates = same or candidates
+    candidates.sort(key=lambda initiative: initiative.reference)
+    return candidates[0] if candidates else None
+
+
+def build_plan(
+    table, mapping: dict, options: dict, actor, *, preset_base: str = KEEL, filename: str = ""
+) -> Plan:
+    """The dry run: what importing ``table`` with ``mapping`` (header → field) would do. Reads
+    only; a fixed number of queries whatever the number of rows."""
+    options = options or {}
+    header_index = {header: index for index, header in enumerate(table.headers)}
+    columns = {
+        name: header_index[header]
+        for header, name in mapping.items()
+        if name and header in header_index
+    }
+    columns["__headers__"] = header_index
+    context = _Context(table, columns, options, actor, preset_base, filename)
+    seen: dict[str, int] = {}
+    rows = []
+    for line, cells in table.rows:
+        row = RowPlan(line=line)
+        try:
+            _plan_row(context, row, cells, seen)
+        except Reject as error:
+            row.action, row.reason = REJECT, str(error)
+            row.before, row.after = {}, {}
+        if row.action == SKIP:
+            row.warnings = []
+        rows.append(row)
+    units, people = _units_needed(rows), _people_needed(rows)
+    models = {id(model) for row in rows if row.action in (CREATE, UPDATE) for model in row.models}
+    return Plan(
+        rows=rows,
+        new_units=[unit for unit in context.new_units if id(unit) in units],
+        new_people=[person for person in context.new_people if id(person) in people],
+        new_models=[model for model in context.new_models if id(model) in models],
+        filename=filename,
+    )
+
+
+def _units_needed(rows) -> set[int]:
+    """ids (``id()``) of the units to create that a row which is not rejected needs."""
+    needed = set()
+    for row in rows:
+        if row.action not in (CREATE, UPDATE):
+            continue
+        candidates = [*row.deployments, row.after.get("business_unit")]
+        if row.action == CREATE:
+            candidates.append(row.initiative.business_unit)
+        for unit in candidates:
+            while unit is not None and unit.pk is None:
+                needed.add(id(unit))
+                unit = unit.parent
+    return needed
+
+
+def _people_needed(rows) -> set[int]:
+    needed = set()
+    for row in rows:
+        if row.action == CREATE:
+            needed |= {id(getattr(row.initiative, name)) for name in PEOPLE}
+        if row.action == UPDATE:
+            needed |= {id(row.after.get(name)) for name in PEOPLE}
+    return needed
+
+
+def _parse(context, cells) -> dict:
+    """Field name → parsed value for every mapped field with a value (or a clearing empty)."""
+    values, errors = {}, []
+    for name in context.columns:
+        if name == "__headers__":
+            continue
+        spec = BY_NAME[name]
+        raw = cells[context.columns[name]]
+        if raw == "":
+            if spec.required:
+                errors.append(f"missing {spec.label.lower()}")
+            elif spec.blank == "clear":
+                values[name] = _empty(name) if spec.target == "initiative" else None
+            continue
+        try:
+            values[name] = spec.parse(raw)
+        except FieldError as error:
+            errors.append(str(error))
+            continue
+        if isinstance(values[name], str) and spec.target == "initiative":
+            limit = Initiative._meta.get_field(name).max_length
+            if limit and len(values[name]) > limit:
+                errors.append(f"{spec.label.lower()} is longer than {limit} characters")
+    for name in REQUIRED:
+        if name not in context.columns:
+            errors.append(f"no column is mapped to {BY_NAME[name].label.lower()}")
+    if errors:
+        raise Reject("; ".join(dict.fromkeys(errors)))
+    return values
+
+
+def _plan_row(context: _Context, row: RowPlan, cells, seen: dict) -> None:
+    values = _parse(context, cells)
+    row.title = values["title"]
+    agency_text = cells[context.columns["business_unit"]]
+    unit = context.unit(values.pop("business_unit"))
+    child_text = values.pop("child_business_unit", None)
+    if child_text:
+        unit = context.unit(child_text, parent=unit, what="sub-unit")
+    if not context.may_write(unit):
+        raise Reject(f"you may not import for business unit '{unit.name}'")
+
+    id_column = context.options.get("id_column")
+    computed = False
+    if id_column and id_column in context.columns["__headers__"]:
+        key = cells[context.columns["__headers__"][id_column]]
+    elif context.preset_base == US_FEDERAL:
+        key = values.get("external_id") or _federal_key(agency_text, row.title)
+        computed = not values.get("external_id")
+    else:
+        key = values.get("external_id") or ""
+    reference = values.pop("reference", "") or ""
+    dedupe = key or reference or f"{id(unit)}|{normalise(row.title)}"
+    number = 1
+    while dedupe in seen:
+        line, earlier = seen[dedupe]
+        if earlier == tuple(cells):
+            row.action, row.reason = SKIP, f"duplicate of line {line}"
+            return
+        if not computed:
+            what = "the same id" if key else "the same title and business unit"
+            raise Reject(f"{what} as line {line} but different values")
+        # two use cases of one agency with the same name: the second is "<key>-2"
+        number += 1
+        key = dedupe = _numbered(_base(key, number), number)
+    seen[dedupe] = (row.line, tuple(cells))
+    row.key = key
+
+    existing = context.by_external_id.get(key) if key else None
+    if existing is None and reference:
+        existing = context.by_reference.get(reference)
+    if existing is None and context.preset_base == US_FEDERAL and not id_column and unit.pk:
+        existing = _match_by_title(context, unit, row.title, values)
+    if existing is not None:
+        context.claimed.add(existing.pk)
+    if existing is not None and not context.may_write(existing.business_unit):
+        raise Reject(
+            f"{existing.reference} belongs to '{existing.business_unit.name}', which you may "
+            "not import for"
+        )
+
+    stage = values.pop("stage", None)
+    impact = values.pop("impact", ())
+    model_names = values.pop("models", [])
+    deployment_codes = values.pop("deployments", [])
+    if context.preset_base == US_FEDERAL or id_column:
+        values["external_id"] = key
+        if existing is not None and existing.external_id and not id_column:
+            # matched by business unit and title: keep the id it already has
+            values.pop("external_id")
+    values["business_unit"] = unit
+
+    placeholders = False
+    for name in PEOPLE:
+        if name not in values:
+            continue
+        text = values.pop(name)
+        if text is None:
+            values[name] = None
+            continue
+        person, is_placeholder = context.person(text)
+        values[name] = person
+        if is_placeholder:
+            placeholders = True
+            row.warnings.append(
+                f"'{text}' is not a Keel user: a placeholder stands in ({name.replace('_', ' ')}"
+                ", owner to confirm)"
+            )
+    stand_in = False
+    if existing is None and values.get("accountable_owner") is None:
+        values["accountable_owner"] = context.actor
+        stand_in = True
+        row.warnings.append(
+            f"no accountable owner: {context.actor.get_username()} stands in (owner to confirm)"
+        )
+    if existing is None or any(name in values for name in PEOPLE):
+        flags = [_is_placeholder(values[name]) for name in PEOPLE if values.get(name) is not None]
+        if existing is not None and "accountable_owner" not in values:
+            flags.append(existing.owner_to_confirm)
+        values["owner_to_confirm"] = stand_in or placeholders or any(flags)
+
+    deployments = []
+    for code in deployment_codes:
+        target = context.unit_index.get(normalise(code))
+        if target is None:
+            raise Reject(f"unknown business unit '{code}' in deployments")
+        deployments.append(target)
+
+    if existing is None:
+        _plan_create(context, row, values, stage, impact, model_names, deployments)
+    else:
+        _plan_update(context, row, existing, values, stage, impact, model_names, deployments)
+
+
+def _is_placeholder(user) -> bool:
+    return user.pk is None or (user.username.startswith(PLACEHOLDER_PREFIX) and not user.is_active)
+
+
+def _check_dates(values: dict) -> None:
+    pilot, production = values.get("pilot_started_on"), values.get("production_on")
+    initiated, retired = values.get("initiated_on"), values.get("retired_on")
+    if pilot and production and production < pilot:
+        raise Reject(f"in production ({production}) before the pilot started ({pilot})")
+    if initiated and retired and retired < initiated:
+        raise Reject(f"retired ({retired}) before it was initiated ({initiated})")
+
+
+def _plan_create(context, row, values, stage, impact, model_names, deployments) -> None:
+    _check_dates(values)
+    initiative = Initiative(
+        **{name: value for name, value in values.items() if value is not None or name in PEOPLE},
+        stage=stage or Stage.DRAFT,
+        created_by=context.actor,
+    )
+    row.action, row.initiative, row.stage = CREATE, initiative, initiative.stage
+    row.impact = impact
+    row.models = [
+        context.model(name, values["business_unit"], initiative.accountable_owner, row.line)
+        for name in model_names
+    ]
+    row.deployments = list({unit.pk or id(unit): unit for unit in deployments}.values())
+
+
+def _plan_update(context, row, existing, values, stage, impact, model_names, deployments):
+    row.initiative, row.reference = existing, existing.reference
+    merged = {name: getattr(existing, name) for name in DATE_FIELDS}
+    merged.update({name: values[name] for name in DATE_FIELDS if name in values})
+    _check_dates(merged)
+    for name, new in values.items():
+        if name in FK_FIELDS:
+            old_id = getattr(existing, f"{name}_id")
+            new_id = new.pk if new is not None else None
+            if new is not None and new.pk is None or old_id != new_id:
+                row.before[name], row.after[name] = old_id, new
+            continue
+        old = getattr(existing, name)
+        if not _text_equal(name, old, new if new is not None else _empty(name)):
+            row.before[name], row.after[name] = old, new if new is not None else _empty(name)
+    if stage and stage != existing.stage:
+        row.stage, row.old_stage = stage, existing.stage
+    current = existing.current_assessments[0] if existing.current_assessments else None
+    answers = current.answers if current is not None else {}
+    if any(answers.get(key) != "yes" for key in impact):
+        row.impact, row.current_assessment = impact, current
+    linked = {model.name.casefold() for model in existing.ai_models.all()}
+    row.models = [
+        context.model(name, existing.business_unit, existing.accountable_owner, row.line)
+        for name in model_names
+        if name.casefold() not in linked
+    ]
+    deployed = {deployment.business_unit_id for deployment in existing.deployments.all()}
+    row.deployments = list(
+        {unit.pk: unit for unit in deployments if unit.pk not in deployed}.values()
+    )
+    if row.after or row.stage or row.impact or row.models or row.deployments:
+        row.action = UPDATE
+    else:
+        row.action, row.reason = SKIP, "unchanged"
+
+
+def _empty(name):
+    model_field = Initiative._meta.get_field(name)
+    if model_field.get_internal_type() in ("CharField", "TextField") and not model_field.null:
+        return ""
+    return None
+
+
+# --- apply --------------------------------------------------------------------------------
+
+
+def _new_assessment(row, questionnaire, specs, actor, now, filename):
+    from governance import scoring
+    from governance.choices import AssessmentStatus
+    from governance.models import RiskAssessment
+
+    current = row.current_assessment
+    answers = (
+        dict(current.answers)
+        if current is not None and current.questionnaire_id == questionnaire.pk
+        else {}
+    )
+    answers.update(dict.fromkeys(row.impact, "yes"))
+    result = scoring.score_answers(specs, answers)
+    return RiskAssessment(
+        initiative=row.initiative,
+        questionnaire=questionnaire,
+        answers=answers,
+        status=AssessmentStatus.COMPLETED,
+        is_current=True,
+        computed_tier=result.tier,
+        score=result.score,
+        rationale=[
+            *result.rationale,
+            f"Imported from {filename or 'an inventory file'}: "
+            + " and ".join(key.replace("_", "-") for key in row.impact)
+            + ". Answer the remaining questions in a reassessment.",
+        ],
+        subject_fingerprint="",
+        assessed_by=actor,
+        completed_at=now,
+    )
+
+
+def apply_plan(plan: Plan, actor, progress=None, *, job=None) -> dict:
+    """Write the plan in one transaction; returns the counts and the ids written. Any error
+    rolls everything back (the caller records the failure)."""
+    from governance.models import RiskAssessment
+    from governance.services import active_questionnaire, questionnaire_specs
+    from inventory.model_services import model_tiers_refresh
+
+    progress = progress or (lambda done, total: None)
+    creates = [row for row in plan.rows if row.action == CREATE]
+    updates = [row for row in plan.rows if row.action == UPDATE]
+    total = len(creates) + len(updates)
+    done = 0
+    progress(done, total)
+    now = timezone.now()
+    reason = f"Imported from {plan.filename or 'an inventory file'}"
+    events: list[tuple] = []
+    with transaction.atomic():
+        for unit in plan.new_units:
+            unit.save()
+            events.append(
+                ("business_unit.created", unit, {}, snapshot(unit, ["name", "code", "parent"]))
+            )
+        if plan.new_people:
+            get_user_model().objects.bulk_create(plan.new_people, batch_size=BATCH_SIZE)
+            for person in plan.new_people:
+                events.append(
+                    (
+                        "user.placeholder_created",
+                        person,
+                        {},
+                        {"username": person.username, "email": person.email},
+                    )
+                )
+        if plan.new_models:
+            AIModel.objects.bulk_create(plan.new_models, batch_size=BATCH_SIZE)
+            for model in plan.new_models:
+                events.append(
+                    (
+                        "ai_model.created",
+                        model,
+                        {},
+                        snapshot(model, ["name", "model_type", "business_unit", "owner"]),
+                    )
+                )
+
+        if creates:
+            last = sequence_next(REFERENCE_SEQUENCE, len(creates))
+            first = last - len(creates) + 1
+            for offset, row in enumerate(creates):
+                initiative = row.initiative
+                initiative.reference = format_reference(first + offset)
+                row.reference = initiative.reference
+            for start in range(0, len(creates), BATCH_SIZE):
+                batch = creates[start : start + BATCH_SIZE]
+                Initiative.objects.bulk_create([row.initiative for row in batch])
+                done += len(batch)
+                progress(done, total)
+            StageChange.objects.bulk_create(
+                [
+                    StageChange(
+                        initiative=row.initiative,
+                        from_stage="",
+                        to_stage=row.initiative.stage,
+                        changed_at=now,
+                        changed_by=actor,
+                        reason=reason,
+                    )
+                    for row in creates
+                ],
+                batch_size=BATCH_SIZE,
+            )
+            for row in creates:
+                events.append(
+                    (
+                        "initiative.imported",
+                        row.initiative,
+                        {},
+                        {
+                            "reference": row.initiative.reference,
+                            "stage": row.initiative.stage,
+                            "line": row.line,
+                            **snapshot(row.initiative, AUDITED_FIELDS),
+                        },
+                    )
+                )
+
+        if updates:
+            changed_fields = set()
+            for row in updates:
+                for name, value in row.after.items():
+                    setattr(row.initiative, name, value)
+                    changed_fields.add(name)
+                if row.stage:
+                    row.initiative.stage = row.stage
+                    changed_fields.add("stage")
+                row.initiative.updated_at = now
+            changed_fields.add("updated_at")
+            fields = sorted(changed_fields)
+            for start in range(0, len(updates), BATCH_SIZE):
+                batch = updates[start : start + BATCH_SIZE]
+                Initiative.objects.bulk_update([row.initiative for row in batch], fields)
+                done += len(batch)
+                progress(done, total)
+            for row in updates:
+                row.initiative._stored_transition_value = row.initiative.stage
+            StageChange.objects.bulk_create(
+                [
+                    StageChange(
+                        initiative=row.initiative,
+                        from_stage=row.old_stage,
+                        to_stage=row.stage,
+                        changed_at=now,
+                        changed_by=actor,
+                        reason=reason,
+                    )
+                    for row in updates
+                    if row.stage
+                ],
+                batch_size=BATCH_SIZE,
+            )
+            for row in updates:
+                if row.after:
+                    after = {
+                        name: (value.pk if hasattr(value, "pk") else value)
+                        for name, value in row.after.items()
+                    }
+                    events.append(
+                        (
+                            "initiative.updated",
+                            row.initiative,
+                            row.before,
+                            {**after, "line": row.line},
+                        )
+                    )
+                if row.stage:
+                    events.append(
+                        (
+                            "initiative.stage_imported",
+                            row.initiative,
+                            {"stage": row.old_stage},
+                            {"stage": row.stage, "line": row.line},
+                        )
+                    )
+        for row in creates:
+            if row.stage and row.stage != Stage.DRAFT:
+                events.append(
+                    (
+                        "initiative.stage_imported",
+                        row.initiative,
+                        {"stage": ""},
+                        {"stage": row.stage, "line": row.line},
+                    )
+                )
+
+        written = creates + updates
+        links = []
+        linked_by_model = defaultdict(list)
+        for row in written:
+            for model in row.models:
+                links.append(
+                    AIModel.initiatives.through(
+                        aimodel_id=model.pk, initiative_id=row.initiative.pk
+                    )
+                )
+                linked_by_model[model].append(row.initiative.pk)
+        if links:
+            AIModel.initiatives.through.objects.bulk_create(
+                links, batch_size=BATCH_SIZE, ignore_conflicts=True
+            )
+            for model, initiative_ids in linked_by_model.items():
+                events.append(
+                    ("ai_model.linked", model, {}, {"initiatives_added": sorted(initiative_ids)})
+                )
+        deployments = [
+            Deployment(
+                initiative=row.initiative, business_unit=unit, status=DeploymentStatus.PLANNED
+            )
+            for row in written
+            for unit in row.deployments
+        ]
+        if deployments:
+            Deployment.objects.bulk_create(deployments, batch_size=BATCH_SIZE)
+            for deployment in deployments:
+                events.append(
+                    (
+                        "deployment.created",
+                        deployment,
+                        {},
+                        snapshot(deployment, ["initiative", "business_unit", "status"]),
+                    )
+                )
+
+        assessed = [row for row in written if row.impact]
+        if assessed:
+            questionnaire = active_questionnaire()
+            specs = questionnaire_specs(questionnaire)
+            previous = [row.current_assessment.pk for row in assessed if row.current_assessment]
+            if previous:
+                RiskAssessment.objects.filter(pk__in=previous).update(
+                    is_current=False, status="superseded", updated_at=now
+                )
+            new = [
+                _new_assessment(row, questionnaire, specs, actor, now, plan.filename)
+                for row in assessed
+            ]
+            RiskAssessment.objects.bulk_create(new, batch_size=BATCH_SIZE)
+            for assessment in new:
+                events.append(
+                    (
+                        "risk_assessment.imported",
+                        assessment,
+                        {},
+                        {
+                            "initiative": assessment.initiative_id,
+                            "computed_tier": assessment.computed_tier,
+                            "answers": assessment.answers,
+                        },
+                    )
+                )
+        if links or assessed:
+            model_tiers_refresh(
+                actor=actor,
+                initiative_ids=[row.initiative.pk for row in written if row.models or row.impact],
+            )
+
+        counts = plan.counts
+        result = {
+            "counts": counts,
+            "created": [row.initiative.pk for row in creates],
+            "updated": [row.initiative.pk for row in updates],
+            "units_created": [unit.pk for unit in plan.new_units],
+            "placeholders_created": [person.pk for person in plan.new_people],
+            "models_created": [model.pk for model in plan.new_models],
+            "rejected": [
+                {"line": row.line, "reason": row.reason}
+                for row in plan.rows
+                if row.action == REJECT
+            ],
+        }
+        summary = {key: value for key, value in counts.items()}
+        events.append(
+            (
+                "import.completed",
+                job,
+                {},
+                {
+                    "file": plan.filename,
+                    "sha256": getattr(job, "sha256", ""),
+                    **summary,
+                    "units_created": len(plan.new_units),
+                    "placeholders_created": len(plan.new_people),
+                },
+            )
+        )
+        record_events(actor=actor, events=events, reason=reason)
+        initiatives_changed(row.initiative.pk for row in written)
+    progress(total, total)
+    return result
