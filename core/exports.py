@@ -1,26 +1,52 @@
-"""Exports shared by every list: CSV streamed row by row, XLSX written to a temporary file,
-with text cells a spreadsheet will not run as formulas. Each list supplies its header and
-rows (plain values) from the same scoped, filtered selector as its page."""
+"""Exports shared by every list: CSV streamed row by row, XLSX written row by row to a
+write-only workbook in a spooled temporary file, with text cells a spreadsheet will not run
+as formulas. Each list supplies its header and rows (plain values) from the same scoped,
+filtered selector as its page, iterating its queryset in chunks (``EXPORT_CHUNK_SIZE``)."""
 
 import csv
 import datetime
 import tempfile
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.utils import timezone
 from openpyxl import Workbook
 
 # Characters that make a spreadsheet treat a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+# Rows fetched per database round trip when an export iterates its queryset.
+EXPORT_CHUNK_SIZE = 500
+# An XLSX export stays in memory up to this size, then spills to a temporary file.
+XLSX_SPOOL_BYTES = 5 * 1024 * 1024
+EXTENSIONS = ("csv", "xlsx")
+
+
+def _local(value):
+    """Aware datetimes in the site's time zone, without tzinfo (spreadsheets have none)."""
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        return timezone.make_naive(value)
+    return value
 
 
 def safe_text(value) -> str:
     """A text cell a spreadsheet will not run as a formula."""
     if value is None:
         return ""
+    value = _local(value)
     text = value.isoformat() if isinstance(value, datetime.date) else str(value)
     return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _csv_cell(value) -> str:
+    # Numbers are ours, not user text: a negative amount stays a number ("-3.5").
+    return str(value) if _is_number(value) else safe_text(value)
 
 
 class _Echo:
@@ -33,12 +59,13 @@ class _Echo:
 def csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     for row in rows:
-        yield writer.writerow([safe_text(value) for value in row])
+        yield writer.writerow([_csv_cell(value) for value in row])
 
 
 def csv_response(rows: Iterable[tuple], *, filename: str) -> StreamingHttpResponse:
-    """``rows`` (header first) streamed as a CSV attachment."""
-    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+    """``rows`` (header first) streamed as a CSV attachment: nothing is read from the
+    database before the response starts, and one line at a time after."""
+    response = StreamingHttpResponse(csv_lines(rows), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -47,19 +74,19 @@ def _xlsx_cell(value):
     # Numbers and dates stay typed; text is defused (openpyxl stores "=…" as a formula).
     if value is None or isinstance(value, bool):
         return safe_text(value)
-    if isinstance(value, int | float | datetime.date):
-        return value
+    if _is_number(value) or isinstance(value, datetime.date):
+        return _local(value)
     return safe_text(value)
 
 
 def xlsx_file(rows: Iterable[tuple], *, title: str):
-    """Write ``rows`` to a write-only workbook in a temporary file (rows go to disk as they
-    come, so memory stays flat) and return the file, rewound, for a streamed response."""
+    """Write ``rows`` to a write-only workbook (rows go to the sheet's temporary file as they
+    come, so memory stays flat) saved to a spooled temporary file, returned rewound."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
+    sheet = workbook.create_sheet(title[:31])  # Excel's limit for a sheet name
     for row in rows:
         sheet.append([_xlsx_cell(value) for value in row])
-    output = tempfile.TemporaryFile()  # noqa: SIM115 — the response closes it when done
+    output = tempfile.SpooledTemporaryFile(max_size=XLSX_SPOOL_BYTES)  # noqa: SIM115 — the response closes it
     workbook.save(output)
     output.seek(0)
     return output
@@ -73,3 +100,18 @@ def xlsx_response(rows: Iterable[tuple], *, filename: str, title: str) -> FileRe
         filename=filename,
         content_type=XLSX_CONTENT_TYPE,
     )
+
+
+def dated_filename(stem: str, extension: str) -> str:
+    """``stem-YYYY-MM-DD.extension`` (today in the site's time zone)."""
+    return f"{stem}-{timezone.localdate():%Y-%m-%d}.{extension}"
+
+
+def export_response(rows: Iterable[tuple], *, extension: str, stem: str, title: str):
+    """``rows`` (header first) as a CSV or XLSX attachment named ``stem-<today>.<ext>``;
+    404 for any other extension. Lists route ``<name>.<extension>`` here."""
+    if extension == "csv":
+        return csv_response(rows, filename=dated_filename(stem, "csv"))
+    if extension == "xlsx":
+        return xlsx_response(rows, filename=dated_filename(stem, "xlsx"), title=title)
+    raise Http404("Exports are CSV or XLSX.")
