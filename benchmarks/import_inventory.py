@@ -30,7 +30,6 @@ import io
 import os
 import sys
 import time
-import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,45 +44,22 @@ ROWS = int(os.environ.get("KEEL_BENCH_IMPORT_ROWS", "2000"))
 UNITS = 12
 PEOPLE = 200
 TARGET_SECONDS = 10.0
-OUTPUT = ROOT / "docs" / "benchmarks.md"
 START = "<!-- import-benchmark:start -->"
 END = "<!-- import-benchmark:end -->"
 
 
 def main() -> int:
     django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment
+    from benchmarks._common import on_throwaway_database
 
-    if connection.vendor != "postgresql":
-        print(
-            "benchmarks/import_inventory.py needs PostgreSQL: set DATABASE_URL=postgres://…",
-            file=sys.stderr,
-        )
-        return 2
-    if BENCH_DATABASE in {"test", "test_test", connection.settings_dict["NAME"]}:
-        print(f"Refusing to use {BENCH_DATABASE!r}: it is shared.", file=sys.stderr)
-        return 2
-    connection.settings_dict["TEST"]["NAME"] = BENCH_DATABASE
-    original_name = connection.settings_dict["NAME"]
-    setup_test_environment(debug=False)
-    created = False
-    try:
-        print(f"Creating and migrating database {BENCH_DATABASE!r}…", flush=True)
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-        created = True
+    def run() -> int:
         actor = setup()
         result = measure(actor)
         write_report(result)
         print_result(result)
         return 0 if result["import"] < TARGET_SECONDS else 1
-    except Exception:
-        traceback.print_exc()
-        return 1
-    finally:
-        if created:
-            connection.close()
-            connection.creation.destroy_test_db(original_name, verbosity=0)
+
+    return on_throwaway_database(BENCH_DATABASE, "benchmarks/import_inventory.py", run)
 
 
 def setup():
@@ -241,13 +217,13 @@ def _counts(counts: dict) -> str:
 
 
 def write_report(result: dict) -> None:
+    from benchmarks._common import write_section
     from benchmarks.run import machine
 
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     made = result["result"]
     verdict = "under" if result["import"] < TARGET_SECONDS else "OVER"
     lines = [
-        START,
         f"## Bulk inventory import ({result['rows']:,} rows)",
         "",
         "Measured by `benchmarks/import_inventory.py` (run by `make bench`); regenerate, do "
@@ -287,17 +263,8 @@ def write_report(result: dict) -> None:
         f"rows. After commit the import enqueues {result['hooks']:,} portfolio change-hook "
         "calls (controls evaluation, duplicate detection) for the Celery worker; they are "
         "counted, not run, here.",
-        END,
     ]
-    section = "\n".join(lines) + "\n"
-    text = OUTPUT.read_text() if OUTPUT.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    OUTPUT.write_text(text)
+    write_section(START, END, lines)
 
 
 def print_result(result: dict) -> None:

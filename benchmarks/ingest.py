@@ -22,7 +22,6 @@ import io
 import os
 import sys
 import time
-import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +36,6 @@ DEVICES = 100
 TIMESTAMPS = int(os.environ.get("KEEL_BENCH_INGEST_TIMESTAMPS", "10000"))
 ALLOCATIONS = 10
 UNMAPPED = 10
-OUTPUT = ROOT / "docs" / "benchmarks.md"
 START = "<!-- ingest-benchmark:start -->"
 END = "<!-- ingest-benchmark:end -->"
 COLUMNS = "batch_id, timestamp, device_id, allocation_id, activity, memory_used_mib"
@@ -45,25 +43,9 @@ COLUMNS = "batch_id, timestamp, device_id, allocation_id, activity, memory_used_
 
 def main() -> int:
     django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
+    from benchmarks._common import on_throwaway_database
 
-    if connection.vendor != "postgresql":
-        print(
-            "benchmarks/ingest.py needs PostgreSQL: set DATABASE_URL=postgres://…", file=sys.stderr
-        )
-        return 2
-    if BENCH_DATABASE in {"test", "test_test", connection.settings_dict["NAME"]}:
-        print(f"Refusing to use {BENCH_DATABASE!r}: it is shared.", file=sys.stderr)
-        return 2
-    connection.settings_dict["TEST"]["NAME"] = BENCH_DATABASE
-    original_name = connection.settings_dict["NAME"]
-    setup_test_environment(debug=False)
-    created = False
-    try:
-        print(f"Creating and migrating database {BENCH_DATABASE!r}…", flush=True)
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-        created = True
+    def run() -> int:
         actor = setup()
         content = generate()
         result = measure(actor, content)
@@ -71,15 +53,8 @@ def main() -> int:
         write_report(result)
         print_result(result)
         return 0
-    except Exception:
-        traceback.print_exc()
-        return 1
-    finally:
-        if created:
-            connection.close()
-            connection.creation.destroy_test_db(original_name, verbosity=0)
-            print(f"Dropped database {BENCH_DATABASE!r}.")
-        teardown_test_environment()
+
+    return on_throwaway_database(BENCH_DATABASE, "benchmarks/ingest.py", run)
 
 
 def setup():
@@ -332,6 +307,7 @@ def measure_chargeback(actor) -> list[dict]:
 
 
 def write_report(result: dict) -> None:
+    from benchmarks._common import write_section
     from benchmarks.run import machine
 
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -341,7 +317,6 @@ def write_report(result: dict) -> None:
     phases = result["phases"]
     other = result["ingest"] - sum(phases.values())
     lines = [
-        START,
         f"## GPU usage ingest ({result['samples']:,} samples)",
         "",
         "Measured by `benchmarks/ingest.py` (run by `make bench`); regenerate, do not edit.",
@@ -389,17 +364,8 @@ def write_report(result: dict) -> None:
             f"{row['page_queries']} | {row['drill-down_ms']:.0f} | {row['drill-down_queries']} |"
             for row in result["chargeback"]
         ),
-        END,
     ]
-    section = "\n".join(lines) + "\n"
-    text = OUTPUT.read_text() if OUTPUT.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    OUTPUT.write_text(text)
+    write_section(START, END, lines)
 
 
 def print_result(result: dict) -> None:
