@@ -412,6 +412,12 @@ def request_submit(
         raise ValidationError(
             {"gate": [f"Blocked by {blocker}" for blocker in blockers]}, code="gate_blocked"
         )
+    # A GPU request's own fast-path rule, read once (the caller holds the pool's lock).
+    gpu_problems = gpu_requests.fast_path_problems(gpu_request) if gpu_request else []
+    if gpu_problems:
+        comment = "\n".join(
+            [comment, "Needs approval:", *(f"- {problem}" for problem in gpu_problems)]
+        ).strip()
     now = timezone.now()
     snapshot = policy.snapshot()
     try:
@@ -443,9 +449,7 @@ def request_submit(
             )
             if gpu_request is not None:
                 fast_path_reason = "Within quota and the fast-path size."
-                fast_path = snapshot["steps"][0]["fast_path"] and not (
-                    gpu_requests.fast_path_problems(gpu_request)
-                )
+                fast_path = snapshot["steps"][0]["fast_path"] and not gpu_problems
             else:
                 fast_path_reason = "Tier 1 and every automated control passes."
                 fast_path = (
@@ -832,13 +836,8 @@ def gpu_request_submit(*, actor, gpu_request: GPURequest, comment: str = "") -> 
     (``fast_path_problems`` is empty). The Tier 1 and automated-control conditions of the
     other gates do not apply (the gate's required controls still block it, and the policy
     per tier still says whether its first step may be fast-pathed). Otherwise the
-    approvers are told why it needs them (appended to the comment).
+    approvers are told why it needs them (``request_submit`` appends it to the comment).
     """
-    problems = gpu_requests.fast_path_problems(gpu_request)
-    if problems:
-        comment = "\n".join(
-            [comment, "Needs approval:", *(f"- {problem}" for problem in problems)]
-        ).strip()
     return request_submit(
         actor=actor,
         initiative=gpu_request.initiative,
