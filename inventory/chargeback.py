@@ -47,7 +47,6 @@ Rules
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from collections import defaultdict
 from decimal import Decimal
@@ -70,6 +69,7 @@ from .models import (
     CostRecord,
     GPUAllocation,
 )
+from .periods import active_days, month_bounds, month_start
 from .permissions import can_manage_pools
 
 Kind = ChargebackLine.Kind
@@ -91,24 +91,6 @@ ADJUSTMENT_CATEGORIES = frozenset(
 def can_manage_chargeback(user) -> bool:
     """Platform engineers, CoE admins and administrators compute, close and reopen months."""
     return can_manage_pools(user)
-
-
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
-    """First and last day of ``month``'s calendar month."""
-    first = month_start(month)
-    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    return first, last
-
-
-def active_days(starts_on, ends_on, first: datetime.date, last: datetime.date) -> int:
-    """Days of [first, last] on which an allocation is active (starts_on ≤ day ≤ ends_on)."""
-    start = max(first, starts_on)
-    end = min(last, ends_on) if ends_on else last
-    return max(0, (end - start).days + 1)
 
 
 def distribute(amount: Decimal, weights: list[tuple]) -> list[tuple]:

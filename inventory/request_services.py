@@ -65,6 +65,7 @@ from .models import (
     GPURequest,
     UsageDaily,
 )
+from .periods import month_start
 from .services import _check_capacity, allocation_insert
 
 GPU_REQUEST_GATE = "gpu_request"
@@ -214,11 +215,6 @@ def _total(queryset, field="gpu_count") -> Decimal:
     return queryset.aggregate(total=Sum(field, default=Decimal("0")))["total"]
 
 
-def month_start(day=None):
-    day = day or timezone.localdate()
-    return day.replace(day=1)
-
-
 @dataclass(frozen=True)
 class QuotaCheck:
     """One quota's position for a request: what is held and asked in the period."""
@@ -277,7 +273,7 @@ def _quota_check(gpu_request: GPURequest, quota: GPUQuota, *, scope: str, rows) 
     hours = _total(
         UsageDaily.objects.filter(
             allocation__pool_id=gpu_request.pool_id,
-            day__gte=month_start(),
+            day__gte=month_start(timezone.localdate()),
             **{f"allocation__{name}": value for name, value in rows.items()},
         ),
         "gpu_hours",

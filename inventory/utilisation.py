@@ -48,6 +48,7 @@ from core.permissions import business_unit_ids, reads_whole_organisation
 
 from .choices import CostCategory
 from .models import CostRecord, GPUAllocation, GPUPool, UsageDaily
+from .periods import active_days, month_bounds
 
 ACTIVITY_METRIC = "DCGM_FI_PROF_GR_ENGINE_ACTIVE, else DCGM_FI_DEV_GPU_UTIL"
 HOURS_PER_DAY = Decimal(24)
@@ -101,12 +102,6 @@ def _visible_units(actor) -> set[int] | None:
 
 def _days(start: dt.date, end: dt.date) -> int:
     return (end - start).days + 1
-
-
-def _active_days(allocation_start, allocation_end, start: dt.date, end: dt.date) -> int:
-    first = max(start, allocation_start)
-    last = min(end, allocation_end) if allocation_end else end
-    return max(0, (last - first).days + 1)
 
 
 def _scoped_allocations(actor, *, start, end, business_unit=None, pool=None):
@@ -229,7 +224,7 @@ def utilisation_by_bu_and_pool(
     for unit_id, pool_id, gpu_count, starts_on, ends_on in _scoped_allocations(
         actor, start=start, end=end, business_unit=business_unit, pool=pool
     ).values_list("business_unit_id", "pool_id", "gpu_count", "starts_on", "ends_on"):
-        days = _active_days(starts_on, ends_on, start, end)
+        days = active_days(starts_on, ends_on, start, end)
         allocated[(unit_id, pool_id)] += gpu_count * HOURS_PER_DAY * days
 
     keys = set(accumulated) | set(allocated)
@@ -460,10 +455,6 @@ def _month_start(day: dt.date, back: int = 0) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _month_end(month: dt.date) -> dt.date:
-    return _month_start(month, -1) - dt.timedelta(days=1)
-
-
 def _cost_source(matched: Decimal, rate_based: Decimal) -> str:
     """Where a month's cost comes from: imported costs, the rate card, both or neither."""
     if matched and rate_based:
@@ -536,12 +527,12 @@ def initiative_gpu_summary(
     monthly = []
     for back in range(COST_MONTHS - 1, -1, -1):
         month = _month_start(today, back)
-        last = min(_month_end(month), today)
+        last = min(month_bounds(month)[1], today)
         rate_based = Decimal("0")
         for allocation in allocations:
             if (month, allocation.pk) in costed:
                 continue
-            days = _active_days(allocation.starts_on, allocation.ends_on, month, last)
+            days = active_days(allocation.starts_on, allocation.ends_on, month, last)
             rate_based += allocation.gpu_count * HOURS_PER_DAY * days * allocation.pool.hourly_rate
         matched = matched_by_month.get(month, Decimal("0"))
         source = _cost_source(matched, rate_based)

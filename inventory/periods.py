@@ -1,0 +1,23 @@
+"""Calendar arithmetic every GPU FinOps figure shares: months, and the days of a period on
+which an allocation is active (the basis of allocated GPU-hours)."""
+
+import calendar
+import datetime
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """First and last day of ``month``'s calendar month."""
+    first = month_start(month)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    return first, last
+
+
+def active_days(starts_on, ends_on, first: datetime.date, last: datetime.date) -> int:
+    """Days of [first, last] on which an allocation is active (starts_on ≤ day ≤ ends_on)."""
+    start = max(first, starts_on)
+    end = min(last, ends_on) if ends_on else last
+    return max(0, (end - start).days + 1)
