@@ -69,7 +69,7 @@ from .models import (
     CostRecord,
     GPUAllocation,
 )
-from .periods import active_days, month_bounds, month_start
+from .periods import allocated_gpu_hours, month_bounds, month_start
 from .permissions import can_manage_pools
 
 Kind = ChargebackLine.Kind
@@ -208,8 +208,9 @@ def build_lines(month: datetime.date, policy: str) -> list[ChargebackLine]:
         "pool__hourly_rate",
     )
     for allocation in uncosted:
-        days = active_days(allocation["starts_on"], allocation["ends_on"], first, last)
-        hours = Decimal(allocation["gpu_count"]) * 24 * days
+        hours = allocated_gpu_hours(
+            allocation["gpu_count"], allocation["starts_on"], allocation["ends_on"], first, last
+        )
         amount = (hours * allocation["pool__hourly_rate"]).quantize(MICRO)
         orphaned = allocation["initiative"] is None or _is_orphaned_initiative(
             allocation["initiative__stage"]

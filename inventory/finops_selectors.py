@@ -20,9 +20,9 @@ from django.shortcuts import get_object_or_404
 from core.models import BusinessUnit
 from core.permissions import business_unit_ids, reads_whole_organisation
 
-from .chargeback import month_start
 from .choices import OPEN_FINDING_STATUSES, CostCategory
 from .models import ChargebackLine, ChargebackMonth, CostRecord, Finding
+from .periods import month_start
 
 Kind = ChargebackLine.Kind
 ZERO = Decimal(0)

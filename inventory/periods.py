@@ -3,6 +3,9 @@ which an allocation is active (the basis of allocated GPU-hours)."""
 
 import calendar
 import datetime
+from decimal import Decimal
+
+HOURS_PER_DAY = Decimal(24)
 
 
 def month_start(day: datetime.date) -> datetime.date:
@@ -21,3 +24,9 @@ def active_days(starts_on, ends_on, first: datetime.date, last: datetime.date) -
     start = max(first, starts_on)
     end = min(last, ends_on) if ends_on else last
     return max(0, (end - start).days + 1)
+
+
+def allocated_gpu_hours(gpu_count, starts_on, ends_on, first, last) -> Decimal:
+    """GPU-hours an allocation holds in [first, last]: gpu_count × 24 × its active days
+    (what rate-based cost multiplies by the pool's hourly rate)."""
+    return Decimal(gpu_count) * HOURS_PER_DAY * active_days(starts_on, ends_on, first, last)

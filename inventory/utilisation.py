@@ -48,10 +48,9 @@ from core.permissions import business_unit_ids, reads_whole_organisation
 
 from .choices import CostCategory
 from .models import CostRecord, GPUAllocation, GPUPool, UsageDaily
-from .periods import active_days, month_bounds
+from .periods import HOURS_PER_DAY, allocated_gpu_hours, month_bounds
 
 ACTIVITY_METRIC = "DCGM_FI_PROF_GR_ENGINE_ACTIVE, else DCGM_FI_DEV_GPU_UTIL"
-HOURS_PER_DAY = Decimal(24)
 # Periods up to this many days are drawn per day; longer ones per week.
 DAILY_MAX_DAYS = 92
 STATUS_BELOW, STATUS_IN_BAND, STATUS_ABOVE, STATUS_NO_DATA = (
@@ -224,8 +223,9 @@ def utilisation_by_bu_and_pool(
     for unit_id, pool_id, gpu_count, starts_on, ends_on in _scoped_allocations(
         actor, start=start, end=end, business_unit=business_unit, pool=pool
     ).values_list("business_unit_id", "pool_id", "gpu_count", "starts_on", "ends_on"):
-        days = active_days(starts_on, ends_on, start, end)
-        allocated[(unit_id, pool_id)] += gpu_count * HOURS_PER_DAY * days
+        allocated[(unit_id, pool_id)] += allocated_gpu_hours(
+            gpu_count, starts_on, ends_on, start, end
+        )
 
     keys = set(accumulated) | set(allocated)
     units = BusinessUnit.objects.in_bulk({unit for unit, _ in keys if unit is not None})
@@ -532,8 +532,10 @@ def initiative_gpu_summary(
         for allocation in allocations:
             if (month, allocation.pk) in costed:
                 continue
-            days = active_days(allocation.starts_on, allocation.ends_on, month, last)
-            rate_based += allocation.gpu_count * HOURS_PER_DAY * days * allocation.pool.hourly_rate
+            hours = allocated_gpu_hours(
+                allocation.gpu_count, allocation.starts_on, allocation.ends_on, month, last
+            )
+            rate_based += hours * allocation.pool.hourly_rate
         matched = matched_by_month.get(month, Decimal("0"))
         source = _cost_source(matched, rate_based)
         monthly.append(
