@@ -14,6 +14,7 @@ urlpatterns = [
     path("inventory/", include("inventory.urls")),
     path("roadmap/", include("portfolio.roadmap_urls")),
     path("governance/", include("governance.urls")),
+    path("dashboard/", include("governance.urls_dashboard")),
     path("", include("core.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
