@@ -62,6 +62,12 @@ class DashboardFilters:
         raise NotImplementedError
 
 
+def can_view_dashboard(user) -> bool:
+    """Executives, CoE staff and every other organisation-wide reader, and BU leads (who see
+    their own units only)."""
+    raise NotImplementedError
+
+
 def dashboard_filters(*, user, params) -> DashboardFilters:
     """Parse ``?business_unit=<id>&months=<3|6|12>`` (a QueryDict or dict).
 
