@@ -1,5 +1,10 @@
 from .choices import Role
-from .permissions import can_manage_inventory, reads_whole_organisation, roles_of
+from .permissions import (
+    can_manage_inventory,
+    can_view_dashboard,
+    reads_whole_organisation,
+    roles_of,
+)
 from .selectors import unread_notification_count
 
 
@@ -13,4 +18,5 @@ def navigation(request):
         "nav_unread": unread_notification_count(user=user),
         "nav_can_manage_inventory": can_manage_inventory(user),
         "nav_reads_organisation": reads_whole_organisation(user),
+        "nav_can_view_dashboard": can_view_dashboard(user),
     }

@@ -9,6 +9,7 @@ from .choices import (
     INVENTORY_WRITE_ROLES,
     ORGANISATION_WIDE_READ_ROLES,
     ORGANISATION_WIDE_WRITE_ROLES,
+    Role,
 )
 
 _CACHE_ATTRIBUTE = "_keel_memberships"
@@ -61,6 +62,12 @@ def can_write_for_business_unit(user, business_unit_id) -> bool:
 
 def can_manage_inventory(user) -> bool:
     return has_any_role(user, INVENTORY_WRITE_ROLES)
+
+
+def can_view_dashboard(user) -> bool:
+    """The executive dashboard and board pack: organisation-wide readers (executives, CoE
+    staff …) and BU leads, who see their own units' figures only."""
+    return reads_whole_organisation(user) or has_any_role(user, {Role.BU_LEAD})
 
 
 def can_manage_organisation(user) -> bool:

@@ -68,6 +68,7 @@ from portfolio.choices import (
 from portfolio.models import Deployment, Initiative, StageChange, format_reference
 from portfolio.services import REFERENCE_SEQUENCE
 
+from .demo_approvals import seed_demo_approvals
 from .demo_finops import seed_finops
 from .demo_risk import seed_risk_assessments
 from .demo_roadmap import seed_roadmap_and_barriers
@@ -790,6 +791,8 @@ REPORT_ROWS = (
     ("gpu_allocations", "GPU allocations"),
     ("risk_assessments", "risk assessments"),
     ("overrides", "tier overrides"),
+    ("approval_requests", "approval requests"),
+    ("approval_decisions", "approval decisions"),
     ("roadmap_phases", "roadmap phases"),
     ("roadmap_activities", "roadmap activities"),
     ("barrier_assessments", "barrier assessments"),
@@ -883,6 +886,7 @@ def seed_demo(*, scale: int = 0) -> SeedReport:
         else:
             # Through the services (real audit events); skipped for --scale bulk runs.
             report.created.update(seed_risk_assessments())
+            report.created.update(seed_demo_approvals())
             report.created.update(seed_finops(today))
         report.created.update(seed_roadmap_and_barriers(today))
         report.seconds = clock.perf_counter() - started

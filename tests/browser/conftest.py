@@ -8,6 +8,8 @@ its event loop does not linger into the rest of the session.
 import pytest
 from playwright.sync_api import sync_playwright
 
+from config.celery import app
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -56,3 +58,22 @@ def console_errors(page) -> list[str]:
     page.on("console", on_console)
     page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
     return errors
+
+
+SAVED_CELERY_KEYS = ("broker_url", "task_always_eager")
+
+
+@pytest.fixture
+def queued_tasks_wait():
+    """Celery on an in-memory broker that no worker consumes: a queued job (an import, a
+    report) stays queued until the test runs the task's body, so the page is seen polling."""
+    saved = {key: app.conf[key] for key in SAVED_CELERY_KEYS}
+    app.conf.update(broker_url="memory://", task_always_eager=False)
+    app.amqp._producer_pool = None
+    app._pool = None
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+        app.amqp._producer_pool = None
+        app._pool = None

@@ -7,7 +7,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from config.celery import app
 from core.choices import Role
 from governance import import_services
 from governance.choices import ImportStatus
@@ -26,23 +25,6 @@ CSV = (
     "Claims fraud triage,Retail Banking,Implementation and Assessment,Zed Unknown,2023-10-01\n"
     "Dream machine,RETAIL,Dreaming,dana,Oct 2023\n"
 )
-SAVED_KEYS = ("broker_url", "task_always_eager")
-
-
-@pytest.fixture
-def queued_tasks_wait():
-    """Celery on an in-memory broker that no worker consumes: the confirmed import stays
-    queued until the test runs the task's body, so the page is seen polling first."""
-    saved = {key: app.conf[key] for key in SAVED_KEYS}
-    app.conf.update(broker_url="memory://", task_always_eager=False)
-    app.amqp._producer_pool = None
-    app._pool = None
-    try:
-        yield
-    finally:
-        app.conf.update(saved)
-        app.amqp._producer_pool = None
-        app._pool = None
 
 
 def test_coe_admin_imports_a_spreadsheet(
