@@ -110,6 +110,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's JIT compiles the dashboard's correlated-subquery aggregates for longer than
+    # they run (3.7 s instead of 0.4 s at 10,000 initiatives); Keel's queries are OLTP-sized.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dev server and an eager task share the file.
     DATABASES["default"]["OPTIONS"] = {
@@ -278,6 +282,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.tasks.findings_scan_task",
         "schedule": crontab(hour=5, minute=15),
     },
+    "purge-expired-reports-daily": {
+        "task": "governance.tasks.purge_expired_reports_task",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }
 
 # --- Keel ----------------------------------------------------------------------------------
@@ -304,5 +312,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KEEL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs every layout step at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }

@@ -2,11 +2,12 @@
 
 import django_filters
 from django import forms
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 
-from core.filtersets import visible_business_units
+from core.filtersets import ANY_YES_NO, visible_business_units
 
-from .choices import Gate, RequestStatus, Tier
+from .choices import OPEN_REQUEST_STATUSES, Gate, RequestStatus, Tier
 from .models import ApprovalRequest
 
 # The value of ``?scope=`` that lists requests of every status (the others are pending only).
@@ -45,6 +46,13 @@ class ApprovalRequestFilterSet(django_filters.FilterSet):
         empty_label="Any",
     )
     status = django_filters.ChoiceFilter(choices=RequestStatus.choices, empty_label="Any")
+    # The dashboard's approval figures drill down through these two.
+    in_flight = django_filters.BooleanFilter(
+        label="In flight", widget=ANY_YES_NO, method="filter_in_flight"
+    )
+    overdue = django_filters.BooleanFilter(
+        label="Overdue", widget=ANY_YES_NO, method="filter_overdue"
+    )
     ordering = DueOrderingFilter(
         fields=(("step_due_at", "due"), ("submitted_at", "submitted")),
         label="Sort by",
@@ -54,10 +62,22 @@ class ApprovalRequestFilterSet(django_filters.FilterSet):
         model = ApprovalRequest
         fields = ["initiative", "gate", "tier", "business_unit", "status"]
 
+    def filter_in_flight(self, queryset, name, value):
+        """Yes: pending or changes requested (still moving); no: every other status."""
+        open_statuses = sorted(OPEN_REQUEST_STATUSES)
+        if value:
+            return queryset.filter(status__in=open_statuses)
+        return queryset.exclude(status__in=open_statuses)
+
+    def filter_overdue(self, queryset, name, value):
+        """Yes: pending with the current step past its due time (``is_overdue``)."""
+        overdue = Q(status=RequestStatus.PENDING, step_due_at__lt=timezone.now())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
 
 class ApprovalQueueFilterSet(ApprovalRequestFilterSet):
-    """The queue's filter bar: always sorted by due time, and a status filter only on the
-    "all" tab (the other tabs list pending requests only)."""
+    """The queue's filter bar: always sorted by due time, and the status and in-flight
+    filters only on the "all" tab (the other tabs list pending requests only)."""
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
@@ -65,3 +85,4 @@ class ApprovalQueueFilterSet(ApprovalRequestFilterSet):
         scope = request.GET.get("scope") if request is not None else None
         if scope != ALL_SCOPE:
             del self.filters["status"]
+            del self.filters["in_flight"]

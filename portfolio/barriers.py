@@ -187,10 +187,13 @@ def _average(total: int, count: int) -> Decimal | None:
     return (Decimal(total) / count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def barrier_heatmap(*, user) -> Heatmap:
+def barrier_heatmap(*, user, business_unit=None) -> Heatmap:
     """Average score per owning business unit × barrier over the initiatives the user may
-    see, plus an all-units row; one aggregate query."""
+    see (only those ``business_unit`` owns, when given), plus an all-units row; one
+    aggregate query."""
     visible = scope_initiatives(Initiative.objects.all(), user).filter(merged_into__isnull=True)
+    if business_unit is not None:
+        visible = visible.filter(business_unit_id=getattr(business_unit, "pk", business_unit))
     grouped = (
         BarrierAssessment.objects.filter(initiative__in=visible.values("pk"))
         .exclude(initiative__stage__in=ENDED_STAGES)

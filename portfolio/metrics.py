@@ -192,8 +192,9 @@ def _share(numerator: int, denominator: int) -> Decimal | None:
     return (Decimal(100) * numerator / denominator).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
 
 
-def _counts(initiatives: QuerySet[Initiative]) -> dict[str, int]:
-    """Every count the share metrics need, in one query."""
+def _counts(initiatives: QuerySet[Initiative], **extra_aggregates) -> dict[str, int]:
+    """Every count the share metrics need, in one query; ``extra_aggregates`` are computed
+    in the same query (the dashboard adds its per-stage, per-tier and trend counts)."""
     return with_scaling_facts(initiatives).aggregate(
         # Aliases differ from the annotations they count (Django refuses the clash).
         total=Count("pk"),
@@ -201,6 +202,7 @@ def _counts(initiatives: QuerySet[Initiative]) -> dict[str, int]:
         reached_pilot_count=Count("pk", filter=REACHED_PILOT),
         pilot_not_scaled_count=Count("pk", filter=REACHED_PILOT & ~IN_TWO_UNITS),
         pilot_to_production_count=Count("pk", filter=REACHED_PILOT & REACHED_PRODUCTION),
+        **extra_aggregates,
     )
 
 
