@@ -36,3 +36,20 @@ def run_import_job_task(job_id: int) -> str:
     from . import import_services
 
     return import_services.import_job_run(job_id).status
+
+
+@shared_task(acks_late=True)
+def build_report_task(report_id: int) -> str:
+    """Build one requested PDF (board pack or dossier) as its requester; a redelivered task
+    finds the report no longer queued and does nothing. Returns the report's final status."""
+    from . import reports
+
+    return reports.report_build(report_id).status
+
+
+@shared_task
+def purge_expired_reports_task() -> int:
+    """Daily: delete generated PDFs past their retention and mark them expired."""
+    from . import reports
+
+    return reports.reports_purge_expired()
