@@ -290,6 +290,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Keel ----------------------------------------------------------------------------------
 KEEL_PAGE_SIZE = 25
+# The executive dashboard's figures are cached this long at most (0: never); an audited write
+# is seen at once, since the audit chain head is part of the cache key.
+KEEL_DASHBOARD_CACHE_SECONDS = int(os.environ.get("KEEL_DASHBOARD_CACHE_SECONDS", "300"))
 
 # GPU FinOps defaults (docs/architecture.md, "GPU FinOps"); each can be overridden per run.
 KEEL_FINOPS = {

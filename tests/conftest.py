@@ -51,6 +51,14 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def dashboard_cache_off(settings):
+    """Factories write rows without audit events, which the dashboard's cache key follows, so
+    a cached dashboard of an earlier test could be served; tests read fresh figures unless
+    they switch the cache on themselves (tests/governance/test_dashboard_figures.py)."""
+    settings.KEEL_DASHBOARD_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def celery_runs_tasks_in_process():
     """Run tasks eagerly in ordinary tests, also when CI points Celery at Redis; the worker
     tests in tests/core/test_celery_worker.py switch this off and use a real worker."""
