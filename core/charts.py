@@ -200,6 +200,23 @@ def _heat_legend(x: float, y: float, low, high, decimals: int, legend: str) -> s
     return f"<g>{''.join(parts)}</g>"
 
 
+def _segments(values, x_of, y_of) -> list[list[str]]:
+    """The runs of consecutive known values as lists of "x,y" points (``None`` breaks a
+    line), for polylines."""
+    segments: list[list[str]] = []
+    segment: list[str] = []
+    for index, value in enumerate(values):
+        if value is None:
+            if segment:
+                segments.append(segment)
+            segment = []
+            continue
+        segment.append(f"{x_of(index):.1f},{y_of(float(value)):.1f}")
+    if segment:
+        segments.append(segment)
+    return segments
+
+
 def sparkline(
     values: Sequence[Number | None],
     *,
@@ -249,18 +266,7 @@ def sparkline(
             f'stroke="{MUTED}" stroke-dasharray="3 2" stroke-width="1">'
             f"<title>Target {_text(format_number(target, decimals, unit))}</title></line>"
         )
-    segment: list[str] = []
-    segments = []
-    for index, value in enumerate(values):
-        if value is None:
-            if segment:
-                segments.append(segment)
-            segment = []
-            continue
-        segment.append(f"{x_of(index):.1f},{y_of(float(value)):.1f}")
-    if segment:
-        segments.append(segment)
-    for points in segments:
+    for points in _segments(values, x_of, y_of):
         if len(points) > 1:
             parts.append(
                 f'<polyline points="{" ".join(points)}" fill="none" stroke="{BRAND}" '
@@ -731,18 +737,7 @@ def multi_line_chart(
         colour = SERIES_COLOURS[number % len(SERIES_COLOURS)]
         dash = SERIES_DASHES[number % len(SERIES_DASHES)]
         dash_attribute = f' stroke-dasharray="{dash}"' if dash else ""
-        segment: list[str] = []
-        segments = []
-        for index, value in enumerate(values):
-            if value is None:
-                if segment:
-                    segments.append(segment)
-                segment = []
-                continue
-            segment.append(f"{x_of(index):.1f},{y_of(float(value)):.1f}")
-        if segment:
-            segments.append(segment)
-        for points in segments:
+        for points in _segments(values, x_of, y_of):
             if len(points) > 1:
                 parts.append(
                     f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '

@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.safestring import SafeString
 
 from core import charts
-from portfolio.barriers import HEATMAP_DEFINITION
+from portfolio.barriers import HEATMAP_TITLE, heatmap_chart
 
 from .dashboard import (
     ApprovalsPanel,
@@ -236,23 +236,6 @@ def roadmap_chart(panel: RoadmapPanel) -> SafeString:
 
 
 def barriers_chart(panel: BarrierPanel) -> SafeString:
-    title = "Average scaling-barrier score by business unit"
     heatmap = panel.heatmap
-    if not panel.has_data or heatmap is None or heatmap.is_empty:
-        return charts.no_data_chart(title)
-    rows = [*heatmap.rows, heatmap.overall]
-    return charts.heatmap(
-        title=title,
-        rows=[row.name for row in rows],
-        columns=[label for _, label in heatmap.barriers],
-        values=[[cell.average for cell in row.cells] for row in rows],
-        notes=[
-            [
-                f"{cell.assessments} assessment{'s' if cell.assessments != 1 else ''}"
-                for cell in row.cells
-            ]
-            for row in rows
-        ],
-        legend="1 = minor barrier, 5 = severe",
-        description=HEATMAP_DEFINITION,
-    )
+    chart = heatmap_chart(heatmap) if panel.has_data and heatmap is not None else None
+    return chart or charts.no_data_chart(HEATMAP_TITLE)

@@ -148,8 +148,20 @@ def _weighted(value_sum, samples) -> float | None:
 # --- Per business unit and pool -------------------------------------------------------------
 
 
+class _ActivityFigures:
+    """The band status label and activity in % of a row with ``status`` and ``avg_activity``."""
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def avg_activity_pct(self) -> float | None:
+        return None if self.avg_activity is None else self.avg_activity * 100
+
+
 @dataclass
-class UtilisationRow:
+class UtilisationRow(_ActivityFigures):
     """One business unit × pool of the period (``business_unit`` None: unattributed)."""
 
     business_unit: BusinessUnit | None
@@ -160,14 +172,6 @@ class UtilisationRow:
     gpu_hours_used: Decimal = Decimal("0")
     allocated_gpu_hours: Decimal = Decimal("0")
     status: str = STATUS_NO_DATA
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
-
-    @property
-    def avg_activity_pct(self) -> float | None:
-        return None if self.avg_activity is None else self.avg_activity * 100
 
     @property
     def p95_activity_pct(self) -> float | None:
@@ -557,21 +561,13 @@ def initiative_gpu_summary(
 
 
 @dataclass
-class BusinessUnitActivity:
+class BusinessUnitActivity(_ActivityFigures):
     """One business unit's attributed usage of a period: sample-weighted average activity."""
 
     business_unit: BusinessUnit
     samples: int
     avg_activity: float | None
     status: str
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
-
-    @property
-    def avg_activity_pct(self) -> float | None:
-        return None if self.avg_activity is None else self.avg_activity * 100
 
 
 def activity_by_business_unit(

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from core import charts
 from core.audit import record_event
 from core.choices import Role
 from core.permissions import has_any_role
@@ -179,6 +180,32 @@ class Heatmap:
     @property
     def is_empty(self) -> bool:
         return not self.rows
+
+
+HEATMAP_TITLE = "Average scaling-barrier score by business unit"
+
+
+def heatmap_chart(heatmap: Heatmap, *, title: str = HEATMAP_TITLE):
+    """The heatmap as SVG (one row per unit, then all units), for the barrier page, the
+    dashboard and the board pack; ``None`` when nothing has been assessed."""
+    if heatmap.is_empty:
+        return None
+    rows = [*heatmap.rows, heatmap.overall]
+    return charts.heatmap(
+        title=title,
+        rows=[row.name for row in rows],
+        columns=[label for _, label in heatmap.barriers],
+        values=[[cell.average for cell in row.cells] for row in rows],
+        notes=[
+            [
+                f"{cell.assessments} assessment{'s' if cell.assessments != 1 else ''}"
+                for cell in row.cells
+            ]
+            for row in rows
+        ],
+        legend="1 = minor barrier, 5 = severe",
+        description=HEATMAP_DEFINITION,
+    )
 
 
 def _average(total: int, count: int) -> Decimal | None:

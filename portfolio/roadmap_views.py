@@ -234,23 +234,7 @@ def indicator_update(request, pk):
 def barrier_heatmap(request):
     heatmap = barriers.barrier_heatmap(user=request.user)
     rows = [*heatmap.rows, heatmap.overall] if heatmap.rows else []
-    chart = None
-    if rows:
-        chart = charts.heatmap(
-            title="Average scaling-barrier score by business unit",
-            rows=[row.name for row in rows],
-            columns=[label for _, label in heatmap.barriers],
-            values=[[cell.average for cell in row.cells] for row in rows],
-            notes=[
-                [
-                    f"{cell.assessments} assessment{'s' if cell.assessments != 1 else ''}"
-                    for cell in row.cells
-                ]
-                for row in rows
-            ],
-            legend="1 = minor barrier, 5 = severe",
-            description=barriers.HEATMAP_DEFINITION,
-        )
+    chart = barriers.heatmap_chart(heatmap)
     context = {
         "heatmap": heatmap,
         "rows": rows,
