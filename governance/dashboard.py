@@ -21,14 +21,14 @@ per reader scope and filters. The key includes the audit chain head's sequence
 advances it, so a cached figure is never older than the last audited write, and never older
 than the cache time for writes that are not audited (usage roll-ups, nightly refreshes).
 
-The queries of one read (nine for an organisation-wide reader, seven for a BU lead):
+The queries of one read (eight for an organisation-wide reader, six for a BU lead):
 
 1. the portfolio: funnel, scaling figures and their monthly trend, and the risk-tier mix, as
    conditional counts over one annotated initiative queryset (``portfolio.metrics._counts``);
 2. the top risks with their total (a window count over ``governance.selectors.risk_register``);
-3. approvals in flight and overdue; 4. the median cycle times (window functions);
-5. GPU spend per unit and month (chargeback months left-joined to their lines);
-6. utilisation per unit; 7–8. roadmap phases and indicators; 9. the barrier heatmap.
+3. approvals: in flight, overdue and the median cycle times (window functions);
+4. GPU spend per unit and month (chargeback months left-joined to their lines);
+5. utilisation per unit; 6–7. roadmap phases and indicators; 8. the barrier heatmap.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     Subquery,
@@ -957,31 +958,64 @@ def _median(durations: list[datetime.timedelta]) -> Decimal:
     return days.quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
-def _cycle_rows(requests, *, start: datetime.datetime, end: datetime.datetime, unit_id):
-    """Median days to decision per (tier, gate), one query on every database: each decided
-    request is numbered within its (tier, gate) by its duration, and only the one or two
-    middle ones of each group come back (``2 × position`` between the group size and the
-    size + 2), with the group size."""
-    group = [F("tier"), F("gate")]
+def _one_if(condition: Q):
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _approval_rows(requests, *, start: datetime.datetime, end: datetime.datetime, now):
+    """The approvals panel's figures in one query on every database.
+
+    Each visible request is numbered within its (decided in the period?, tier, gate) group by
+    its duration; what comes back is the one or two middle requests of each decided group
+    (``2 × position`` between the group size and the size + 2) with the group size, plus the
+    first request of all, which carries the totals (requests, in flight, overdue) as
+    windows over every visible request."""
+    decided = Q(status__in=DECIDED_STATUSES, decided_at__gte=start, decided_at__lt=end)
+    group = [F("is_decided"), F("tier"), F("gate")]
     # By id, not on ``request_list`` itself: its decision count is an aggregate, and window
     # functions may not sit beside one.
-    middle = (
+    return list(
         ApprovalRequest.objects.filter(pk__in=requests.values("pk"))
-        .filter(status__in=DECIDED_STATUSES, decided_at__gte=start, decided_at__lt=end)
         .annotate(
+            is_decided=_one_if(decided),
             duration=ExpressionWrapper(
                 F("decided_at") - F("submitted_at"), output_field=DurationField()
-            )
+            ),
         )
         .annotate(
             position=Window(RowNumber(), partition_by=group, order_by=[F("duration"), F("pk")]),
             size=Window(SQLCount("pk"), partition_by=group),
+            first=Window(RowNumber(), order_by=[F("pk")]),
+            total=Window(SQLCount("pk")),
+            open_total=Window(Sum(_one_if(Q(status__in=sorted(OPEN_REQUEST_STATUSES))))),
+            overdue_total=Window(
+                Sum(_one_if(Q(status=RequestStatus.PENDING, step_due_at__lt=now)))
+            ),
         )
         .annotate(doubled=F("position") * 2)
-        .filter(doubled__gte=F("size"), doubled__lte=F("size") + 2)
+        .filter(Q(is_decided=1, doubled__gte=F("size"), doubled__lte=F("size") + 2) | Q(first=1))
         .order_by()
-        .values_list("tier", "gate", "size", "duration")
+        .values(
+            "is_decided",
+            "tier",
+            "gate",
+            "size",
+            "duration",
+            "doubled",
+            "total",
+            "open_total",
+            "overdue_total",
+        )
     )
+
+
+def _cycle_rows(rows, *, unit_id):
+    """Median days to decision per (tier, gate) from ``_approval_rows``."""
+    middle = [
+        (row["tier"], row["gate"], row["size"], row["duration"])
+        for row in rows
+        if row["is_decided"] and row["size"] <= row["doubled"] <= row["size"] + 2
+    ]
     groups: dict[tuple[int, str], list] = defaultdict(list)
     sizes: dict[tuple[int, str], int] = {}
     for tier, gate, size, duration in middle:
@@ -1012,14 +1046,16 @@ def _approvals_panel(*, user, filters, months, today) -> ApprovalsPanel:
     if unit_id is not None:
         requests = requests.filter(initiative__business_unit_id=unit_id)
     now = timezone.now()
-    figures = requests.aggregate(
-        requests=SQLCount("pk"),
-        in_flight=SQLCount("pk", filter=Q(status__in=sorted(OPEN_REQUEST_STATUSES))),
-        overdue=SQLCount("pk", filter=Q(status=RequestStatus.PENDING, step_due_at__lt=now)),
-    )
     start = timezone.make_aware(datetime.datetime.combine(months[0], datetime.time()))
     end = min(now, timezone.make_aware(datetime.datetime.combine(today + DAY, datetime.time())))
-    cycle = _cycle_rows(requests, start=start, end=end, unit_id=unit_id)
+    rows = _approval_rows(requests, start=start, end=end, now=now)
+    totals = rows[0] if rows else {"total": 0, "open_total": 0, "overdue_total": 0}
+    figures = {
+        "requests": totals["total"],
+        "in_flight": totals["open_total"] or 0,
+        "overdue": totals["overdue_total"] or 0,
+    }
+    cycle = _cycle_rows(rows, unit_id=unit_id)
     return ApprovalsPanel(
         **_panel(
             "approvals",

@@ -32,8 +32,8 @@ from tests.governance.dashboard_data import STAGES, build_dataset
 
 pytestmark = pytest.mark.django_db
 
-# The most queries one uncached read may take (nine for organisation-wide readers).
-QUERY_BUDGET = 9
+# The most queries one uncached read may take (eight for organisation-wide readers).
+QUERY_BUDGET = 8
 
 
 @pytest.fixture
