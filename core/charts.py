@@ -335,7 +335,17 @@ def bar_chart(
     """
     shown_value = _formatter(value_format, decimals, unit)
     label_width, gap = 170, 6
-    value_width = 70 if not notes else 190
+    # Room for the longest "value · note" written after the bars (about 7 px a character).
+    longest = (
+        max(
+            (len(shown_value(value)) + (len(notes[i]) + 3 if notes and notes[i] else 0))
+            for i, (_, value) in enumerate(items)
+        )
+        if items
+        else 0
+    )
+    value_width = max(70, 7 * longest + 12)
+    width = max(width, label_width + value_width + 120)
     track = width - label_width - value_width
     numbers = [float(value) for _, value in items if value is not None]
     scale = float(max_value) if max_value is not None else max(numbers, default=0.0)
@@ -774,7 +784,7 @@ def progress_chart(
 ) -> SafeString:
     """One progress row per ``(label, done, total)``: the bar filled to ``done / total`` and
     "done of total (share)" written beside it, then ``notes[i]`` (e.g. the phase status)."""
-    label_width, caption_width, gap = 190, 200, 6
+    label_width, caption_width, gap = 200, 200, 6
     track = width - label_width - caption_width
     height = max(len(items), 1) * (row_height + gap) + gap
     parts = []
@@ -792,7 +802,7 @@ def progress_chart(
         parts.append(
             f"<g><title>{_text(label)}: {_text(caption)}</title>"
             f'<text x="{label_width - 8}" y="{y + row_height / 2 + 4:g}" text-anchor="end" '
-            f'fill="{BRAND if url else INK}">{_link(_text(_clip(str(label), 28)), url)}</text>'
+            f'fill="{BRAND if url else INK}">{_link(_text(_clip(str(label), 26)), url)}</text>'
             f'<rect x="{label_width}" y="{y + 4}" width="{track}" height="{row_height - 8}" '
             f'rx="4" fill="{TRACK}" stroke="{LINE}"/>'
             f'<rect x="{label_width}" y="{y + 4}" width="{filled:.1f}" '
