@@ -35,3 +35,14 @@ def test_home_counts_are_scoped_to_the_user(client, member_a, unit_a, unit_b):
     InitiativeFactory.create_batch(4, business_unit=unit_b)
     client.force_login(member_a)
     assert client.get("/").context["initiative_total"] == 3
+
+
+def test_the_dashboard_is_offered_to_those_who_may_open_it(client, member_a, executive):
+    client.force_login(executive)
+    page = client.get("/").content.decode()
+    assert 'href="/dashboard/"' in page
+    assert "Open the executive dashboard" in page
+    client.force_login(member_a)
+    page = client.get("/").content.decode()
+    assert 'href="/dashboard/"' not in page  # neither in the nav nor on the home page
+    assert client.get("/dashboard/").status_code == 403
