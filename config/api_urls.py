@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from core.api.views import BusinessUnitViewSet
 from governance.api import imports as governance_imports_api
 from governance.api.approval_views import ApprovalRequestViewSet
+from governance.api.dashboard import DashboardView
 from governance.api.views import (
     ControlResultViewSet,
     ControlViewSet,
@@ -61,6 +62,7 @@ governance_imports_api.register(router)
 urlpatterns = [
     *router.urls,
     path("metrics/scaling/", ScalingMetricsView.as_view(), name="scaling-metrics"),
+    path("dashboard/", DashboardView.as_view(), name="dashboard"),
     path(
         "governance/initiatives/<int:pk>/blockers/",
         GateBlockersView.as_view(),
