@@ -45,11 +45,13 @@ format: install
 	$(BIN)/ruff format .
 
 # Benchmarks against PostgreSQL on a 10,000-initiative organisation, then the GPU usage ingest
-# of 1,000,000 samples; writes docs/benchmarks.md (run.py rewrites it, ingest.py adds its section).
+# of 1,000,000 samples, the inventory import and the executive dashboard; writes
+# docs/benchmarks.md (run.py rewrites it, the others replace their own marked sections).
 bench: install
 	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/run.py
 	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/ingest.py
 	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/import_inventory.py
+	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/dashboard.py
 
 worker: install
 	$(DEV_ENV) $(BIN)/celery -A config worker -l info
