@@ -530,6 +530,23 @@ def is_expired(report: ReportFile, *, now: datetime.datetime | None = None) -> b
     return report.status == ReportStatus.EXPIRED or report.expires_at <= now
 
 
+# A build still queued or running after this long lost its worker (a crash, a redeploy).
+STALE_AFTER = datetime.timedelta(hours=2)
+STALE_REASON = "The background worker stopped before the PDF was ready. Request it again."
+
+
+def reports_fail_stale(*, now=None) -> int:
+    """Mark builds stuck in QUEUED or RUNNING for longer than ``STALE_AFTER`` as FAILED with
+    the reason, so their pages stop polling and say what happened."""
+    now = now or timezone.now()
+    return ReportFile.objects.filter(
+        status__in=(ReportStatus.QUEUED, ReportStatus.RUNNING),
+        created_at__lt=now - STALE_AFTER,
+    ).update(
+        status=ReportStatus.FAILED, error=STALE_REASON, progress_label="Failed", finished_at=now
+    )
+
+
 def reports_purge_expired(*, now=None) -> int:
     now = now or timezone.now()
     due = (

@@ -49,7 +49,9 @@ def build_report_task(report_id: int) -> str:
 
 @shared_task
 def purge_expired_reports_task() -> int:
-    """Daily: delete generated PDFs past their retention and mark them expired."""
+    """Daily: delete generated PDFs past their retention and mark them expired; fail builds
+    whose worker stopped (still queued or running hours later)."""
     from . import reports
 
+    reports.reports_fail_stale()
     return reports.reports_purge_expired()

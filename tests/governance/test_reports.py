@@ -479,6 +479,29 @@ def test_purge_deletes_expired_files_and_keeps_the_rows(executive):
     assert AuditEvent.objects.filter(action="reports.purged").count() == 1
 
 
+def test_builds_whose_worker_stopped_are_failed_with_the_reason(client, executive):
+    now = timezone.now()
+    stuck = make_report(
+        executive, status=ReportStatus.RUNNING, created_at=now - datetime.timedelta(hours=3)
+    )
+    waiting = make_report(
+        executive, status=ReportStatus.QUEUED, created_at=now - datetime.timedelta(hours=5)
+    )
+    recent = make_report(
+        executive, status=ReportStatus.RUNNING, created_at=now - datetime.timedelta(minutes=20)
+    )
+    assert reports.reports_fail_stale(now=now) == 2
+    for report in (stuck, waiting, recent):
+        report.refresh_from_db()
+    assert stuck.status == waiting.status == ReportStatus.FAILED
+    assert stuck.error == reports.STALE_REASON
+    assert recent.status == ReportStatus.RUNNING
+    client.force_login(executive)
+    page = client.get(f"/dashboard/reports/{stuck.pk}/").content.decode()
+    assert "The background worker stopped" in page
+    assert 'hx-trigger="every 1s"' not in page
+
+
 def test_purge_runs_daily_from_beat():
     from governance.tasks import purge_expired_reports_task
 
