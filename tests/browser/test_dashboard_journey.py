@@ -45,7 +45,7 @@ def test_executive_reads_the_dashboard_and_downloads_the_board_pack(
 
     # 1. The whole organisation: both units' overdue requests.
     sign_in(page, live_server.url, "evelyn")
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     expect(page).to_have_url(f"{live_server.url}/dashboard/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("dashboard")
     overdue = page.locator("#figure-overdue")
