@@ -40,12 +40,11 @@ from portfolio.models import BarrierAssessment, Deployment, Initiative
 from portfolio.selectors import initiative_deployments, initiative_get, initiative_stage_history
 
 from . import scoring
+from .approval_selectors import timeline_of, timeline_prefetches
 from .choices import Gate, ResultStatus
 from .models import (
     ApprovalRequest,
     ControlResult,
-    Decision,
-    Escalation,
     RiskAssessment,
 )
 from .selectors import assessment_history, controls_checklist
@@ -165,29 +164,23 @@ def _control_rows(initiative: Initiative, tier: int | None, today) -> list[dict]
 
 
 def _approval_requests(initiative: Initiative) -> list[dict]:
-    """The initiative's approval requests, oldest first, each with its timeline: decisions
-    and escalations of every round in the order ``approval_selectors.request_timeline``
-    gives, built from prefetched rows (three queries for any number of requests). The
-    requests of a visible initiative are all visible (``approval_selectors.request_list``)."""
+    """The initiative's approval requests, oldest first, each with its timeline
+    (``approval_selectors.timeline_of``) from prefetched rows: three queries for any number
+    of requests. The requests of a visible initiative are all visible
+    (``approval_selectors.request_list``)."""
     requests = (
         ApprovalRequest.objects.filter(initiative=initiative)
         .select_related("submitted_by")
-        .prefetch_related(
-            Prefetch(
-                "decisions", queryset=Decision.objects.select_related("approver", "on_behalf_of")
-            ),
-            Prefetch("escalations", queryset=Escalation.objects.select_related("raised_by")),
-        )
+        .prefetch_related(*timeline_prefetches())
         .order_by("submitted_at", "pk")
     )
-    return [{"request": request, "timeline": _timeline(request)} for request in requests]
-
-
-def _timeline(request: ApprovalRequest) -> list[tuple[str, object, object]]:
-    events = [("decision", d.created_at, d) for d in request.decisions.all()] + [
-        ("escalation", e.created_at, e) for e in request.escalations.all()
+    return [
+        {
+            "request": request,
+            "timeline": timeline_of(request.decisions.all(), request.escalations.all()),
+        }
+        for request in requests
     ]
-    return sorted(events, key=lambda item: (item[1], item[0]))
 
 
 def _models(initiative: Initiative, user) -> list:
