@@ -54,6 +54,14 @@ def writes_whole_organisation(user) -> bool:
     return has_any_role(user, ORGANISATION_WIDE_WRITE_ROLES)
 
 
+def visible_business_unit_ids(user) -> set[int] | None:
+    """None: every unit (an organisation-wide reader); else the ids of the units the user
+    belongs to. The scope of per-unit figures (chargeback, utilisation, the dashboard)."""
+    if reads_whole_organisation(user):
+        return None
+    return business_unit_ids(user)
+
+
 def can_write_for_business_unit(user, business_unit_id) -> bool:
     if writes_whole_organisation(user):
         return True

@@ -71,8 +71,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import AuditChainHead, BusinessUnit
-from core.permissions import business_unit_ids, reads_whole_organisation
 from core.permissions import can_view_dashboard as _can_view_dashboard
+from core.permissions import reads_whole_organisation, visible_business_unit_ids
 from inventory import utilisation as utilisation_module
 from inventory.choices import FindingKind
 from inventory.models import ChargebackLine, ChargebackMonth
@@ -254,15 +254,14 @@ def can_view_dashboard(user) -> bool:
     return bool(user is not None and user.is_authenticated and _can_view_dashboard(user))
 
 
-def _visible_unit_ids(user) -> set[int] | None:
-    """None: every unit (an organisation-wide reader); else the ids of the user's units, as
-    the FinOps and portfolio scoping count them."""
-    if reads_whole_organisation(user):
-        return None
-    return business_unit_ids(user)
-
-
 NOT_YOURS = "You cannot see that business unit's figures."
+
+
+def require_dashboard_reader(user) -> None:
+    """``PermissionDenied`` for anyone who may not open the dashboard (the one gate of the
+    page, its exports, the API and board packs; ``dashboard_filters`` calls it first)."""
+    if not can_view_dashboard(user):
+        raise PermissionDenied("You cannot see the executive dashboard.")
 
 
 def dashboard_filters(*, user, params) -> DashboardFilters:
@@ -273,8 +272,7 @@ def dashboard_filters(*, user, params) -> DashboardFilters:
     a bad ``months`` raises ``ValidationError({"months": ...})``. A reader confined to one
     business unit (a BU lead or member of one unit) gets it as the filter by default.
     """
-    if not can_view_dashboard(user):
-        raise PermissionDenied("You cannot see the executive dashboard.")
+    require_dashboard_reader(user)
     raw_months = str(params.get("months") or DEFAULT_MONTHS).strip()
     allowed = dict(PERIOD_CHOICES)
     if not raw_months.isdigit() or int(raw_months) not in allowed:
@@ -282,7 +280,7 @@ def dashboard_filters(*, user, params) -> DashboardFilters:
         raise ValidationError({"months": f"Choose a period of {choices} months."})
     months = int(raw_months)
 
-    visible = _visible_unit_ids(user)
+    visible = visible_business_unit_ids(user)
     raw_unit = str(params.get("business_unit") or "").strip()
     if not raw_unit:
         if visible is not None and len(visible) == 1:
@@ -713,7 +711,7 @@ def _check_scope(user, filters: DashboardFilters) -> None:
     """The service-layer gate: only dashboard readers, and only units they may see."""
     if not can_view_dashboard(user):
         raise PermissionDenied("You cannot see the executive dashboard.")
-    visible = _visible_unit_ids(user)
+    visible = visible_business_unit_ids(user)
     unit_id = _unit_id(filters)
     if unit_id is not None and visible is not None and unit_id not in visible:
         raise PermissionDenied(NOT_YOURS)
@@ -1089,7 +1087,7 @@ def _spend_panel(*, user, filters, months) -> SpendPanel:
     NULL unit, kind and amount: no other unit's id, name or figure leaves the database),
     which keeps a computed month with no visible line ("0", not "no data")."""
     unit_id = _unit_id(filters)
-    allowed = _visible_unit_ids(user) if unit_id is None else {unit_id}
+    allowed = visible_business_unit_ids(user) if unit_id is None else {unit_id}
     visible = None if allowed is None else Q(lines__business_unit_id__in=sorted(allowed))
     this_month = months[-1]
     grouped = (
@@ -1312,7 +1310,7 @@ def cache_seconds() -> int:
 
 
 def _cache_key(user, filters: DashboardFilters, today: datetime.date) -> str:
-    visible = _visible_unit_ids(user)
+    visible = visible_business_unit_ids(user)
     scope = "all" if visible is None else ",".join(str(pk) for pk in sorted(visible))
     head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", flat=True).first() or 0
     parts = f"{scope}|{_unit_id(filters)}|{filters.months}|{today.isoformat()}|{head}"

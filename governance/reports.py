@@ -50,12 +50,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.audit import record_event
-from core.models import BusinessUnit
-from core.permissions import business_unit_ids, reads_whole_organisation
+from core.selectors import business_unit_list
 from portfolio.selectors import initiative_get
 
 from . import dashboard as dashboard_module
 from .choices import ReportKind, ReportStatus
+from .dashboard_charts import dashboard_charts, money
 from .models import REPORT_RETENTION_DAYS, ReportFile
 
 logger = logging.getLogger(__name__)
@@ -77,13 +77,6 @@ class RenderedPDF:
 
 def _expiry(now: datetime.datetime) -> datetime.datetime:
     return now + datetime.timedelta(days=REPORT_RETENTION_DAYS)
-
-
-def _filter_params(*, business_unit_id: int | None, months: int) -> dict:
-    params = {"months": str(months)}
-    if business_unit_id is not None:
-        params["business_unit"] = str(business_unit_id)
-    return params
 
 
 def _enqueue(report_id: int) -> None:
@@ -111,16 +104,8 @@ def _create(*, actor, kind: str, **fields) -> ReportFile:
 
 
 def board_pack_request(*, actor, filters: dashboard_module.DashboardFilters) -> ReportFile:
-    if not dashboard_module.can_view_dashboard(actor):
-        raise PermissionDenied("You cannot see the executive dashboard.")
     # Checked again here, not only in the view: the service is the gate.
-    filters = dashboard_module.dashboard_filters(
-        user=actor,
-        params=_filter_params(
-            business_unit_id=filters.business_unit.pk if filters.business_unit else None,
-            months=filters.months,
-        ),
-    )
+    filters = dashboard_module.dashboard_filters(user=actor, params=filters.query())
     return _create(
         actor=actor,
         kind=ReportKind.BOARD_PACK,
@@ -188,11 +173,6 @@ def _money(value, currency: str) -> str:
     return f"{cell_text(value)} {currency}".strip() if value is not None else "no data"
 
 
-def _whole_money(value, currency: str) -> str:
-    """An amount as the dashboard's headline figures write it (whole, with separators)."""
-    return f"{floatformat(value, '0g')} {currency}".strip() if value is not None else "no data"
-
-
 def _summary(board) -> list[str]:
     """The executive summary: the headline figures in words, written as the dashboard's
     headline figures write them (the tables after it carry the exact amounts)."""
@@ -222,9 +202,9 @@ def _summary(board) -> list[str]:
     if spend.has_data:
         month = f" in {spend.month:%B %Y}" if spend.month else " this month"
         lines.append(
-            f"GPU spend{month}: {_whole_money(spend.total_this_month, spend.currency)}; "
-            f"idle {_whole_money(spend.idle, spend.currency)}; orphaned "
-            f"{_whole_money(spend.orphaned, spend.currency)}."
+            f"GPU spend{month}: {money(spend.total_this_month, spend.currency)}; "
+            f"idle {money(spend.idle, spend.currency)}; orphaned "
+            f"{money(spend.orphaned, spend.currency)}."
         )
     if board.top_risks.has_data:
         lines.append(
@@ -358,8 +338,6 @@ def _no_progress(percent: int, label: str) -> None:
 
 def board_pack_pdf(*, user, filters, progress: Progress = _no_progress) -> RenderedPDF:
     """The board pack for ``user`` (their scope) and ``filters``, with its page count."""
-    from .dashboard_charts import dashboard_charts
-
     progress(10, "Reading the figures")
     board = dashboard_module.dashboard(user=user, filters=filters)
     progress(40, "Drawing the charts")
@@ -425,10 +403,10 @@ def _render_for_requester(report: ReportFile, progress: Progress) -> RenderedPDF
         return dossier_pdf(user=user, initiative=initiative, progress=progress)
     if not dashboard_module.can_view_dashboard(user):
         raise PermissionDenied(f"{user.get_username()} can no longer see the dashboard.")
-    filters = dashboard_module.dashboard_filters(
-        user=user,
-        params=_filter_params(business_unit_id=report.business_unit_id, months=report.months),
+    asked = dashboard_module.DashboardFilters(
+        business_unit=report.business_unit, months=report.months
     )
+    filters = dashboard_module.dashboard_filters(user=user, params=asked.query())
     return board_pack_pdf(user=user, filters=filters, progress=progress)
 
 
@@ -506,10 +484,7 @@ def report_list(*, user):
 def requestable_units(*, user):
     """The business units a board pack may be narrowed to, for the request form (the
     request itself is validated by ``dashboard_filters``)."""
-    units = BusinessUnit.objects.order_by("name")
-    if reads_whole_organisation(user):
-        return units
-    return units.filter(pk__in=business_unit_ids(user))
+    return business_unit_list(user=user).order_by("name")
 
 
 def report_get(*, user, pk) -> ReportFile:

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from core.models import BusinessUnit
-from core.permissions import business_unit_ids, reads_whole_organisation
+from core.permissions import visible_business_unit_ids
 
 from .choices import OPEN_FINDING_STATUSES, CostCategory
 from .models import ChargebackLine, ChargebackMonth, CostRecord, Finding
@@ -27,13 +27,6 @@ from .periods import month_start
 Kind = ChargebackLine.Kind
 ZERO = Decimal(0)
 BU_COLUMNS = ("direct", "idle_share", "shared_share", "adjustments")
-
-
-def _visible_units(user) -> set[int] | None:
-    """None: every unit; else the ids of the units the user belongs to."""
-    if reads_whole_organisation(user):
-        return None
-    return business_unit_ids(user)
 
 
 def chargeback_get(*, month: datetime.date) -> ChargebackMonth | None:
@@ -46,7 +39,7 @@ def chargeback_by_bu(chargeback: ChargebackMonth, actor) -> dict:
     """Per unit: direct, idle share, shared share, adjustments, total (and orphaned, shown
     apart); plus, for organisation-wide readers, orphaned, unattributed and separately kept
     totals and the grand total (which reconciles with the imported cost)."""
-    units = _visible_units(actor)
+    units = visible_business_unit_ids(actor)
     rows = (
         ChargebackLine.objects.filter(chargeback=chargeback)
         .values("business_unit", "kind")
@@ -115,7 +108,7 @@ def chargeback_summary(chargeback: ChargebackMonth, actor) -> dict | None:
     """Reconciliation for organisation-wide readers: imported GPU cost of the month (all but
     NON_GPU), rate-based cost, the NON_GPU records left out, and whether cost was imported
     after the figures were computed (an open month to recompute). None for others."""
-    if _visible_units(actor) is not None:
+    if visible_business_unit_ids(actor) is not None:
         return None
     records = CostRecord.objects.filter(month=chargeback.month)
     gpu = ~Q(category=CostCategory.NON_GPU)
@@ -138,7 +131,7 @@ def chargeback_summary(chargeback: ChargebackMonth, actor) -> dict | None:
 
 
 def _unit_visible(actor, business_unit) -> bool:
-    units = _visible_units(actor)
+    units = visible_business_unit_ids(actor)
     return units is None or business_unit.pk in units
 
 
@@ -223,7 +216,7 @@ def chargeback_drilldown(chargeback: ChargebackMonth, business_unit, actor) -> d
 def chargeback_export_rows(chargeback: ChargebackMonth, actor):
     """Header, then one row per line the user may see (their units' lines; everything for
     organisation-wide readers)."""
-    units = _visible_units(actor)
+    units = visible_business_unit_ids(actor)
     lines = ChargebackLine.objects.filter(chargeback=chargeback).select_related(
         "business_unit", "initiative", "allocation", "pool"
     )
@@ -260,7 +253,7 @@ def chargeback_export_rows(chargeback: ChargebackMonth, actor):
 
 
 def scope_findings(queryset: QuerySet[Finding], user) -> QuerySet[Finding]:
-    units = _visible_units(user)
+    units = visible_business_unit_ids(user)
     if units is None:
         return queryset
     return queryset.filter(business_unit_id__in=units) if units else queryset.none()

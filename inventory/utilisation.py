@@ -44,7 +44,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core.models import BusinessUnit
-from core.permissions import business_unit_ids, reads_whole_organisation
+from core.permissions import visible_business_unit_ids
 
 from .choices import CostCategory
 from .models import CostRecord, GPUAllocation, GPUPool, UsageDaily
@@ -92,13 +92,6 @@ def _id(value):
     return getattr(value, "pk", value)
 
 
-def _visible_units(actor) -> set[int] | None:
-    """None: every unit (and unattributed usage); else the ids of the actor's units."""
-    if reads_whole_organisation(actor):
-        return None
-    return business_unit_ids(actor)
-
-
 def _days(start: dt.date, end: dt.date) -> int:
     return (end - start).days + 1
 
@@ -108,7 +101,7 @@ def _scoped_allocations(actor, *, start, end, business_unit=None, pool=None):
     allocations = GPUAllocation.objects.filter(starts_on__lte=end).filter(
         Q(ends_on__isnull=True) | Q(ends_on__gte=start)
     )
-    units = _visible_units(actor)
+    units = visible_business_unit_ids(actor)
     if units is not None:
         allocations = allocations.filter(business_unit_id__in=units)
     if business_unit is not None:
@@ -122,7 +115,7 @@ def _scoped_usage(actor, *, start, end, business_unit=None, pool=None):
     """Daily rows of [start, end] the actor may see: their allocations' rows, plus the
     unattributed device rows for organisation-wide readers when no unit is asked for."""
     usage = UsageDaily.objects.filter(day__gte=start, day__lte=end)
-    units = _visible_units(actor)
+    units = visible_business_unit_ids(actor)
     attributed = Q(allocation__isnull=False)
     if units is not None:
         attributed &= Q(allocation__business_unit_id__in=units)
@@ -336,7 +329,7 @@ def _looked_at_pools(actor, *, start, end, business_unit, pool):
     organisation-wide view; else the pools the visible units hold allocations in."""
     if pool is not None:
         return GPUPool.objects.filter(pk=_id(pool))
-    if _visible_units(actor) is None and business_unit is None:
+    if visible_business_unit_ids(actor) is None and business_unit is None:
         return GPUPool.objects.all()
     held = _scoped_allocations(actor, start=start, end=end, business_unit=business_unit)
     return GPUPool.objects.filter(pk__in=held.values("pool_id"))
@@ -427,7 +420,7 @@ def cost_record_list(*, user):
     )
     if not getattr(user, "is_authenticated", False):
         return records.none()
-    units = _visible_units(user)
+    units = visible_business_unit_ids(user)
     if units is None:
         return records
     return records.filter(business_unit_id__in=units) if units else records.none()
@@ -482,7 +475,7 @@ def initiative_gpu_summary(
     initiative deployed to their unit sees their unit's allocations and costs, not the owning
     unit's."""
     today = today or timezone.localdate()
-    units = _visible_units(user) if user is not None else None
+    units = visible_business_unit_ids(user) if user is not None else None
     allocations_query = initiative.gpu_allocations.select_related(
         "pool__gpu_type", "business_unit"
     ).order_by("-starts_on", "-pk")
