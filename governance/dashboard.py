@@ -681,11 +681,7 @@ def _url(name: str, *args, **params) -> str:
 
 def _months(today: datetime.date, count: int) -> list[datetime.date]:
     """First days of the ``count`` months ending with ``today``'s, oldest first."""
-    index = today.year * 12 + today.month - 1
-    return [
-        datetime.date((index - back) // 12, (index - back) % 12 + 1, 1)
-        for back in range(count - 1, -1, -1)
-    ]
+    return [month_start(today, back) for back in range(count - 1, -1, -1)]
 
 
 def _as_of(month: datetime.date, today: datetime.date) -> datetime.date:

@@ -8,8 +8,10 @@ from decimal import Decimal
 HOURS_PER_DAY = Decimal(24)
 
 
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
+def month_start(day: datetime.date, back: int = 0) -> datetime.date:
+    """The first day of ``day``'s month, or of the month ``back`` months before it."""
+    index = day.year * 12 + day.month - 1 - back
+    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:

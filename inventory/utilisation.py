@@ -48,7 +48,7 @@ from core.permissions import visible_business_unit_ids
 
 from .choices import CostCategory
 from .models import CostRecord, GPUAllocation, GPUPool, UsageDaily
-from .periods import HOURS_PER_DAY, allocated_gpu_hours, month_bounds
+from .periods import HOURS_PER_DAY, allocated_gpu_hours, month_bounds, month_start
 
 ACTIVITY_METRIC = "DCGM_FI_PROF_GR_ENGINE_ACTIVE, else DCGM_FI_DEV_GPU_UTIL"
 # Periods up to this many days are drawn per day; longer ones per week.
@@ -132,6 +132,16 @@ def _scoped_usage(actor, *, start, end, business_unit=None, pool=None):
     return usage.filter(condition)
 
 
+def _activity_sums() -> dict:
+    """Aggregates of daily rows for ``_weighted``: ``sample_count``, the samples of rows with
+    an activity, and ``activity_sum``, their samples × average activity."""
+    known = Q(avg_activity__isnull=False)
+    return {
+        "sample_count": Sum("samples", filter=known, default=0),
+        "activity_sum": Sum(Cast("samples", FloatField()) * F("avg_activity"), filter=known),
+    }
+
+
 def _weighted(value_sum, samples) -> float | None:
     if not samples or value_sum is None:
         return None
@@ -194,11 +204,7 @@ def utilisation_by_bu_and_pool(
     grouped = (
         usage.values("allocation__business_unit_id", "allocation__pool_id", "device__pool_id")
         .annotate(
-            sample_count=Sum("samples", filter=Q(avg_activity__isnull=False), default=0),
-            activity_sum=Sum(
-                Cast("samples", FloatField()) * F("avg_activity"),
-                filter=Q(avg_activity__isnull=False),
-            ),
+            **_activity_sums(),
             p95=Max("p95_activity"),
             gpu_hours=Sum("gpu_hours", default=Decimal("0")),
         )
@@ -447,11 +453,6 @@ class InitiativeGPUSummary:
         return any(value is not None for _, value in self.activity)
 
 
-def _month_start(day: dt.date, back: int = 0) -> dt.date:
-    index = day.year * 12 + day.month - 1 - back
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def _cost_source(matched: Decimal, rate_based: Decimal) -> str:
     """Where a month's cost comes from: imported costs, the rate card, both or neither."""
     if matched and rate_based:
@@ -492,11 +493,7 @@ def initiative_gpu_summary(
         for entry in usage_query.filter(day__gte=first_day, day__lte=today)
         .values("day")
         .annotate(
-            sample_count=Sum("samples", filter=Q(avg_activity__isnull=False), default=0),
-            activity_sum=Sum(
-                Cast("samples", FloatField()) * F("avg_activity"),
-                filter=Q(avg_activity__isnull=False),
-            ),
+            **_activity_sums(),
         )
         .order_by()
     }
@@ -508,7 +505,7 @@ def initiative_gpu_summary(
             (day, _weighted(entry["activity_sum"], entry["sample_count"]) if entry else None)
         )
 
-    first_month = _month_start(today, COST_MONTHS - 1)
+    first_month = month_start(today, COST_MONTHS - 1)
     matched_by_month: dict[dt.date, Decimal] = defaultdict(Decimal)
     costed: set[tuple[dt.date, int]] = set()
     for month, allocation_id, cost in (
@@ -523,7 +520,7 @@ def initiative_gpu_summary(
             costed.add((month, allocation_id))
     monthly = []
     for back in range(COST_MONTHS - 1, -1, -1):
-        month = _month_start(today, back)
+        month = month_start(today, back)
         last = min(month_bounds(month)[1], today)
         rate_based = Decimal("0")
         for allocation in allocations:
@@ -578,11 +575,7 @@ def activity_by_business_unit(
             "allocation__business_unit__code",
         )
         .annotate(
-            sample_count=Sum("samples", filter=Q(avg_activity__isnull=False), default=0),
-            activity_sum=Sum(
-                Cast("samples", FloatField()) * F("avg_activity"),
-                filter=Q(avg_activity__isnull=False),
-            ),
+            **_activity_sums(),
         )
         .order_by("allocation__business_unit__name", "allocation__business_unit_id")
     )
