@@ -122,8 +122,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    if os.environ.get("KEEL_SQLITE_TEST_NAME"):
-        DATABASES["default"]["TEST"] = {"NAME": os.environ["KEEL_SQLITE_TEST_NAME"]}
+    # Tests use a file, never Django's default in-memory database: with an in-memory database
+    # the live server's threads share the test's one connection, and two threads on one
+    # sqlite3 connection can deadlock (one holds SQLite's mutex inside a query that calls a
+    # Python function and waits for the GIL; the other holds the GIL and waits for the mutex).
+    # A file gives every thread, and a real Celery worker, a connection of its own.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("KEEL_SQLITE_TEST_NAME") or str(BASE_DIR / ".test-db.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

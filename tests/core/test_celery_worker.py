@@ -1,8 +1,8 @@
 """A real Celery worker consuming from Redis (not eager mode) delivers a notification email.
 
 The worker runs in this process (``celery.contrib.testing.worker.start_worker``), so it shares
-Django's locmem ``mail.outbox`` and the test database: the shared-cache in-memory SQLite
-database, or the PostgreSQL test database. The test is transactional because the worker
+Django's locmem ``mail.outbox`` and the test database: the SQLite test file (WAL), or the
+PostgreSQL test database. The test is transactional because the worker
 reads through its own connection and only sees committed rows.
 
 Each run gets its own queue, so a worker of another test run sharing the Redis database can
@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from kombu import Exchange, Queue
 
 from config.celery import app
@@ -97,10 +97,7 @@ def wait_for_emailed_at(pk: int, timeout: float):
     """Poll the database until the worker has stamped ``emailed_at``."""
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            emailed_at = Notification.objects.values_list("emailed_at", flat=True).get(pk=pk)
-        except OperationalError:  # SQLite shared cache: table briefly locked by the worker
-            emailed_at = None
+        emailed_at = Notification.objects.values_list("emailed_at", flat=True).get(pk=pk)
         if emailed_at is not None or time.monotonic() > deadline:
             return emailed_at
         time.sleep(0.1)

@@ -538,11 +538,6 @@ def worker_closes_its_connection():
 def test_a_real_worker_builds_the_board_pack_after_commit(worker_app, executive, unit_a):  # noqa: F811
     """Not eager: the request commits, a worker consuming the configured broker (Redis)
     builds the PDF through its own connection, and the page polls it to the end."""
-    if connection.vendor == "sqlite":
-        # The SQLite test database is in memory with a shared cache: a write from the worker's
-        # connection while the polling client reads fails at once (SQLITE_LOCKED, no busy
-        # wait), unlike the WAL file the demo uses. CI runs this on PostgreSQL + Redis.
-        pytest.skip("needs a database that lets two connections write and read at once")
     from celery.contrib.testing.worker import start_worker
 
     celery_app, queue = worker_app
