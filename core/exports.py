@@ -102,6 +102,16 @@ def xlsx_response(rows: Iterable[tuple], *, filename: str, title: str) -> FileRe
     )
 
 
+def stored_file_response(stored, *, filename: str, content_type: str, missing: str):
+    """A stored private file (a ``FieldFile``) streamed as an attachment; 404 with
+    ``missing`` when the row outlived its file. Callers check who may read it first."""
+    try:
+        handle = stored.open("rb")
+    except FileNotFoundError:
+        raise Http404(missing) from None
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+
+
 def dated_filename(stem: str, extension: str) -> str:
     """``stem-YYYY-MM-DD.extension`` (today in the site's time zone)."""
     return f"{stem}-{timezone.localdate():%Y-%m-%d}.{extension}"

@@ -10,11 +10,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from core.exports import stored_file_response
 from core.htmx import is_partial_request, render_partial_aware
 from portfolio.selectors import initiative_get
 
@@ -112,13 +113,9 @@ def report_download(request, pk):
         )
     if not reports.is_downloadable(report):
         raise Http404("This report is not ready.")
-    try:
-        handle = report.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("The report's file is missing.") from None
-    return FileResponse(
-        handle,
-        as_attachment=True,
+    return stored_file_response(
+        report.file,
         filename=reports.download_filename(report),
         content_type=reports.PDF_CONTENT_TYPE,
+        missing="The report's file is missing.",
     )

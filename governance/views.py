@@ -6,12 +6,13 @@ from pathlib import PurePosixPath
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from core.exports import stored_file_response
 from core.forms import apply_validation_error
 from core.htmx import is_partial_request, render_list
 from portfolio.selectors import initiative_get
@@ -373,15 +374,11 @@ def control_evidence_file(request, pk, code):
     if not result.evidence_file:
         raise Http404("This control has no evidence file.")
     name = PurePosixPath(result.evidence_file.name).name
-    try:
-        handle = result.evidence_file.open("rb")
-    except FileNotFoundError:
-        raise Http404("The evidence file is missing.") from None
-    return FileResponse(
-        handle,
-        as_attachment=True,
+    return stored_file_response(
+        result.evidence_file,
         filename=name,
         content_type=services.evidence_content_type(name),
+        missing="The evidence file is missing.",
     )
 
 

@@ -396,6 +396,13 @@ def test_download_streams_the_pdf_as_an_attachment(executive, unit_a):
     assert b"".join(response.streaming_content) == b"%PDF-1.7 the board pack"
 
 
+def test_a_ready_report_whose_file_is_gone_is_a_404_not_a_500(executive):
+    report = make_report(executive, content=b"%PDF-1.7 soon gone")
+    report.file.storage.delete(report.file.name)
+    response = client_for(executive).get(reverse("dashboard:report_download", args=[report.pk]))
+    assert response.status_code == 404
+
+
 def test_a_report_not_ready_cannot_be_downloaded(executive):
     for status in (ReportStatus.QUEUED, ReportStatus.RUNNING, ReportStatus.FAILED):
         report = make_report(executive, status=status)

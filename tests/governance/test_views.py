@@ -461,6 +461,9 @@ def test_evidence_upload_is_stored_privately_and_downloadable_in_scope(
     # A control without a file has nothing to download.
     client.force_login(member_a)
     assert client.get(url("control_evidence_file", initiative, "HUM-01")).status_code == 404
+    # A file removed from storage behind the row's back is a 404, not a 500.
+    files[0].unlink()
+    assert client.get(download).status_code == 404
 
 
 def test_evidence_by_a_reader_is_forbidden(client, initiative, executive, private_storage):
