@@ -24,7 +24,7 @@ than the cache time for writes that are not audited (usage roll-ups, nightly ref
 The queries of one read (eight for an organisation-wide reader, six for a BU lead):
 
 1. the portfolio: funnel, scaling figures and their monthly trend, and the risk-tier mix, as
-   conditional counts over one annotated initiative queryset (``portfolio.metrics._counts``);
+   conditional counts over one annotated initiative queryset (``portfolio.metrics.metric_counts``);
 2. the top risks with their total (a window count over ``governance.selectors.risk_register``);
 3. approvals: in flight, overdue and the median cycle times (window functions);
 4. GPU spend per unit and month (chargeback months left-joined to their lines);
@@ -95,7 +95,7 @@ from .approval_selectors import request_list
 from .choices import OPEN_REQUEST_STATUSES, Gate, RequestStatus, Tier
 from .filtersets import UNASSESSED
 from .models import ApprovalRequest
-from .selectors import _current, risk_register
+from .selectors import current_assessment_value, risk_register
 
 # The period filter: how many months the trends and the approval cycle times cover, ending
 # with the current month. The GPU spend "this month" is always the current calendar month.
@@ -813,12 +813,14 @@ def _portfolio_counts(initiatives, as_of_days: list[datetime.date]) -> dict:
             "pk", filter=pilot & Q(production_reached_on__lte=day)
         )
     annotated = with_history_dates(initiatives).annotate(
-        effective_tier=Coalesce(_current("override_tier"), _current("computed_tier"))
+        effective_tier=Coalesce(
+            current_assessment_value("override_tier"), current_assessment_value("computed_tier")
+        )
     )
     # DISTINCT (a no-op: rows are initiatives) makes Django count over a subquery and keeps
     # PostgreSQL from pulling it up into the counts, which would evaluate every correlated
     # subquery again for each count that reads it.
-    return metrics._counts(annotated.distinct(), **extra)
+    return metrics.metric_counts(annotated.distinct(), **extra)
 
 
 def _portfolio_panels(*, user, filters, today, months):
@@ -850,8 +852,8 @@ def _portfolio_panels(*, user, filters, today, months):
     trend = [
         TrendPoint(
             month,
-            metrics._share(counts[f"not_scaled_{index}"], counts[f"pilot_{index}"]),
-            metrics._share(counts[f"converted_{index}"], counts[f"pilot_{index}"]),
+            metrics.share(counts[f"not_scaled_{index}"], counts[f"pilot_{index}"]),
+            metrics.share(counts[f"converted_{index}"], counts[f"pilot_{index}"]),
         )
         for index, month in enumerate(months)
     ]

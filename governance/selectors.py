@@ -12,7 +12,8 @@ from .choices import ResultStatus
 from .models import Control, ControlRequirement, ControlResult, Questionnaire, RiskAssessment
 
 
-def _current(field: str):
+def current_assessment_value(field: str):
+    """The current risk assessment's ``field`` for each initiative row (a correlated subquery)."""
     return Subquery(
         RiskAssessment.objects.filter(initiative=OuterRef("pk"), is_current=True).values(field)[:1]
     )
@@ -47,9 +48,9 @@ def risk_register(*, user) -> QuerySet[Initiative]:
             Initiative.objects.select_related("business_unit", "accountable_owner"), user
         )
         .annotate(
-            computed_tier=_current("computed_tier"),
-            override_tier=_current("override_tier"),
-            assessed_at=_current("completed_at"),
+            computed_tier=current_assessment_value("computed_tier"),
+            override_tier=current_assessment_value("override_tier"),
+            assessed_at=current_assessment_value("completed_at"),
             controls_total=Count("control_results", filter=required, distinct=True),
             controls_satisfied=Count("control_results", filter=satisfied, distinct=True),
             controls_failing=Count("control_results", filter=failing, distinct=True),

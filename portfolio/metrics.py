@@ -186,13 +186,14 @@ REACHED_PRODUCTION = Q(reached_production=True)
 MEDIAN_SAMPLE = Q(reached_production=True, production_on__isnull=False, days_to_production__gte=0)
 
 
-def _share(numerator: int, denominator: int) -> Decimal | None:
+def share(numerator: int, denominator: int) -> Decimal | None:
+    """``numerator`` as a percentage of ``denominator``, to the hundredth; None over zero."""
     if not denominator:
         return None
     return (Decimal(100) * numerator / denominator).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
 
 
-def _counts(initiatives: QuerySet[Initiative], **extra_aggregates) -> dict[str, int]:
+def metric_counts(initiatives: QuerySet[Initiative], **extra_aggregates) -> dict[str, int]:
     """Every count the share metrics need, in one query; ``extra_aggregates`` are computed
     in the same query (the dashboard adds its per-stage, per-tier and trend counts)."""
     return with_scaling_facts(initiatives).aggregate(
@@ -214,24 +215,24 @@ def _counts(initiatives: QuerySet[Initiative], **extra_aggregates) -> dict[str, 
 def production_in_two_units(
     initiatives: QuerySet[Initiative], *, counts: dict | None = None
 ) -> MetricResult:
-    counts = counts or _counts(initiatives)
+    counts = counts or metric_counts(initiatives)
     total = counts["total"]
     value = Decimal(counts["in_two_units_count"]) if total else None
     return MetricResult(value, counts["in_two_units_count"], total)
 
 
 def scaling_gap(initiatives: QuerySet[Initiative], *, counts: dict | None = None) -> MetricResult:
-    counts = counts or _counts(initiatives)
+    counts = counts or metric_counts(initiatives)
     numerator, denominator = counts["pilot_not_scaled_count"], counts["reached_pilot_count"]
-    return MetricResult(_share(numerator, denominator), numerator, denominator)
+    return MetricResult(share(numerator, denominator), numerator, denominator)
 
 
 def pilot_to_production_conversion(
     initiatives: QuerySet[Initiative], *, counts: dict | None = None
 ) -> MetricResult:
-    counts = counts or _counts(initiatives)
+    counts = counts or metric_counts(initiatives)
     numerator, denominator = counts["pilot_to_production_count"], counts["reached_pilot_count"]
-    return MetricResult(_share(numerator, denominator), numerator, denominator)
+    return MetricResult(share(numerator, denominator), numerator, denominator)
 
 
 def median_days_to_production(initiatives: QuerySet[Initiative]) -> MetricResult:
@@ -318,7 +319,7 @@ MEMBERS: dict[str, tuple[Q | None, Q]] = {
 
 def scaling_metrics(initiatives: QuerySet[Initiative]) -> dict[str, MetricResult]:
     """All four metrics for the scaling page and the API: two or three queries in all."""
-    counts = _counts(initiatives)
+    counts = metric_counts(initiatives)
     return {
         PRODUCTION_TWO_UNITS: production_in_two_units(initiatives, counts=counts),
         SCALING_GAP: scaling_gap(initiatives, counts=counts),
