@@ -291,6 +291,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.tasks.findings_scan_task",
         "schedule": crontab(hour=5, minute=15),
     },
+    "refresh-running-chargeback-nightly": {
+        "task": "inventory.tasks.chargeback_refresh_running_task",
+        "schedule": crontab(hour=0, minute=45),
+    },
     "purge-expired-reports-daily": {
         "task": "governance.tasks.purge_expired_reports_task",
         "schedule": crontab(hour=1, minute=30),

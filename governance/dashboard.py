@@ -186,7 +186,9 @@ DEFINITIONS = {
         "and corrections), as on the chargeback page. Orphaned cost (allocations of ended "
         "initiatives) is shown apart and not in the units' totals. Idle: this month's idle "
         "cost, both the part kept separate and the part shared out to units. A month whose "
-        "chargeback has not been computed has no data. The total is the sum of the units "
+        "chargeback has not been computed has no data; the running month counts the days "
+        "held so far (its chargeback is recomputed nightly), not a forecast of the whole "
+        "month. The total is the sum of the units "
         "shown. Business-unit readers see their own units' lines only."
     ),
     "utilisation": (

@@ -3,14 +3,17 @@
 ``chargeback_compute`` (re)writes the ``ChargebackLine`` rows of an OPEN month from the
 month's imported cost records (``CostRecord.month``) and the allocations active in it;
 ``chargeback_close`` freezes a month (it is recomputed one last time, then never again);
-``chargeback_reopen`` (reason required) makes it recomputable. Every write is audited.
+``chargeback_reopen`` (reason required) makes it recomputable. Every write is audited. A
+month is closed only once it has ended, and ``chargeback_refresh_running`` (nightly) keeps the
+running month's figures, and the previous month's while open, up to date.
 
 Rules
 -----
 * **Direct cost** (kind DIRECT): per allocation, the sum of ``effective_cost`` of its USAGE
   cost records in the month (source FOCUS). An allocation active in the month with no
   matched USAGE record gets *rate-based cost*: allocated GPU-hours in the month (gpu_count ×
-  24 × days of the month it is active) × ``pool.hourly_rate`` (source RATE). USAGE records
+  24 × days of the month it is active, up to today in a month still running — the days held
+  so far, not a forecast of the rest) × ``pool.hourly_rate`` (source RATE). USAGE records
   matched to an initiative but no allocation are that initiative's direct cost (allocation
   null); USAGE records matched to a business unit only are that unit's direct cost.
 * **Orphaned** (kind ORPHANED): the direct cost (FOCUS or RATE) of an orphaned allocation (no
@@ -184,9 +187,11 @@ def build_lines(month: datetime.date, policy: str) -> list[ChargebackLine]:
         bucket[0] += hours
         bucket[1] += amount
 
-    # Rate-based cost for the allocations active in the month with no matched usage.
+    # Rate-based cost for the allocations active in the month (up to today) with no matched
+    # usage.
+    held_until = min(last, timezone.localdate())
     uncosted = (
-        GPUAllocation.objects.filter(starts_on__lte=last)
+        GPUAllocation.objects.filter(starts_on__lte=held_until)
         .exclude(ends_on__lt=first)
         .exclude(
             Exists(
@@ -209,7 +214,11 @@ def build_lines(month: datetime.date, policy: str) -> list[ChargebackLine]:
     )
     for allocation in uncosted:
         hours = allocated_gpu_hours(
-            allocation["gpu_count"], allocation["starts_on"], allocation["ends_on"], first, last
+            allocation["gpu_count"],
+            allocation["starts_on"],
+            allocation["ends_on"],
+            first,
+            held_until,
         )
         amount = (hours * allocation["pool__hourly_rate"]).quantize(MICRO)
         orphaned = allocation["initiative"] is None or _is_orphaned_initiative(
@@ -361,10 +370,36 @@ def chargeback_refresh(*, months) -> dict:
     return {"chargeback_recomputed": recomputed, "chargeback_closed_months": closed}
 
 
+def month_has_ended(month: datetime.date, *, today: datetime.date | None = None) -> bool:
+    """Whether ``month``'s last day is behind us (only then may it be closed)."""
+    return month_bounds(month)[1] < (today or timezone.localdate())
+
+
+def chargeback_refresh_running() -> dict:
+    """Nightly, as the system: recompute the running month (its rate-based cost grows by a day
+    each day) and the previous month while it is open and computed (its last day is complete
+    only now). Closed months are left alone."""
+    today = timezone.localdate()
+    months = [month_start(today)]
+    previous = ChargebackMonth.objects.filter(
+        month=month_start(today, 1), status=ChargebackStatus.OPEN, computed_at__isnull=False
+    )
+    if previous.exists():
+        months.insert(0, month_start(today, 1))
+    return chargeback_refresh(months=months)
+
+
 def chargeback_close(*, actor, month: datetime.date) -> ChargebackMonth:
-    """Recompute the month one last time under its policy and freeze it."""
+    """Recompute the month one last time under its policy and freeze it; Conflict while the
+    month is still running (its rate-based cost would freeze at the days held so far)."""
     if not can_manage_chargeback(actor):
         raise PermissionDenied("Only platform engineers and CoE admins close chargeback months.")
+    if not month_has_ended(month):
+        following = month_bounds(month)[1] + datetime.timedelta(days=1)
+        raise Conflict(
+            f"The chargeback of {month_start(month):%B %Y} can be closed once the month has "
+            f"ended (from 1 {following:%B %Y})."
+        )
     with transaction.atomic():
         row = _month_row(month, lock=True)
         if row.status == ChargebackStatus.CLOSED:

@@ -65,6 +65,7 @@ def chargeback(request):
         "month": month,
         "chargeback": row,
         "can_manage": can_manage,
+        "month_ended": chargeback_services.month_has_ended(month),
         "compute_form": ChargebackComputeForm(
             initial={"policy": policy or (row.policy if row else "proportional")}
         ),

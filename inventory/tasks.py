@@ -21,3 +21,13 @@ def findings_scan_task() -> dict:
     from .findings import findings_scan
 
     return findings_scan()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def chargeback_refresh_running_task() -> dict:
+    """Nightly: recompute the running month's chargeback (and the previous month's while it is
+    open), so the dashboard's "spend this month" counts the days held so far. Idempotent: a
+    recompute rewrites the month's lines."""
+    from .chargeback import chargeback_refresh_running
+
+    return chargeback_refresh_running()

@@ -25,7 +25,7 @@ from inventory.choices import (
     IngestStatus,
 )
 from inventory.finops_selectors import chargeback_by_bu, chargeback_drilldown, chargeback_summary
-from inventory.models import ChargebackLine, CostRecord, IngestBatch
+from inventory.models import ChargebackLine, ChargebackMonth, CostRecord, IngestBatch
 from portfolio.choices import Stage
 from tests.factories import (
     BusinessUnitFactory,
@@ -486,3 +486,104 @@ def test_cost_import_recomputes_open_months_and_leaves_closed_ones_frozen(platfo
         CostRecord.objects.filter(month=june).values_list("effective_cost", flat=True),
         Decimal("0"),
     )
+
+
+# --- The running month --------------------------------------------------------------------
+
+MID_MAY = datetime.datetime(2025, 5, 10, 12, 0, tzinfo=datetime.UTC)
+MAY = datetime.date(2025, 5, 1)
+
+
+@pytest.fixture
+def may_allocations(unit_a):
+    """Two rate-costed allocations of May 2025: one held since April (2 GPUs, rate 2.00), one
+    starting on 20 May; and a FOCUS-costed one, whose imported cost is not prorated."""
+    pool = GPUPoolFactory(hourly_rate=Decimal("2.00"), gpu_count=64)
+    initiative = InitiativeFactory(business_unit=unit_a, stage=Stage.PILOT)
+    held = GPUAllocationFactory(
+        pool=pool,
+        business_unit=unit_a,
+        initiative=initiative,
+        gpu_count=2,
+        starts_on=datetime.date(2025, 4, 1),
+        ends_on=None,
+    )
+    later = GPUAllocationFactory(
+        pool=pool,
+        business_unit=unit_a,
+        initiative=initiative,
+        gpu_count=8,
+        starts_on=datetime.date(2025, 5, 20),
+        ends_on=datetime.date(2025, 5, 31),
+    )
+    costed = GPUAllocationFactory(
+        pool=pool,
+        business_unit=unit_a,
+        initiative=initiative,
+        gpu_count=1,
+        starts_on=datetime.date(2025, 5, 1),
+        ends_on=None,
+    )
+    cost("400.00", month=MAY, allocation=costed)
+    return {"held": held, "later": later, "costed": costed}
+
+
+def rate_hours(chargeback) -> dict[int, Decimal]:
+    return {
+        line.allocation_id: line.gpu_hours
+        for line in chargeback.lines.filter(source=ChargebackLine.Source.RATE)
+    }
+
+
+def test_a_running_month_charges_the_days_held_so_far_not_the_whole_month(
+    time_machine, may_allocations, platform_engineer
+):
+    held, later = may_allocations["held"], may_allocations["later"]
+    time_machine.move_to(MID_MAY, tick=False)
+    running = chargeback_compute(month=MAY)
+    # 10 May: 2 GPUs × 24 h × 10 days; the allocation starting on 20 May has held nothing yet.
+    assert rate_hours(running) == {held.pk: Decimal(480)}
+    assert lines_total(running) == Decimal("400.00") + Decimal(480) * Decimal("2.00")
+    summary = chargeback_summary(running, platform_engineer)
+    assert summary["rate_based"] == Decimal("960.00")
+
+    # Once May is over the same allocations count their whole month.
+    time_machine.move_to(datetime.datetime(2025, 6, 2, 9, 0, tzinfo=datetime.UTC), tick=False)
+    ended = chargeback_compute(month=MAY)
+    assert rate_hours(ended) == {held.pk: Decimal(2 * 24 * 31), later.pk: Decimal(8 * 24 * 12)}
+
+
+def test_a_running_month_cannot_be_closed(time_machine, may_allocations, platform_engineer):
+    time_machine.move_to(MID_MAY, tick=False)
+    chargeback_compute(month=MAY)
+    with pytest.raises(Conflict) as error:
+        chargeback_close(actor=platform_engineer, month=MAY)
+    assert "once the month has ended (from 1 June 2025)" in error.value.messages[0]
+    time_machine.move_to(datetime.datetime(2025, 6, 1, 0, 30, tzinfo=datetime.UTC), tick=False)
+    assert chargeback_close(actor=platform_engineer, month=MAY).status == ChargebackStatus.CLOSED
+
+
+def test_nightly_refresh_recomputes_the_running_month_and_the_open_previous_one(
+    time_machine, may_allocations, settings
+):
+    from inventory.tasks import chargeback_refresh_running_task
+
+    time_machine.move_to(MID_MAY, tick=False)
+    chargeback_compute(month=datetime.date(2025, 4, 1))
+    assert chargeback_refresh_running_task.delay().get() == {
+        "chargeback_recomputed": ["2025-04-01", "2025-05-01"],
+        "chargeback_closed_months": [],
+    }
+    may = ChargebackMonth.objects.get(month=MAY)
+    assert rate_hours(may) == {may_allocations["held"].pk: Decimal(480)}
+
+    # On 1 June, May (open, computed) is recomputed over its whole month, and June starts.
+    time_machine.move_to(datetime.datetime(2025, 6, 1, 0, 45, tzinfo=datetime.UTC), tick=False)
+    result = chargeback_refresh_running_task.delay().get()
+    assert result["chargeback_recomputed"] == ["2025-05-01", "2025-06-01"]
+    assert rate_hours(may) == {
+        may_allocations["held"].pk: Decimal(2 * 24 * 31),
+        may_allocations["later"].pk: Decimal(8 * 24 * 12),
+    }
+    entry = settings.CELERY_BEAT_SCHEDULE["refresh-running-chargeback-nightly"]
+    assert entry["task"] == "inventory.tasks.chargeback_refresh_running_task"

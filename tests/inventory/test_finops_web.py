@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from core.models import AuditEvent
@@ -114,6 +115,21 @@ def test_exports_content(client, platform_engineer, two_units):
     amounts = sorted(row[8] for row in rows[1:])
     assert amounts == [30.0, 70.0, 300.0, 700.0]
     assert client.get(url("chargeback_csv", "2024-01")).status_code == 404
+
+
+def test_the_running_month_offers_no_close_and_refuses_one(client, platform_engineer):
+    client.force_login(platform_engineer)
+    running = timezone.localdate().replace(day=1)
+    month = f"{running:%Y-%m}"
+    client.post(url("chargeback_compute", month), {"policy": "separate"})
+    body = client.get(url("chargeback"), {"month": month}).content.decode()
+    assert "Recompute" in body and "Close month" not in body
+    assert "can be closed once it has ended" in body
+    response = client.post(url("chargeback_close", month), follow=True)
+    assert "can be closed once the month has ended" in response.content.decode()
+    assert ChargebackMonth.objects.get(month=running).status == ChargebackStatus.OPEN
+    api = client.post(f"/api/v1/chargeback/{month}/close/")
+    assert api.status_code == 409 and "once the month has ended" in api.json()["detail"]
 
 
 def test_compute_close_reopen_through_the_page(client, platform_engineer, two_units):
