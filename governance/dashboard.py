@@ -549,6 +549,7 @@ INDICATOR_STATUS_LABELS = {"met": "Met", "not_met": "Not met", "no_data": "No da
 class RoadmapPanel(Panel):
     phases: list[PhaseRow] = field(default_factory=list)
     indicators: list[IndicatorRow] = field(default_factory=list)
+    note: str = ""  # why the panel is empty, when it is empty on purpose
 
     def _columns(self):
         return ["Item", "Phase", "Name", "Status", "Done / value", "Total / target"]
@@ -1227,10 +1228,16 @@ def _indicator_status(value, target, direction) -> str:
     return "met" if value >= target else "not_met"
 
 
+ROADMAP_ORGANISATION_ONLY = (
+    "The roadmap and its indicators are organisation-wide figures, shown to executives and "
+    "the AI CoE; the roadmap page has the phases and activities."
+)
+
+
 def _roadmap_panel(*, user, today) -> RoadmapPanel:
     index = reverse("roadmap:index")
     if not reads_whole_organisation(user):
-        return RoadmapPanel(**_panel("roadmap", index, False))
+        return RoadmapPanel(**_panel("roadmap", index, False), note=ROADMAP_ORGANISATION_ONLY)
     phases = [
         PhaseRow(
             number=phase.number,

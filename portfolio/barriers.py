@@ -261,7 +261,8 @@ def barrier_heatmap(*, user, business_unit=None) -> Heatmap:
     empty = HeatmapCell(None, 0, 0)
     for unit_id, row in rows.items():
         row.cells = [cells.get((unit_id, value), empty) for value, _ in barriers]
-    overall = HeatmapRow(None, "All business units", "ALL")
+    # Over the rows shown: a business-unit reader's own units, not the organisation.
+    overall = HeatmapRow(None, "All units shown", "ALL")
     overall.cells = [
         HeatmapCell(_average(total, count), count, initiatives)
         for total, count, initiatives in (sums[value] for value, _ in barriers)

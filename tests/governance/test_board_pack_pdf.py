@@ -228,6 +228,8 @@ def test_a_bu_leads_board_pack_shows_their_unit_only():
     whole = dashboard(user=user("exec"), filters=dashboard_filters(user=user("exec"), params={}))
     assert board.funnel.total < whole.funnel.total
     assert f"{reports.cell_text(board.funnel.total)} initiatives in the portfolio" in pack.text
+    # The roadmap section is empty on purpose and says why.
+    assert re.search(r"organisation-wide\s+figures,\s+shown\s+to\s+executives", pack.text)
 
 
 def test_a_bu_lead_cannot_widen_their_board_pack(tmp_path):

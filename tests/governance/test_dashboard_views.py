@@ -151,6 +151,8 @@ def test_bu_lead_sees_only_their_unit(client, bu_lead, unit_a, unit_b, dataset):
     assert "Insurance" not in page
     assert "8,765.25" not in page and "8,765" not in page and "13,087" not in page
     assert f'name="business_unit" value="{unit_a.pk}"' in page  # the board-pack form too
+    # The organisation-wide roadmap is empty on purpose, and the panel says why.
+    assert "organisation-wide figures, shown to executives and the AI CoE" in page
 
 
 @pytest.mark.parametrize("which", ["other", "unknown", "garbage"])
