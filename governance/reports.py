@@ -322,10 +322,15 @@ def board_pack_context(*, board, charts: dict) -> dict:
     }
 
 
-def _pdf(html: str) -> RenderedPDF:
+def pdf_layout(html: str):
+    """WeasyPrint's laid-out document for one of Keel's PDF templates."""
     import weasyprint  # a heavy import, only where a PDF is made
 
-    document = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).render()
+    return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).render()
+
+
+def _pdf(html: str) -> RenderedPDF:
+    document = pdf_layout(html)
     return RenderedPDF(content=document.write_pdf(), page_count=len(document.pages))
 
 
@@ -343,8 +348,12 @@ def board_pack_pdf(*, user, filters, progress: Progress = _no_progress) -> Rende
     progress(40, "Drawing the charts")
     charts = dashboard_charts(board)
     progress(70, "Rendering the PDF")
-    html = render_to_string(BOARD_PACK_TEMPLATE, board_pack_context(board=board, charts=charts))
-    return _pdf(html)
+    return _pdf(board_pack_html(board=board, charts=charts))
+
+
+def board_pack_html(*, board, charts: dict) -> str:
+    """The board pack's HTML (what WeasyPrint lays out) for an already computed dashboard."""
+    return render_to_string(BOARD_PACK_TEMPLATE, board_pack_context(board=board, charts=charts))
 
 
 def dossier_pdf(*, user, initiative, progress: Progress = _no_progress) -> RenderedPDF:

@@ -107,3 +107,20 @@ def separation_of_duties_cases(unit, owner, coe_reviewer, reviewer2, executive):
         (owner, led, "You submitted this request, so you cannot decide on it."),
         (executive, led, "This step needs CoE reviewer."),
     ]
+
+
+def overflowing_tables(document) -> list[tuple[int, float]]:
+    """(page, points past the right margin) of every table wider than its page's content
+    area. WeasyPrint's page boxes are not public API, but the layout is only known there."""
+    from weasyprint.formatting_structure.boxes import TableBox
+
+    found = []
+    for number, page in enumerate(document.pages, start=1):
+        page_box = page._page_box
+        right = page_box.content_box_x() + page_box.width
+        for box in page_box.descendants():
+            if isinstance(box, TableBox):
+                overflow = box.border_box_x() + box.border_width() - right
+                if overflow > 0.5:
+                    found.append((number, round(overflow, 1)))
+    return found

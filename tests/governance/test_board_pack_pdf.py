@@ -29,6 +29,7 @@ from governance.dashboard import dashboard, dashboard_filters
 from governance.dashboard_charts import CHART_KEYS, dashboard_charts
 from portfolio.models import Initiative
 from portfolio.selectors import scope_initiatives
+from tests.governance.helpers import overflowing_tables
 
 pytestmark = pytest.mark.django_db
 
@@ -293,3 +294,13 @@ def test_command_fails_clearly(tmp_path, arguments, message):
     with pytest.raises(CommandError, match=message):
         call_command("board_pack", "--output", str(output), *arguments, stdout=StringIO())
     assert not output.exists()
+
+
+@pytest.mark.parametrize("username", ["exec", "lead"])
+def test_every_table_of_the_board_pack_fits_the_page_width(username):
+    reader = user(username)
+    board = dashboard(user=reader, filters=dashboard_filters(user=reader, params={}))
+    html_text = reports.board_pack_html(board=board, charts=dashboard_charts(board))
+    document = reports.pdf_layout(html_text)
+    assert document.pages and "<table" in html_text
+    assert overflowing_tables(document) == []

@@ -22,6 +22,7 @@ from core.audit import object_type_of, record_event
 from core.choices import Role
 from core.models import AuditEvent
 from governance import approval_services as engine
+from governance import reports
 from governance import services as risk
 from governance.dossier import dossier_data, render_dossier_html
 from governance.models import (
@@ -50,7 +51,7 @@ from tests.factories import (
     UserFactory,
     member,
 )
-from tests.governance.helpers import LOW_RISK, assess, waive_controls
+from tests.governance.helpers import LOW_RISK, assess, overflowing_tables, waive_controls
 from tests.inventory.helpers import ModelVersionFactory
 
 pytestmark = pytest.mark.django_db
@@ -301,6 +302,12 @@ def test_weasyprint_renders_the_dossier_to_a_multi_page_pdf(built, people):
     assert APPROVAL_COMMENT in flat
     assert "initiative.stage_changed" in flat
     assert f"Page {len(pdf.pages)} of {len(pdf.pages)}" in flat
+
+
+def test_every_table_of_the_dossier_fits_the_page_width(built, people):
+    document = reports.pdf_layout(render_dossier_html(user=people["risk"], initiative=built))
+    assert len(document.pages) > 1
+    assert overflowing_tables(document) == []
 
 
 def test_the_pdf_opens_on_its_cover(built, people):
