@@ -500,30 +500,20 @@ def may_allocations(unit_a):
     starting on 20 May; and a FOCUS-costed one, whose imported cost is not prorated."""
     pool = GPUPoolFactory(hourly_rate=Decimal("2.00"), gpu_count=64)
     initiative = InitiativeFactory(business_unit=unit_a, stage=Stage.PILOT)
-    held = GPUAllocationFactory(
-        pool=pool,
-        business_unit=unit_a,
-        initiative=initiative,
-        gpu_count=2,
-        starts_on=datetime.date(2025, 4, 1),
-        ends_on=None,
-    )
-    later = GPUAllocationFactory(
-        pool=pool,
-        business_unit=unit_a,
-        initiative=initiative,
-        gpu_count=8,
-        starts_on=datetime.date(2025, 5, 20),
-        ends_on=datetime.date(2025, 5, 31),
-    )
-    costed = GPUAllocationFactory(
-        pool=pool,
-        business_unit=unit_a,
-        initiative=initiative,
-        gpu_count=1,
-        starts_on=datetime.date(2025, 5, 1),
-        ends_on=None,
-    )
+
+    def allocate(gpu_count, starts_on, ends_on=None):
+        return GPUAllocationFactory(
+            pool=pool,
+            business_unit=unit_a,
+            initiative=initiative,
+            gpu_count=gpu_count,
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+
+    held = allocate(2, datetime.date(2025, 4, 1))
+    later = allocate(8, datetime.date(2025, 5, 20), datetime.date(2025, 5, 31))
+    costed = allocate(1, datetime.date(2025, 5, 1))
     cost("400.00", month=MAY, allocation=costed)
     return {"held": held, "later": later, "costed": costed}
 
