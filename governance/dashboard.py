@@ -708,8 +708,7 @@ def _unit_id(filters: DashboardFilters) -> int | None:
 
 def _check_scope(user, filters: DashboardFilters) -> None:
     """The service-layer gate: only dashboard readers, and only units they may see."""
-    if not can_view_dashboard(user):
-        raise PermissionDenied("You cannot see the executive dashboard.")
+    require_dashboard_reader(user)
     visible = visible_business_unit_ids(user)
     unit_id = _unit_id(filters)
     if unit_id is not None and visible is not None and unit_id not in visible:

@@ -72,7 +72,7 @@ from .models import (
     CostRecord,
     GPUAllocation,
 )
-from .periods import allocated_gpu_hours, month_bounds, month_start
+from .periods import allocated_gpu_hours, month_bounds, month_start, month_to_date
 from .permissions import can_manage_pools
 
 Kind = ChargebackLine.Kind
@@ -123,7 +123,8 @@ def _is_orphaned_initiative(stage) -> bool:
 
 def build_lines(month: datetime.date, policy: str) -> list[ChargebackLine]:
     """The month's chargeback lines (unsaved, ``chargeback`` unset) under ``policy``."""
-    first, last = month_bounds(month)
+    # Rate-based cost counts the days held up to today in the running month.
+    first, held_until = month_to_date(month, timezone.localdate())
     rows = (
         CostRecord.objects.filter(month=first)
         .exclude(category=CostCategory.NON_GPU)
@@ -189,7 +190,6 @@ def build_lines(month: datetime.date, policy: str) -> list[ChargebackLine]:
 
     # Rate-based cost for the allocations active in the month (up to today) with no matched
     # usage.
-    held_until = min(last, timezone.localdate())
     uncosted = (
         GPUAllocation.objects.filter(starts_on__lte=held_until)
         .exclude(ends_on__lt=first)
@@ -370,9 +370,9 @@ def chargeback_refresh(*, months) -> dict:
     return {"chargeback_recomputed": recomputed, "chargeback_closed_months": closed}
 
 
-def month_has_ended(month: datetime.date, *, today: datetime.date | None = None) -> bool:
+def month_has_ended(month: datetime.date) -> bool:
     """Whether ``month``'s last day is behind us (only then may it be closed)."""
-    return month_bounds(month)[1] < (today or timezone.localdate())
+    return month_bounds(month)[1] < timezone.localdate()
 
 
 def chargeback_refresh_running() -> dict:
@@ -380,13 +380,11 @@ def chargeback_refresh_running() -> dict:
     each day) and the previous month while it is open and computed (its last day is complete
     only now). Closed months are left alone."""
     today = timezone.localdate()
-    months = [month_start(today)]
-    previous = ChargebackMonth.objects.filter(
-        month=month_start(today, 1), status=ChargebackStatus.OPEN, computed_at__isnull=False
-    )
-    if previous.exists():
-        months.insert(0, month_start(today, 1))
-    return chargeback_refresh(months=months)
+    previous, running = month_start(today, 1), month_start(today)
+    previous_open = ChargebackMonth.objects.filter(
+        month=previous, status=ChargebackStatus.OPEN, computed_at__isnull=False
+    ).exists()
+    return chargeback_refresh(months=[previous, running] if previous_open else [running])
 
 
 def chargeback_close(*, actor, month: datetime.date) -> ChargebackMonth:

@@ -21,6 +21,15 @@ def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
     return first, last
 
 
+def month_to_date(
+    month: datetime.date, today: datetime.date
+) -> tuple[datetime.date, datetime.date]:
+    """First day of ``month`` and its last day so far: ``today`` in the running month (rate-based
+    cost counts the days an allocation has held, never the rest of the month)."""
+    first, last = month_bounds(month)
+    return first, min(last, today)
+
+
 def active_days(starts_on, ends_on, first: datetime.date, last: datetime.date) -> int:
     """Days of [first, last] on which an allocation is active (starts_on ≤ day ≤ ends_on)."""
     start = max(first, starts_on)

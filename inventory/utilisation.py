@@ -48,7 +48,7 @@ from core.permissions import visible_business_unit_ids
 
 from .choices import CostCategory
 from .models import CostRecord, GPUAllocation, GPUPool, UsageDaily
-from .periods import HOURS_PER_DAY, allocated_gpu_hours, month_bounds, month_start
+from .periods import HOURS_PER_DAY, allocated_gpu_hours, month_start, month_to_date
 
 ACTIVITY_METRIC = "DCGM_FI_PROF_GR_ENGINE_ACTIVE, else DCGM_FI_DEV_GPU_UTIL"
 # Periods up to this many days are drawn per day; longer ones per week.
@@ -520,8 +520,7 @@ def initiative_gpu_summary(
             costed.add((month, allocation_id))
     monthly = []
     for back in range(COST_MONTHS - 1, -1, -1):
-        month = month_start(today, back)
-        last = min(month_bounds(month)[1], today)
+        month, last = month_to_date(month_start(today, back), today)
         rate_based = Decimal("0")
         for allocation in allocations:
             if (month, allocation.pk) in costed:
