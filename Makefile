@@ -30,6 +30,7 @@ run: seed
 test: install
 	$(DEV_ENV) $(BIN)/ruff check .
 	$(DEV_ENV) $(BIN)/ruff format --check .
+	$(DEV_ENV) $(BIN)/lint-imports --no-cache
 	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(DEV_ENV) $(BIN)/pytest
 
@@ -39,6 +40,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff check --fix .

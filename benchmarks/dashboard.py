@@ -12,7 +12,7 @@ template and SVG rendering, DEBUG off):
 * the BU lead (``lead``), their unit only, cache off;
 
 and counts each request's queries (target: ≤ 12). It also times one board-pack PDF render
-(``governance.reports.render_board_pack``, what the Celery task does) for the executive.
+(``governance.reporting.services.render_board_pack``, what the Celery task does) for the executive.
 The section between the ``dashboard-benchmark`` markers of ``docs/benchmarks.md`` is
 replaced (the rest of the file is kept) and the database dropped. Exits non-zero when
 anything fails or the cold executive page needs more than 12 queries.
@@ -77,7 +77,7 @@ def seed() -> tuple[float, int]:
     from django.core.management import call_command
     from django.db import connection
 
-    from portfolio.models import Initiative
+    from portfolio.initiatives.models import Initiative
 
     print(f"Seeding the demo, then {SCALE:,} more initiatives…", flush=True)
     started = time.perf_counter()
@@ -138,8 +138,8 @@ def board_pack() -> dict:
     from django.contrib.auth import get_user_model
     from pypdf import PdfReader
 
-    from governance.dashboard import DashboardFilters
-    from governance.reports import render_board_pack
+    from governance.reporting.panels import DashboardFilters
+    from governance.reporting.services import render_board_pack
 
     print("  Board pack PDF…", flush=True)
     user = get_user_model().objects.get(username="exec")
@@ -179,7 +179,8 @@ def write_report(seed_seconds: float, initiatives: int, results: list[dict], pdf
         f"{pdf['bytes'] / 1024:.0f} KiB.",
         "",
         "The query count is the same for 20 and 2,000 initiatives "
-        "(`tests/governance/test_dashboard_figures.py` pins it); it does not grow with rows.",
+        "(`tests/governance/reporting/test_dashboard_figures.py` pins it); it does not grow "
+        "with rows.",
     ]
     write_section(START, END, lines)
 

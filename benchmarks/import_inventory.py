@@ -5,7 +5,7 @@ The run creates a throwaway PostgreSQL database (``keel_bench_import``, never th
 ``keel``-preset CSV of 2,000 initiatives (dates in three formats, federal and Keel stage
 names, 5 % unknown owners who become placeholders, 10 % rights- or safety-impacting rows that
 get a Tier 3 assessment, a model (40 names, new to Keel) and a deployment per row) and times,
-through ``governance.import_services`` as the upload page and the Celery task call it:
+through ``governance.imports.services`` as the upload page and the Celery task call it:
 
 1. upload + dry run (``import_job_create`` + ``import_job_preview``: read, map, plan);
 2. the import (``import_job_run``: the plan rebuilt inside the transaction, then every write
@@ -67,7 +67,7 @@ def setup():
     from django.contrib.auth.hashers import make_password
 
     from core.models import BusinessUnit
-    from governance.services import active_questionnaire
+    from governance.risk.services import active_questionnaire
 
     active_questionnaire()  # the default library, as on every installation
     BusinessUnit.objects.bulk_create(
@@ -102,7 +102,7 @@ OTHER_STAGES = ("retired", "scaled", "paused", "draft", "rejected", "Retired")
 
 
 def generate(stages=STAGES) -> bytes:
-    from governance.bulk_import.export_rows import keel_header
+    from governance.imports.export_rows import keel_header
 
     header = keel_header()
     index = {name: position for position, name in enumerate(header)}
@@ -156,10 +156,10 @@ def measure(actor) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from core.audit import verify_audit_chain
-    from governance import import_services as imports
-    from governance.choices import ImportStatus
-    from governance.models import ImportJob
-    from portfolio import services as portfolio_services
+    from governance.imports import services as imports
+    from governance.imports.choices import ImportStatus
+    from governance.imports.models import ImportJob
+    from portfolio.initiatives import services as portfolio_services
 
     hook_calls = []
     saved_hooks = list(portfolio_services.CHANGE_HOOKS)

@@ -4,7 +4,7 @@ The run creates a throwaway PostgreSQL database (``keel_bench_ingest``, never th
 ``test`` databases), migrates it, sets up 100 GPUs on 13 hosts mapped to 10 allocations through
 ``device`` external keys (10 GPUs left unmapped, so the unattributed path is timed too),
 generates a usage CSV of 100 devices × 10,000 timestamps (one a minute, about 7 days), and
-times ``inventory.ingest_services.ingest_file`` on it: decode, parse, match, COPY, device
+times ``inventory.usage.services.batches.ingest_file`` on it: decode, parse, match, COPY, device
 updates, roll-up of every touched day and the audit event, in one transaction. The baseline is
 a plain ``COPY … FROM STDIN`` of exactly the rows the import stored (same columns, dumped back
 with ``COPY … TO STDOUT``) into a fresh copy of ``inventory_usagesample`` with the same indexes
@@ -63,8 +63,10 @@ def setup():
 
     from core.choices import Role
     from core.models import BusinessUnit, Membership
-    from inventory.choices import AllocationPurpose, ExternalKeyKind, PoolKind, PricingModel
-    from inventory.models import ExternalKey, GPUAllocation, GPUPool, GPUType
+    from inventory.gpu.choices import AllocationPurpose, PoolKind, PricingModel
+    from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
+    from inventory.usage.choices import ExternalKeyKind
+    from inventory.usage.models import ExternalKey
 
     unit = BusinessUnit.objects.create(name="Bench unit", code="BENCH")
     actor = get_user_model().objects.create_user(username="bench-platform")
@@ -120,9 +122,10 @@ def generate() -> bytes:
 def measure(actor, content: bytes) -> dict:
     from django.db import connection
 
-    from inventory import ingest_services, usage_ingest
-    from inventory.choices import IngestKind
-    from inventory.models import UsageDaily, UsageSample
+    from inventory.usage.choices import IngestKind
+    from inventory.usage.models import UsageDaily, UsageSample
+    from inventory.usage.services import batches as ingest_services
+    from inventory.usage.services import samples as usage_ingest
 
     phases: dict[str, float] = {}
 
@@ -214,18 +217,12 @@ def measure_chargeback(actor) -> list[dict]:
     from django.urls import reverse
 
     from core.models import BusinessUnit
-    from inventory.chargeback import chargeback_compute
-    from inventory.choices import (
-        AllocationPurpose,
-        CostCategory,
-        CostMatch,
-        IngestKind,
-        IngestStatus,
-        PoolKind,
-        PricingModel,
-    )
-    from inventory.models import CostRecord, GPUAllocation, GPUPool, GPUType, IngestBatch
-    from portfolio.models import Initiative
+    from inventory.finops.services.chargeback import chargeback_compute
+    from inventory.gpu.choices import AllocationPurpose, PoolKind, PricingModel
+    from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
+    from inventory.usage.choices import CostCategory, CostMatch, IngestKind, IngestStatus
+    from inventory.usage.models import CostRecord, IngestBatch
+    from portfolio.initiatives.models import Initiative
     from tests.factories import InitiativeFactory
 
     units = [

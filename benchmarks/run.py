@@ -142,8 +142,9 @@ def seed() -> tuple[float, dict]:
     from django.core.management import call_command
     from django.db import connection
 
-    from inventory.models import AIModel, GPUAllocation, GPUPool
-    from portfolio.models import Deployment, Initiative, StageChange
+    from inventory.gpu.models import GPUAllocation, GPUPool
+    from inventory.registry.models import AIModel
+    from portfolio.initiatives.models import Deployment, Initiative, StageChange
 
     print(f"Seeding {SCALE:,} initiatives…", flush=True)
     started = time.perf_counter()
@@ -225,14 +226,15 @@ def measure(scenario: Scenario) -> Result:
 
 def baseline_sql(user, params) -> tuple[str, list, str, list]:
     """The bare SQL for the page the view shows: 25 initiatives joined to their business unit
-    and accountable owner, newest first, scoped as ``portfolio.selectors.scope_initiatives``
+    and accountable owner, newest first, scoped as
+    ``portfolio.initiatives.selectors.scope_initiatives``
     scopes them and filtered as ``InitiativeFilterSet`` filters them, plus the paginator's
     ``COUNT(*)``."""
     from django.contrib.auth import get_user_model
 
     from core.models import BusinessUnit
     from core.permissions import business_unit_ids, reads_whole_organisation
-    from portfolio.models import Deployment, Initiative
+    from portfolio.initiatives.models import Deployment, Initiative
 
     initiative = Initiative._meta.db_table
     unit = BusinessUnit._meta.db_table

@@ -2,37 +2,30 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from core.api.views import BusinessUnitViewSet
-from governance.api import imports as governance_imports_api
-from governance.api.approval_views import ApprovalRequestViewSet
-from governance.api.dashboard import DashboardView
-from governance.api.views import (
+from governance.approvals.api.views import ApprovalRequestViewSet
+from governance.imports import api as governance_imports_api
+from governance.reporting.api import DashboardView
+from governance.risk.api.views import (
     ControlResultViewSet,
     ControlViewSet,
     GateBlockersView,
     RiskAssessmentViewSet,
     RiskRegisterViewSet,
 )
-from inventory.api import finops as inventory_finops_api
-from inventory.api import ingest as inventory_ingest_api
-from inventory.api import requests as inventory_requests_api
-from inventory.api import usage as inventory_usage_api
-from inventory.api.views import (
-    AIModelViewSet,
-    GPUAllocationViewSet,
-    GPUPoolViewSet,
-    ModelVersionViewSet,
-    VendorViewSet,
-)
-from portfolio.api.deployment_views import InitiativeAdoptView
-from portfolio.api.duplicate_views import DuplicateCandidateViewSet
-from portfolio.api.roadmap_views import (
-    BarrierAssessmentViewSet,
+from inventory.capacity.api import views as inventory_requests_api
+from inventory.finops import api as inventory_finops_api
+from inventory.gpu.api import GPUAllocationViewSet, GPUPoolViewSet
+from inventory.registry.api.views import AIModelViewSet, ModelVersionViewSet, VendorViewSet
+from inventory.usage.api import ingest as inventory_ingest_api
+from inventory.usage.api import views as inventory_usage_api
+from portfolio.duplicates.api.views import DuplicateCandidateViewSet
+from portfolio.initiatives.api.views import InitiativeViewSet
+from portfolio.roadmap.api.views import (
     RoadmapActivityViewSet,
     RoadmapPhaseViewSet,
-    ScalingMetricsView,
     SuccessIndicatorViewSet,
 )
-from portfolio.api.views import InitiativeViewSet
+from portfolio.scaling.api import BarrierAssessmentViewSet, InitiativeAdoptView, ScalingMetricsView
 
 router = DefaultRouter()
 router.register("business-units", BusinessUnitViewSet, basename="business-unit")

@@ -1,4 +1,4 @@
-"""The Celery application. Tasks are discovered in each app's ``tasks.py``."""
+"""The Celery application. Tasks are discovered in each bounded context's ``tasks.py``."""
 
 import os
 
@@ -8,4 +8,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("keel")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# One ``tasks`` module per context (``<app>.<context>.tasks``), plus core's.
+app.autodiscover_tasks(
+    [
+        "core",
+        "portfolio.duplicates",
+        "portfolio.roadmap",
+        "inventory.registry",
+        "inventory.finops",
+        "governance.risk",
+        "governance.approvals",
+        "governance.imports",
+        "governance.reporting",
+    ]
+)

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "portfolio",
     "inventory",
     "governance",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -229,9 +230,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Approval requests' status is shared by their list and detail components.
     "ENUM_NAME_OVERRIDES": {
-        "ApprovalRequestStatusEnum": "governance.choices.RequestStatus",
-        "ModelStatusEnum": "inventory.choices.ModelStatus",
-        "MonitoringStatusEnum": "inventory.choices.MonitoringStatus",
+        "ApprovalRequestStatusEnum": "governance.approvals.choices.RequestStatus",
+        "ModelStatusEnum": "inventory.registry.choices.ModelStatus",
+        "MonitoringStatusEnum": "inventory.registry.choices.MonitoringStatus",
     },
 }
 

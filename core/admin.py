@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 
-from . import services
-from .forms import WebhookAdminForm
-from .models import (
+from core import services
+from core.forms import WebhookAdminForm
+from core.models import (
     AuditEvent,
     BusinessUnit,
     Membership,
@@ -11,7 +11,7 @@ from .models import (
     Webhook,
     WebhookDelivery,
 )
-from .permissions import can_manage_organisation
+from core.permissions import can_manage_organisation
 
 
 class MembershipInline(admin.TabularInline):
@@ -194,3 +194,16 @@ class WebhookDeliveryAdmin(WebhookManagersOnly, admin.ModelAdmin):
     @admin.display(description="last error")
     def error(self, delivery):
         return delivery.last_error[:120]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History rows written by services: viewable, never added, changed or deleted here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

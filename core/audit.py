@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import AuditChainHead, AuditEvent
+from core.models import AuditChainHead, AuditEvent
 
 # Columns copied from the payload; the verifier checks each still equals the payload.
 MIRRORED_FIELDS = ("sequence", "action", "object_type", "object_id", "object_repr", "reason")

@@ -1,11 +1,11 @@
-from .choices import Role
-from .permissions import (
+from core.choices import Role
+from core.permissions import (
     can_manage_inventory,
     can_view_dashboard,
     reads_whole_organisation,
     roles_of,
 )
-from .selectors import unread_notification_count
+from core.selectors import unread_notification_count
 
 
 def navigation(request):

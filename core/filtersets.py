@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from .selectors import business_unit_list
+from core.selectors import business_unit_list
 
 # A yes/no filter whose empty choice means "any" (Django's default says "Unknown").
 ANY_YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])

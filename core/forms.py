@@ -1,8 +1,9 @@
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import QuerySet
 
-from .choices import NotificationKind
-from .models import Webhook
+from core.choices import NotificationKind
+from core.models import BusinessUnit, Webhook
 
 
 def apply_validation_error(form, error: ValidationError) -> None:
@@ -81,3 +82,25 @@ class WebhookAdminForm(forms.ModelForm):
     class Meta:
         model = Webhook
         fields = ["name", "url", "business_unit", "kinds", "is_active"]
+
+
+# Browsers only understand ISO dates in <input type="date">, whatever the site's locale.
+ISO_DATE = "%Y-%m-%d"
+
+
+def date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format=ISO_DATE)
+
+
+def permitted_units(user, predicate, *, current=None) -> QuerySet[BusinessUnit]:
+    """Business units for which ``predicate(user, unit)`` holds, plus ``current`` (the unit an
+    edited object already belongs to), by name."""
+    allowed = {unit.pk for unit in BusinessUnit.objects.only("pk") if predicate(user, unit)}
+    if current is not None:
+        allowed.add(current)
+    return BusinessUnit.objects.filter(pk__in=allowed).order_by("name")
+
+
+def may_create_for_some_unit(user, predicate) -> bool:
+    """Whether ``predicate(user, unit)`` holds for at least one business unit."""
+    return any(predicate(user, unit) for unit in BusinessUnit.objects.only("pk"))

@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
-from .filtersets import apply_filters
+from core.filtersets import apply_filters
 
 RESULTS_PARTIAL = "results"
 

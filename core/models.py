@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
-from .choices import NotificationKind, Role
+from core.choices import NotificationKind, Role
 
 
 class TransitionFieldGuard:

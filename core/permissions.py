@@ -4,7 +4,7 @@ Memberships are loaded once per user object and cached on it, so permission chec
 request cost one query however many objects they look at.
 """
 
-from .choices import (
+from core.choices import (
     BU_WRITE_ROLES,
     INVENTORY_WRITE_ROLES,
     ORGANISATION_WIDE_READ_ROLES,

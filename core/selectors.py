@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import BusinessUnit, Notification
-from .permissions import business_unit_ids, reads_whole_organisation
+from core.models import BusinessUnit, Notification
+from core.permissions import business_unit_ids, reads_whole_organisation
 
 
 def business_unit_list(*, user) -> QuerySet[BusinessUnit]:

@@ -17,9 +17,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .audit import record_event
-from .choices import NotificationKind
-from .models import (
+from core.audit import record_event
+from core.choices import NotificationKind
+from core.models import (
     BusinessUnit,
     Membership,
     Notification,
@@ -30,7 +30,8 @@ from .models import (
     generate_webhook_secret,
     validate_webhook_url,
 )
-from .permissions import can_manage_organisation, forget_memberships
+from core.permissions import can_manage_organisation, forget_memberships
+from core.scheduling import enqueue
 
 BUSINESS_UNIT_FIELDS = ("name", "code", "parent", "head", "cost_centre")
 
@@ -158,8 +159,6 @@ def notification_send(
     The email task decides from the recipient's preference for ``kind`` whether to send.
     Raises ValueError for a kind that is not a ``NotificationKind``.
     """
-    from .tasks import send_notification_email_task
-
     if kind not in NotificationKind.values:
         raise ValueError(f"Unknown notification kind {kind!r}.")
     notification = Notification.objects.create(
@@ -168,7 +167,9 @@ def notification_send(
     # Robust: the committed notification stands even if enqueueing the email fails (broker
     # down, or an SMTP error when tasks run eagerly); the failure is logged, not raised into
     # a caller whose transaction has already committed.
-    transaction.on_commit(partial(send_notification_email_task.delay, notification.pk), robust=True)
+    transaction.on_commit(
+        partial(enqueue, "core.tasks.send_notification_email_task", notification.pk), robust=True
+    )
     return notification
 
 
@@ -319,8 +320,6 @@ def webhook_broadcast(
     fails in the caller) as ``{"event", "occurred_at", "business_unit", "data": payload}``.
     Nothing is enqueued if the transaction rolls back. Raises ValueError for an unknown kind.
     """
-    from .tasks import deliver_webhook_task
-
     if kind not in NotificationKind.values:
         raise ValueError(f"Unknown notification kind {kind!r}.")
     unit = business_unit
@@ -344,7 +343,8 @@ def webhook_broadcast(
         # logged and does not stop the others or fail the committed caller.
         transaction.on_commit(
             partial(
-                deliver_webhook_task.delay,
+                enqueue,
+                "core.tasks.deliver_webhook_task",
                 webhook.pk,
                 body,
                 event=kind,
@@ -438,7 +438,7 @@ def administrators():
     """Users who receive operational alerts: superusers and holders of the admin role."""
     from django.db.models import Q
 
-    from .choices import Role
+    from core.choices import Role
 
     return (
         get_user_model()
@@ -450,7 +450,7 @@ def administrators():
 
 def audit_chain_check_and_alert() -> "object":
     """Verify the audit chain; notify every administrator (in-app and email) if it is broken."""
-    from .audit import verify_audit_chain
+    from core.audit import verify_audit_chain
 
     report = verify_audit_chain()
     if not report.ok:

@@ -4,7 +4,7 @@ import smtplib
 
 from celery import shared_task
 
-from . import services
+from core import services
 
 # Webhook retries wait about 30 s, 1, 2, 4, 8 and 16 min (with jitter, up to that long): a
 # receiver that is down for a deploy or a restart still gets the event. Celery's

@@ -4,14 +4,14 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from inventory import selectors as inventory_selectors
-from portfolio import selectors as portfolio_selectors
-from portfolio.choices import Stage
-
-from . import selectors, services
-from .forms import NotificationPreferencesForm
-from .models import NotificationPreference
-from .permissions import reads_whole_organisation, roles_of
+from core import selectors, services
+from core.forms import NotificationPreferencesForm
+from core.models import NotificationPreference
+from core.permissions import reads_whole_organisation, roles_of
+from inventory.gpu.selectors import allocation_summary
+from inventory.registry import selectors as inventory_selectors
+from portfolio.initiatives import selectors as portfolio_selectors
+from portfolio.initiatives.choices import Stage
 
 
 @login_required
@@ -32,7 +32,7 @@ def home(request):
             Q(accountable_owner=user) | Q(technical_lead=user)
         ).order_by("-updated_at")[:8],
         "model_count": inventory_selectors.model_list(user=user).count(),
-        "allocation_summary": inventory_selectors.allocation_summary(user=user),
+        "allocation_summary": allocation_summary(user=user),
         "notifications": selectors.notification_list(user=user).filter(read_at__isnull=True)[:5],
     }
     return render(request, "core/home.html", context)

@@ -6,7 +6,8 @@ class InventoryConfig(AppConfig):
     verbose_name = "Models and GPU inventory"
 
     def ready(self):
-        from . import lifecycle_hooks, merge_hooks
+        from inventory import hooks as lifecycle_hooks
+        from inventory import hooks as merge_hooks
 
         lifecycle_hooks.register()
         merge_hooks.register()

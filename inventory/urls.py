@@ -1,101 +1,13 @@
-from django.urls import include, path
+"""The inventory's URLs (namespace ``inventory``): one include per context."""
 
-from . import export_views, panel_views, views
+from django.urls import include, path
 
 app_name = "inventory"
 
 urlpatterns = [
-    path("models/", views.model_list, name="model_list"),
-    path("models/export.csv", views.model_list_csv, name="model_list_csv"),
-    path("models/export.xlsx", views.model_list_xlsx, name="model_list_xlsx"),
-    path("reviews-overdue/", views.overdue_review_list, name="overdue_review_list"),
-    path("models/new/", views.model_create, name="model_create"),
-    path("models/<int:pk>/", views.model_detail, name="model_detail"),
-    path("models/<int:pk>/edit/", views.model_update, name="model_update"),
-    path(
-        "models/<int:pk>/versions/new/",
-        views.model_version_create,
-        name="model_version_create",
-    ),
-    path(
-        "models/<int:pk>/versions/<int:version_pk>/status/",
-        views.model_version_status,
-        name="model_version_status",
-    ),
-    path(
-        "models/<int:pk>/versions/<int:version_pk>/release/",
-        views.model_version_release,
-        name="model_version_release",
-    ),
-    path(
-        "models/<int:pk>/versions/<int:version_pk>/validation/",
-        views.model_version_validation,
-        name="model_version_validation",
-    ),
-    path(
-        "models/<int:pk>/versions/<int:version_pk>/monitoring/",
-        views.model_version_monitoring,
-        name="model_version_monitoring",
-    ),
-    path(
-        "models/<int:pk>/versions/<int:version_pk>/metrics/",
-        views.model_version_metric,
-        name="model_version_metric",
-    ),
-    path(
-        "models/<int:pk>/versions/<int:version_pk>/model-card.pdf",
-        views.model_card_pdf,
-        name="model_card_pdf",
-    ),
-    path("vendors/", views.vendor_list, name="vendor_list"),
-    path("vendors/new/", views.vendor_create, name="vendor_create"),
-    path("vendors/<int:pk>/", views.vendor_detail, name="vendor_detail"),
-    path("vendors/<int:pk>/edit/", views.vendor_update, name="vendor_update"),
-    path(
-        "vendors/<int:pk>/products/new/",
-        views.vendor_product_create,
-        name="vendor_product_create",
-    ),
-    path("pools/", views.pool_list, name="pool_list"),
-    path(
-        "pools/export.csv",
-        export_views.pool_list_export,
-        {"extension": "csv"},
-        name="pool_list_csv",
-    ),
-    path(
-        "pools/export.xlsx",
-        export_views.pool_list_export,
-        {"extension": "xlsx"},
-        name="pool_list_xlsx",
-    ),
-    path("pools/new/", views.pool_create, name="pool_create"),
-    path("pools/<int:pk>/", views.pool_detail, name="pool_detail"),
-    path("pools/<int:pk>/edit/", views.pool_update, name="pool_update"),
-    path("allocations/", views.allocation_list, name="allocation_list"),
-    path(
-        "allocations/export.csv",
-        export_views.allocation_list_export,
-        {"extension": "csv"},
-        name="allocation_list_csv",
-    ),
-    path(
-        "allocations/export.xlsx",
-        export_views.allocation_list_export,
-        {"extension": "xlsx"},
-        name="allocation_list_xlsx",
-    ),
-    path("allocations/new/", views.allocation_create, name="allocation_create"),
-    path("allocations/<int:pk>/", views.allocation_detail, name="allocation_detail"),
-    path("allocations/<int:pk>/edit/", views.allocation_update, name="allocation_update"),
-    path(
-        "initiatives/<int:pk>/gpus/",
-        panel_views.initiative_gpu_panel,
-        name="initiative_gpu_panel",
-    ),
-    # GPU FinOps: ingest, requests and quotas, findings and chargeback (same namespace).
-    path("", include("inventory.urls_ingest")),
-    path("", include("inventory.urls_requests")),
-    path("", include("inventory.urls_finops")),
-    path("", include("inventory.urls_usage")),
+    path("", include("inventory.registry.urls")),
+    path("", include("inventory.gpu.urls")),
+    path("", include("inventory.usage.urls")),
+    path("", include("inventory.capacity.urls")),
+    path("", include("inventory.finops.urls")),
 ]

@@ -6,7 +6,7 @@ class PortfolioConfig(AppConfig):
     verbose_name = "Portfolio"
 
     def ready(self):
-        from .duplicate_services import schedule_duplicate_detection
-        from .services import register_change_hook
+        from portfolio.duplicates.services import schedule_duplicate_detection
+        from portfolio.initiatives.services import register_change_hook
 
         register_change_hook(schedule_duplicate_detection)

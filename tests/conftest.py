@@ -54,7 +54,7 @@ def fast_password_hashing(settings):
 def dashboard_cache_off(settings):
     """Factories write rows without audit events, which the dashboard's cache key follows, so
     a cached dashboard of an earlier test could be served; tests read fresh figures unless
-    they switch the cache on themselves (tests/governance/test_dashboard_figures.py)."""
+    they switch the cache on themselves (tests/governance/reporting/test_dashboard_figures.py)."""
     settings.KEEL_DASHBOARD_CACHE_SECONDS = 0
 
 

@@ -9,9 +9,11 @@ from django.contrib.auth import get_user_model
 
 from core.choices import Role
 from core.models import BusinessUnit, Membership
-from inventory.choices import AllocationPurpose, ModelType, PoolKind, PricingModel, Provider
-from inventory.models import AIModel, GPUAllocation, GPUPool, GPUType, Vendor
-from portfolio.models import Initiative, format_reference
+from inventory.gpu.choices import AllocationPurpose, PoolKind, PricingModel, Provider
+from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
+from inventory.registry.choices import ModelType
+from inventory.registry.models import AIModel, Vendor
+from portfolio.initiatives.models import Initiative, format_reference
 
 PASSWORD = "keel-test-password"
 

@@ -2,8 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 
 from core import selectors, services
-
-from .serializers import BusinessUnitSerializer
+from core.api.serializers import BusinessUnitSerializer
 
 
 @extend_schema(tags=["business units"])
@@ -32,4 +31,34 @@ class BusinessUnitViewSet(
             actor=self.request.user,
             business_unit=serializer.instance,
             data=serializer.validated_data,
+        )
+
+
+class ServiceBackedViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """CRUD whose reads come from a selector and whose writes call a service."""
+
+    selector = None
+    create_service = None
+    update_service = None
+    update_keyword = ""
+
+    def get_queryset(self):
+        return type(self).selector(user=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = type(self).create_service(
+            actor=self.request.user, data=serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = type(self).update_service(
+            actor=self.request.user,
+            data=serializer.validated_data,
+            **{self.update_keyword: serializer.instance},
         )

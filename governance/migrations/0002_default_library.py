@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from governance.services import library_install_defaults
+    from governance.risk.services import library_install_defaults
 
     names = ["Questionnaire", "Question", "Choice", "Control", "ControlRequirement"]
     library_install_defaults(models={name: apps.get_model("governance", name) for name in names})

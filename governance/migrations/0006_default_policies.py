@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from governance.approval_services import policies_install_defaults
+    from governance.approvals.policies import policies_install_defaults
 
     policies_install_defaults(
         models={

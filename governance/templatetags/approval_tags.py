@@ -3,7 +3,7 @@
 from django import template
 
 from core.choices import Role
-from governance.approval_services import escalation_role_for
+from governance.approvals.services import escalation_role_for
 
 register = template.Library()
 

@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    from inventory.catalogue import seed_catalogue
+    from inventory.gpu.catalogue import seed_catalogue
 
     seed_catalogue(apps.get_model("inventory", "GPUType"))
 

@@ -8,8 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from core.choices import Role
-from governance import approval_services, services
-from governance.models import ApprovalRequest
+from governance.approvals import policies
+from governance.approvals.models import ApprovalRequest
+from governance.risk import controls, services
 from tests.factories import PASSWORD, BusinessUnitFactory, member
 from tests.governance.helpers import TIER_2, assessed, submitted
 
@@ -35,12 +36,12 @@ def test_member_submits_reviewer_approves_member_is_notified(live_server, page, 
     # A transactional test starts from whatever earlier ones left: make sure the control
     # library and the approval policies exist (both idempotent).
     services.library_install_defaults()
-    approval_services.policies_install_defaults()
+    policies.policies_install_defaults()
     unit = BusinessUnitFactory(name="Retail Banking", code="RETAIL")
     alice = member(Role.BU_MEMBER, unit, username="alice", first_name="Alice", last_name="Ng")
     member(Role.COE_REVIEWER, unit, username="carol", first_name="Carol", last_name="Reyes")
     initiative = assessed(unit, alice, TIER_2, title=TITLE)
-    assert services.gate_blockers(initiative, "pilot") == []
+    assert controls.gate_blockers(initiative, "pilot") == []
 
     # The BU member submits for the pilot gate from the initiative's risk panel.
     sign_in(page, live_server.url, "alice")
@@ -100,7 +101,7 @@ def test_a_refused_decision_is_shown_in_place(live_server, page):
     """A reviewer who lost their role after the page loaded sees why (403) where the
     buttons were, not a silent failure."""
     services.library_install_defaults()
-    approval_services.policies_install_defaults()
+    policies.policies_install_defaults()
     unit = BusinessUnitFactory(name="Retail Banking", code="RETAIL")
     alice = member(Role.BU_MEMBER, unit, username="alice")
     carol = member(Role.COE_REVIEWER, unit, username="carol")

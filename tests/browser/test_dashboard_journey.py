@@ -10,9 +10,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from core.choices import Role
-from governance import reports
-from governance.choices import ReportStatus
-from governance.models import ApprovalRequest, ReportFile
+from governance.approvals.models import ApprovalRequest
+from governance.reporting import services as reports
+from governance.reporting.choices import ReportStatus
+from governance.reporting.models import ReportFile
 from tests.browser.test_approval_journey import sign_in
 from tests.factories import BusinessUnitFactory, InitiativeFactory, member
 from tests.governance.helpers import submitted

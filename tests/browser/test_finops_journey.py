@@ -12,9 +12,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from core.choices import Role
-from inventory.choices import FindingKind, FindingStatus
-from inventory.findings import findings_scan
-from inventory.models import Finding, UsageDaily
+from inventory.finops.choices import FindingKind, FindingStatus
+from inventory.finops.models import Finding
+from inventory.finops.services.findings import findings_scan
+from inventory.usage.models import UsageDaily
 from tests.browser.test_approval_journey import sign_in
 from tests.factories import (
     BusinessUnitFactory,

@@ -8,10 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from core.choices import Role
-from governance import import_services
-from governance.choices import ImportStatus
-from governance.models import ImportJob
-from portfolio.models import Initiative
+from governance.imports import services as import_services
+from governance.imports.choices import ImportStatus
+from governance.imports.models import ImportJob
+from portfolio.initiatives.models import Initiative
 from tests.browser.test_approval_journey import sign_in
 from tests.factories import BusinessUnitFactory, member
 

@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from core.choices import Role
-from governance import services
-from governance.models import RiskAssessment
+from governance.risk import services
+from governance.risk.models import RiskAssessment
 from tests.factories import PASSWORD, BusinessUnitFactory, InitiativeFactory, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -8,9 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from core.choices import Role
-from governance import services
-from governance.models import ApprovalRequest, RiskAssessment
-from portfolio.models import Initiative
+from governance.approvals.models import ApprovalRequest
+from governance.risk import services
+from governance.risk.models import RiskAssessment
+from portfolio.initiatives.models import Initiative
 from tests.factories import PASSWORD, BusinessUnitFactory, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

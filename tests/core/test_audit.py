@@ -21,8 +21,8 @@ from core.audit import verify_audit_chain
 from core.choices import Role
 from core.models import AuditChainHead, AuditEvent, Notification
 from core.tasks import verify_audit_chain_task
-from portfolio import services
-from portfolio.choices import Stage
+from portfolio.initiatives import services
+from portfolio.initiatives.choices import Stage
 from tests.factories import MembershipFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from core import charts
+from core import charts, svg
 
-NS = {"svg": charts.SVG_NAMESPACE}
-SVG = f"{{{charts.SVG_NAMESPACE}}}svg"
+NS = {"svg": svg.SVG_NAMESPACE}
+SVG = f"{{{svg.SVG_NAMESPACE}}}svg"
 HOSTILE = "R&D <script>alert(\"x\")</script> 'quoted'"
 
 
@@ -19,7 +19,7 @@ def parse(markup: str) -> ET.Element:
     assert root.get("role") == "img"
     assert root.get("viewBox")
     first = list(root)[0]
-    assert first.tag == f"{{{charts.SVG_NAMESPACE}}}title"
+    assert first.tag == f"{{{svg.SVG_NAMESPACE}}}title"
     assert first.text and root.get("aria-label") == first.text
     for element in root.iter():
         assert "style" not in element.attrib

@@ -1,4 +1,4 @@
-"""The dashboard's chart primitives and ``governance.dashboard_charts``: each chart is a
+"""The dashboard's chart primitives and ``governance.reporting.charts``: each chart is a
 well-formed, accessible SVG that writes the panel's exact figures as text, links its labels
 to the rows behind them, says "no data" when the panel has none, and renders in WeasyPrint
 (the board pack draws the very same SVG)."""
@@ -13,7 +13,8 @@ from pypdf import PdfReader
 
 from core import charts
 from core.models import BusinessUnit
-from governance.dashboard import (
+from governance.reporting.charts import CHART_KEYS, dashboard_charts, money
+from governance.reporting.panels import (
     ApprovalsPanel,
     BarrierPanel,
     Count,
@@ -34,10 +35,9 @@ from governance.dashboard import (
     UtilisationPanel,
     UtilisationRowBU,
 )
-from governance.dashboard_charts import CHART_KEYS, dashboard_charts, money
-from portfolio.barriers import Heatmap, HeatmapCell, HeatmapRow
-from portfolio.choices import Barrier
-from portfolio.metrics import MetricResult
+from portfolio.scaling.choices import Barrier
+from portfolio.scaling.metrics import MetricResult
+from portfolio.scaling.selectors import Heatmap, HeatmapCell, HeatmapRow
 from tests.core.test_charts import HOSTILE, NS, parse, texts, titles
 
 MARCH, APRIL, MAY = datetime.date(2025, 3, 1), datetime.date(2025, 4, 1), datetime.date(2025, 5, 1)

@@ -5,9 +5,12 @@ import datetime
 
 from django.utils import timezone
 
-from governance import approval_services as engine
-from governance import services as risk
-from governance.models import ApprovalPolicy, Control
+from governance.approvals import policies
+from governance.approvals import services as engine
+from governance.approvals.models import ApprovalPolicy
+from governance.risk import controls
+from governance.risk import services as risk
+from governance.risk.models import Control
 from tests.factories import InitiativeFactory
 
 # Answers to the default questionnaire (governance/defaults.py).
@@ -31,6 +34,21 @@ TIER_2 = {**LOW_RISK, "data_sensitivity": "confidential", "decision_autonomy": "
 TIER_3 = {**LOW_RISK, "rights_impacting": "yes"}
 # Personal data: Tier 2, and the privacy control PRIV-01 blocks the pilot gate.
 PERSONAL_DATA = {**LOW_RISK, "data_sensitivity": "personal"}
+
+# A customer-facing credit-scoring LLM: Annex III (credit scoring) and rights-impacting.
+CREDIT_SCORING = {
+    "data_sensitivity": "personal",
+    "decision_autonomy": "human_in_the_loop",
+    "affected_people": ["customers"],
+    "rights_impacting": "yes",
+    "safety_impacting": "no",
+    "annex_iii_domain": ["essential_services"],
+    "prohibited_practice": ["none"],
+    "generative_ai": "customer_facing",
+    "genai_exposure": ["untrusted_input"],
+    "third_party_model": "yes",
+    "scale": 250000,
+}
 
 
 def assess(initiative, actor, answers=LOW_RISK, **changes):
@@ -56,7 +74,7 @@ def waive_controls(initiative, actor, codes, days=30):
     """Waive the controls ``codes`` of ``initiative`` for ``days`` (evidence accepted offline);
     ``actor`` needs the right to waive, e.g. a risk officer."""
     for code in codes:
-        risk.control_waive(
+        controls.control_waive(
             actor=actor,
             initiative=initiative,
             control=Control.objects.get(code=code),
@@ -74,7 +92,7 @@ def submitted(unit, owner, gate="pilot", **fields):
 def two_approval_pilot_policy(admin):
     """Revise the Tier 2 pilot policy to one step needing two CoE reviewers' approvals."""
     policy = ApprovalPolicy.objects.get(tier=2, gate="pilot", is_active=True)
-    return engine.policy_revise(
+    return policies.policy_revise(
         actor=admin,
         policy=policy,
         steps=[{"name": "Panel", "role": "coe_reviewer", "approvals": 2, "sla_hours": 24}],

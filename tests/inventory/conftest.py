@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from inventory.models import GPUQuota
+from inventory.capacity.models import GPUQuota
 from tests.factories import GPUPoolFactory
 from tests.governance.helpers import LOW_RISK, assessed
 

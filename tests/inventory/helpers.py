@@ -7,8 +7,8 @@ import factory
 from django.utils import timezone
 
 from core.models import AuditEvent
-from inventory.choices import ModelStatus
-from inventory.models import ModelVersion
+from inventory.registry.choices import ModelStatus
+from inventory.registry.models import ModelVersion
 from tests.factories import (
     AIModelFactory,
     GPUAllocationFactory,
@@ -94,7 +94,7 @@ def form_data(form, **overrides) -> dict:
     return data
 
 
-# --- Model lifecycle API (tests/inventory/test_model_api.py) ---------------------------------
+# --- Model lifecycle API (tests/inventory/registry/) ---------------------------------
 
 # The model card fields MOD-01 needs for a release.
 COMPLETE_CARD = {
@@ -106,8 +106,8 @@ COMPLETE_CARD = {
 
 def make_versions(count: int, *, business_unit, start: int = 0) -> None:
     """Versions each of their own model, with a metric and a monitoring report."""
-    from inventory.choices import MonitoringSource, MonitoringStatus
-    from inventory.models import EvaluationMetric, MonitoringReport
+    from inventory.registry.choices import MonitoringSource, MonitoringStatus
+    from inventory.registry.models import EvaluationMetric, MonitoringReport
 
     for n in range(start, start + count):
         version = ModelVersionFactory(
@@ -124,7 +124,7 @@ def make_versions(count: int, *, business_unit, start: int = 0) -> None:
 
 def make_vendors(count: int, *, business_unit=None, start: int = 0) -> None:
     """Vendors each with a product and a model using it."""
-    from inventory.models import VendorProduct
+    from inventory.registry.models import VendorProduct
 
     for n in range(start, start + count):
         vendor = VendorFactory(name=f"Counted vendor {n}")

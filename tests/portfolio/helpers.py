@@ -3,7 +3,7 @@ through the governance engine."""
 
 from types import SimpleNamespace
 
-from portfolio.choices import GATED_STAGES
+from portfolio.initiatives.choices import GATED_STAGES
 
 
 def approved_gate_request(initiative, to_stage, **fields):

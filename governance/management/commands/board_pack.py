@@ -1,6 +1,6 @@
 """``manage.py board_pack --output FILE.pdf [--bu CODE] [--months N] [--as USERNAME]``: the
 board-pack PDF from the command line, rendered synchronously by the same code as the
-background task (``governance.reports.board_pack_pdf``).
+background task (``governance.reporting.services.board_pack_pdf``).
 
 Whose view: a board pack always shows what one reader may see. ``--as`` names them; without
 it the pack is rendered as the organisation-wide reader the board pack is written for: the
@@ -17,7 +17,8 @@ from django.template.defaultfilters import filesizeformat
 from core.choices import Role
 from core.commands import user_named
 from core.models import BusinessUnit
-from governance import dashboard, reports
+from governance.reporting import dashboard
+from governance.reporting import services as reports
 
 
 def organisation_reader():

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from governance import approval_services
+from governance.approvals import escalation
 
 
 class Command(BaseCommand):
@@ -14,5 +14,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        count = approval_services.escalate_overdue()
+        count = escalation.escalate_overdue()
         self.stdout.write(f"Escalated {count} overdue approval step{'s' if count != 1 else ''}.")

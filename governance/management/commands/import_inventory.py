@@ -1,7 +1,7 @@
 """``manage.py import_inventory FILE --preset NAME --user USERNAME [--dry-run]
 [--create-units] [--id-column HEADER]``: the bulk inventory import from the command line,
 through the same service as the upload page and the API
-(``governance.import_services.import_file``)."""
+(``governance.imports.services.import_file``)."""
 
 from pathlib import Path
 
@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from core.commands import user_named
-from governance import import_services
+from governance.imports import services as import_services
 
 
 class Command(BaseCommand):

@@ -6,8 +6,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from core.commands import user_named
-from inventory.chargeback import chargeback_close, chargeback_compute, chargeback_reopen
-from inventory.choices import IdleSharePolicy
+from inventory.finops.choices import IdleSharePolicy
+from inventory.finops.services.chargeback import (
+    chargeback_close,
+    chargeback_compute,
+    chargeback_reopen,
+)
 
 
 def _month(value: str) -> datetime.date:

@@ -3,9 +3,8 @@ through the ingest engine."""
 
 from django.core.management.base import BaseCommand
 
-from inventory.choices import IngestKind
-
-from .import_gpu_usage import run_import
+from inventory.management.commands.import_gpu_usage import run_import
+from inventory.usage.choices import IngestKind
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
 """``manage.py import_gpu_usage FILE… --user USERNAME``: import GPU usage files through the
-ingest engine (``inventory.ingest_services.ingest_file``)."""
+ingest engine (``inventory.usage.services.batches.ingest_file``)."""
 
 from pathlib import Path
 
@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from core.commands import user_named
-from inventory.choices import IngestKind
-from inventory.ingest import ParseError
-from inventory.ingest_services import USAGE_KINDS, detect_kind, ingest_file
+from inventory.usage.choices import IngestKind
+from inventory.usage.parsers import ParseError
+from inventory.usage.services.batches import USAGE_KINDS, detect_kind, ingest_file
 
 
 def run_import(command, options, *, kinds, fixed_kind=None) -> None:

@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand
 
 from core.commands import iso_date
-from inventory import model_services
-from inventory.choices import ReminderKind
+from inventory.registry import services as model_services
+from inventory.registry.choices import ReminderKind
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from core.commands import iso_date
-from inventory.findings import findings_scan
+from inventory.finops.services.findings import findings_scan
 
 
 class Command(BaseCommand):

@@ -1,0 +1,138 @@
+"""Demo approval history: gate requests decided over the last months, a few in flight and
+some overdue, so the approvals queue and the dashboard's cycle times have something to show.
+
+Everything goes through the approval engine (real decisions, stage changes and audit events);
+only the clock is moved afterwards: each request's submission, decisions and due time are set
+back to when they would have happened, as the history of an organisation that has used Keel
+for a while. Idempotent: does nothing when any approval request exists.
+"""
+
+import random
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from governance.approvals import services as engine
+from governance.approvals.choices import Outcome, RequestStatus
+from governance.approvals.models import ApprovalRequest, Decision
+from governance.risk.choices import ResultStatus
+from governance.risk.controls import control_waive, gate_blockers
+from governance.risk.models import Control, RiskAssessment
+from portfolio.initiatives.choices import Stage
+from portfolio.initiatives.models import Initiative
+
+SEED = 20261202
+# The demo logins that decide (their roles cover every default policy's steps).
+DECIDERS = ("reviewer", "coeadmin", "risk", "exec", "admin")
+DECIDED = 18  # requests decided in the past
+IN_FLIGHT = 8  # left pending, of which OVERDUE are past their step's due time
+OVERDUE = 3
+NEXT_GATE = {Stage.PROPOSED: "pilot", Stage.PILOT: "production"}
+WAIVER_REASON = "Evidence reviewed by the steering committee and filed offline (demo data)."
+
+
+def seed_demo_approvals() -> dict:
+    if ApprovalRequest.objects.exists():
+        return {}
+    rng = random.Random(SEED)
+    users = get_user_model().objects.in_bulk(DECIDERS, field_name="username")
+    deciders = [users[name] for name in DECIDERS if name in users]
+    assessed = RiskAssessment.objects.filter(is_current=True).values("initiative")
+    candidates = list(
+        Initiative.objects.filter(
+            stage__in=NEXT_GATE, pk__in=assessed, external_id__startswith="demo-"
+        )
+        .exclude(external_id__startswith="demo-scale-")
+        .select_related("accountable_owner", "business_unit")
+        .order_by("reference")
+    )
+    rng.shuffle(candidates)
+    counts = {"approval_requests": 0, "approval_decisions": 0}
+    now = timezone.now()
+    for initiative in candidates:
+        if counts["approval_requests"] >= DECIDED + IN_FLIGHT:
+            break
+        gate = NEXT_GATE[initiative.stage]
+        try:
+            _waive_blockers(initiative, gate, users.get("risk"))
+            request = engine.request_submit(
+                actor=initiative.accountable_owner, initiative=initiative, gate=gate
+            )
+        except (ValidationError, PermissionDenied):
+            continue  # a control still blocks the gate, or the owner may not submit
+        counts["approval_requests"] += 1
+        if request.status != RequestStatus.PENDING:
+            _backdate(request, now - timedelta(days=rng.randint(10, 150)), rng)
+            continue  # fast-tracked on submission
+        decided = counts["approval_requests"] <= DECIDED
+        if decided:
+            counts["approval_decisions"] += _decide(request, deciders, rng)
+            _backdate(request, now - timedelta(days=rng.randint(10, 170)), rng)
+        else:
+            overdue = counts["approval_requests"] - DECIDED <= OVERDUE
+            hours = rng.randint(4, 60) if overdue else -rng.randint(12, 60)
+            _make_due(request, now - timedelta(hours=hours))
+    return counts
+
+
+def _waive_blockers(initiative, gate, risk_officer) -> None:
+    """The demo has no evidence files: the risk officer waives the gate's controls that await
+    evidence for 90 days. A failing automated control is left failing, so that initiative
+    stays unsubmitted."""
+    blockers = gate_blockers(initiative, gate)
+    if risk_officer is None or any(b.status == ResultStatus.FAILING for b in blockers):
+        return
+    expires_on = timezone.localdate() + timedelta(days=90)
+    for blocker in blockers:
+        control_waive(
+            actor=risk_officer,
+            initiative=initiative,
+            control=Control.objects.get(code=blocker.code),
+            expires_on=expires_on,
+            reason=WAIVER_REASON,
+        )
+
+
+def _decide(request, deciders, rng) -> int:
+    """Approve step after step (one in six rejected at some step) until decided."""
+    decisions = 0
+    reject = rng.random() < 1 / 6
+    for _ in range(12):
+        request.refresh_from_db()
+        if request.status != RequestStatus.PENDING:
+            break
+        decider = next((user for user in deciders if engine.can_decide(user, request)), None)
+        if decider is None:
+            break
+        outcome = Outcome.REJECT if reject and request.current_step > 0 else Outcome.APPROVE
+        if reject and len(request.steps) == 1:
+            outcome = Outcome.REJECT
+        comment = "Benefits unproven for the data it needs." if outcome == Outcome.REJECT else ""
+        engine.request_decide(actor=decider, request=request, outcome=outcome, comment=comment)
+        decisions += 1
+    return decisions
+
+
+def _backdate(request, submitted_at, rng) -> None:
+    """Move a decided request's history back so it was submitted at ``submitted_at`` and
+    decided after a realistic wait (its decisions spread over the days between)."""
+    request.refresh_from_db()
+    wait = timedelta(days=rng.randint(1, 21), hours=rng.randint(0, 20))
+    ApprovalRequest.objects.filter(pk=request.pk).update(
+        submitted_at=submitted_at,
+        decided_at=submitted_at + wait if request.decided_at else None,
+    )
+    decisions = list(Decision.objects.filter(request=request).order_by("created_at", "pk"))
+    for index, decision in enumerate(decisions, start=1):
+        decision.created_at = submitted_at + wait * index / len(decisions)
+    Decision.objects.bulk_update(decisions, ["created_at"])
+
+
+def _make_due(request, due_at) -> None:
+    """Set a pending request's step due time to ``due_at`` (past: overdue) and its
+    submission 72 hours (the default SLA) before."""
+    ApprovalRequest.objects.filter(pk=request.pk).update(
+        submitted_at=due_at - timedelta(hours=72), step_due_at=due_at
+    )

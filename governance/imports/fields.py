@@ -1,0 +1,407 @@
+"""The Keel fields an import column can map to, and the parser of each cell.
+
+A parser gets a non-empty, cleaned cell and returns the Keel value or raises
+:class:`FieldError` with the reason the row is rejected. What an *empty* cell means is the
+field's ``blank`` rule:
+
+- ``"clear"``: the field is emptied ("" or no date / no person), so a Keel export whose cell
+  is empty round-trips;
+- ``"keep"``: nothing is written (an update leaves the field alone, a new initiative gets
+  Keel's default), for fields where an empty cell means "not stated" (stage, yes/no answers,
+  enumerations, the accountable owner, the additive lists of models and deployments).
+
+Look-ups against the database (business units, people, models) are done in bulk by the
+engine; their parsers here only normalise the text.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from dateutil import parser as dateparser
+
+from governance.imports import federal
+from portfolio.initiatives.choices import (
+    AIType,
+    AutonomyLevel,
+    DataSensitivity,
+    EUAIActRole,
+    Sourcing,
+    Stage,
+    UseCaseCategory,
+)
+
+
+class FieldError(ValueError):
+    """A cell Keel cannot read; the message is the reason shown beside the row's line."""
+
+
+def normalise(text: str) -> str:
+    """Lower case, letters and digits only: "In production" == " in-production"."""
+    return re.sub(r"[^0-9a-z]+", "", text.casefold())
+
+
+# --- value parsers ----------------------------------------------------------------------------
+
+
+def parse_text(value: str) -> str:
+    return value
+
+
+def _choices(choice_class, synonyms=None) -> dict[str, str]:
+    table = {}
+    for value, label in choice_class.choices:
+        table[normalise(value)] = value
+        table[normalise(str(label))] = value
+    for text, value in (synonyms or {}).items():
+        table[normalise(text)] = value
+    return table
+
+
+STAGE_TABLE = _choices(Stage, federal.STAGE_SYNONYMS)
+CATEGORY_TABLE = _choices(
+    UseCaseCategory,
+    {
+        "Synthesis": UseCaseCategory.INFORMATION_SYNTHESIS,
+        "Summarisation": UseCaseCategory.INFORMATION_SYNTHESIS,
+        "Summarization": UseCaseCategory.INFORMATION_SYNTHESIS,
+        "Search": UseCaseCategory.INFORMATION_SYNTHESIS,
+        "Pattern detection": UseCaseCategory.PATTERN_RECOGNITION,
+        "Anomaly detection": UseCaseCategory.PATTERN_RECOGNITION,
+        "Fraud detection": UseCaseCategory.PATTERN_RECOGNITION,
+        "Computer vision": UseCaseCategory.PATTERN_RECOGNITION,
+        "Decisions": UseCaseCategory.HIGH_VOLUME_DECISIONS,
+        "Decision support": UseCaseCategory.HIGH_VOLUME_DECISIONS,
+        "Automation": UseCaseCategory.HIGH_VOLUME_DECISIONS,
+        "Content generation": UseCaseCategory.GENERATION,
+        "Generative AI": UseCaseCategory.GENERATION,
+    },
+)
+SOURCING_TABLE = _choices(
+    Sourcing,
+    {
+        "Developed in-house": Sourcing.IN_HOUSE,
+        "In house": Sourcing.IN_HOUSE,
+        "Internal": Sourcing.IN_HOUSE,
+        "Developed with contracting resources": Sourcing.VENDOR,
+        "Developed under contract": Sourcing.VENDOR,
+        "Contract": Sourcing.VENDOR,
+        "Contractor": Sourcing.VENDOR,
+        "Commercial": Sourcing.VENDOR,
+        "Purchased": Sourcing.VENDOR,
+        "Developed in-house and with contracting resources": Sourcing.BOTH,
+        "Developed both in-house and under contract": Sourcing.BOTH,
+        "In-house and contract": Sourcing.BOTH,
+    },
+)
+# The federal export writes these, one per Keel sourcing value.
+FEDERAL_SOURCING = {
+    Sourcing.IN_HOUSE: "Developed in-house",
+    Sourcing.VENDOR: "Developed with contracting resources",
+    Sourcing.BOTH: "Developed in-house and with contracting resources",
+}
+YES = {"yes", "y", "true", "1", "x", "oui", "ja"}
+NO = {"no", "n", "false", "0", "non", "nein", "none"}
+
+# Impact → the risk questionnaire's answers it sets (``neither`` sets none).
+IMPACT_RIGHTS, IMPACT_SAFETY = "rights_impacting", "safety_impacting"
+IMPACT_TABLE = {
+    "rightsimpacting": (IMPACT_RIGHTS,),
+    "rights": (IMPACT_RIGHTS,),
+    "safetyimpacting": (IMPACT_SAFETY,),
+    "safety": (IMPACT_SAFETY,),
+    "both": (IMPACT_RIGHTS, IMPACT_SAFETY),
+    "rightsandsafetyimpacting": (IMPACT_RIGHTS, IMPACT_SAFETY),
+    "rightsimpactingandsafetyimpacting": (IMPACT_RIGHTS, IMPACT_SAFETY),
+    "safetyandrightsimpacting": (IMPACT_RIGHTS, IMPACT_SAFETY),
+    "neither": (),
+    "none": (),
+    "no": (),
+    "notapplicable": (),
+    "na": (),
+}
+# Written by both exports; read back through IMPACT_TABLE.
+IMPACT_LABELS = {
+    (): "Neither",
+    (IMPACT_RIGHTS,): "Rights-impacting",
+    (IMPACT_SAFETY,): "Safety-impacting",
+    (IMPACT_RIGHTS, IMPACT_SAFETY): "Both",
+}
+
+
+def enumeration(table: dict[str, str], what: str):
+    def parse(value: str) -> str:
+        found = table.get(normalise(value))
+        if found is None:
+            raise FieldError(f"unknown {what} '{value}'")
+        return found
+
+    return parse
+
+
+def parse_category(value: str) -> str:
+    """A use-case category; a topic area Keel has no category for becomes "other"."""
+    return CATEGORY_TABLE.get(normalise(value), UseCaseCategory.OTHER)
+
+
+def parse_yes_no(value: str) -> bool:
+    text = value.strip().casefold().rstrip(".")
+    if text in YES or text.startswith("yes"):
+        return True
+    if text in NO or text.startswith("no"):
+        return False
+    raise FieldError(f"'{value}' is not yes or no")
+
+
+def parse_impact(value: str) -> tuple[str, ...]:
+    found = IMPACT_TABLE.get(normalise(value))
+    if found is None:
+        raise FieldError(
+            f"unknown impact '{value}' (rights-impacting, safety-impacting, both or neither)"
+        )
+    return found
+
+
+def parse_decimal(value: str) -> Decimal:
+    text = re.sub(r"[\s,$€£]", "", value)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise FieldError(f"'{value}' is not a number") from None
+    if not number.is_finite() or number < 0:
+        raise FieldError(f"'{value}' is not an amount of zero or more")
+    return number.quantize(Decimal("0.01"))
+
+
+def parse_phase(value: str) -> int:
+    digits = re.sub(r"(?i)^phase\s*", "", value.strip())
+    if digits not in {"1", "2", "3", "4"}:
+        raise FieldError(f"roadmap phase '{value}' is not 1 to 4")
+    return int(digits)
+
+
+def parse_currency(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z]{3}", value):
+        raise FieldError(f"currency '{value}' is not a three-letter code")
+    return value.upper()
+
+
+def parse_list(value: str) -> list[str]:
+    """A semicolon-separated list (also accepts newlines folded into spaces by the reader)."""
+    items, seen = [], set()
+    for item in value.split(";"):
+        item = item.strip()
+        if item and item.casefold() not in seen:
+            seen.add(item.casefold())
+            items.append(item)
+    return items
+
+
+def parse_tags(value: str) -> str:
+    tags = [tag.strip() for tag in re.split(r"[,;]", value) if tag.strip()]
+    return ",".join(dict.fromkeys(tags))
+
+
+MONTH_YEAR = re.compile(r"^[A-Za-z]{3,9}\.?\s+\d{4}$")
+ISO = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})$")
+
+
+def parse_date(value: str) -> datetime.date:
+    """10/1/2023 (US month/day/year), 2023-10-01, Oct 2023 (the 1st), 1 Oct 2023, October 1,
+    2023. Two-digit years and bare years are refused as ambiguous."""
+    text = value.strip()
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}[ T]00:00(:00)?", text):
+        text = text[:10].strip()
+    slashed = SLASHED.match(text)
+    if slashed and len(slashed.group(3)) == 2:
+        raise FieldError(f"ambiguous date '{value}': write the year with four digits")
+    try:
+        if ISO.match(text):
+            return datetime.date(*map(int, text.split("-")))
+        if slashed:
+            month, day, year = slashed.groups()
+            return datetime.date(int(year), int(month), int(day))
+    except ValueError:
+        raise FieldError(
+            f"'{value}' is not a valid date (dates with slashes are month/day/year)"
+        ) from None
+    if re.fullmatch(r"\d{4}", text):
+        raise FieldError(f"ambiguous date '{value}': a year alone is not a date")
+    if not re.search(r"\d{4}", text) or not re.search(r"[A-Za-z]", text):
+        raise FieldError(f"'{value}' is not a date Keel can read (use 2023-10-01)")
+    try:
+        parsed = dateparser.parse(text, default=datetime.datetime(2000, 1, 1), dayfirst=False)
+    except (ValueError, OverflowError):
+        raise FieldError(f"'{value}' is not a date Keel can read (use 2023-10-01)") from None
+    if MONTH_YEAR.match(text):
+        return parsed.date().replace(day=1)
+    return parsed.date()
+
+
+# --- the target fields ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    parse: object = parse_text
+    required: bool = False
+    help: str = ""
+    blank: str = "clear"  # "clear" or "keep" (see the module docstring)
+    # Where the value lands: "initiative" (a model field of the same name) or "special"
+    # (resolved by the engine: look-ups, stage, impact, lists).
+    target: str = "initiative"
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "required": self.required,
+            "help": self.help,
+        }
+
+
+FIELDS: tuple[Field, ...] = (
+    Field(
+        "external_id",
+        "External ID",
+        help="Stable id in the source register; re-importing the file updates the same "
+        "initiatives.",
+    ),
+    Field(
+        "reference",
+        "Reference",
+        target="special",
+        blank="keep",
+        help="Keel reference (AI-0042): matches an existing initiative when there is no "
+        "external id. Never changes a reference.",
+    ),
+    Field("title", "Title", required=True, help="The use case's name."),
+    Field(
+        "business_unit",
+        "Business unit",
+        required=True,
+        target="special",
+        help="Code or name of the owning business unit (the agency in federal files).",
+    ),
+    Field(
+        "child_business_unit",
+        "Sub-unit",
+        target="special",
+        blank="keep",
+        help="A unit inside the business unit (the bureau in federal files); the initiative "
+        "belongs to it.",
+    ),
+    Field("problem_statement", "Problem statement"),
+    Field("purpose", "Purpose", help="Intended purpose and expected benefits."),
+    Field("outputs", "Outputs", help="What the AI system outputs."),
+    Field(
+        "category",
+        "Category",
+        parse=parse_category,
+        blank="keep",
+        help="Use-case category or topic area; unknown areas become “Other”.",
+    ),
+    Field(
+        "stage",
+        "Stage",
+        parse=enumeration(STAGE_TABLE, "stage"),
+        target="special",
+        blank="keep",
+        help="Keel stage or a federal stage of development (“Operation and Maintenance”…). "
+        "Recorded as the file says, audited as imported.",
+    ),
+    Field("initiated_on", "Initiated on", parse=parse_date),
+    Field("pilot_started_on", "Pilot started on", parse=parse_date),
+    Field("production_on", "In production since", parse=parse_date),
+    Field("retired_on", "Retired on", parse=parse_date),
+    Field(
+        "accountable_owner",
+        "Accountable owner",
+        target="special",
+        blank="keep",
+        help="Username, e-mail or “First Last”; unknown people become placeholders to confirm.",
+    ),
+    Field("technical_lead", "Technical lead", target="special"),
+    Field("executive_sponsor", "Executive sponsor", target="special"),
+    Field("uses_pii", "Uses PII", parse=parse_yes_no, blank="keep"),
+    Field(
+        "data_sensitivity",
+        "Data sensitivity",
+        parse=enumeration(_choices(DataSensitivity), "data sensitivity"),
+        blank="keep",
+    ),
+    Field(
+        "sourcing",
+        "Developed",
+        parse=enumeration(SOURCING_TABLE, "sourcing"),
+        blank="keep",
+        help="In-house, vendor (under contract) or both.",
+    ),
+    Field("ai_type", "AI type", parse=enumeration(_choices(AIType), "AI type"), blank="keep"),
+    Field(
+        "autonomy_level",
+        "Autonomy",
+        parse=enumeration(_choices(AutonomyLevel), "autonomy level"),
+        blank="keep",
+    ),
+    Field(
+        "eu_ai_act_role",
+        "EU AI Act role",
+        parse=enumeration(_choices(EUAIActRole), "EU AI Act role"),
+    ),
+    Field(
+        "impact",
+        "Rights/safety impact",
+        parse=parse_impact,
+        target="special",
+        blank="keep",
+        help="Rights-impacting, safety-impacting, both or neither: sets the risk assessment's "
+        "answers (at least Tier 3); never lowers an existing answer.",
+    ),
+    Field("roadmap_phase", "Roadmap phase", parse=parse_phase),
+    Field("currency", "Currency", parse=parse_currency, blank="keep"),
+    Field("expected_annual_value", "Expected annual value", parse=parse_decimal),
+    Field("expected_annual_cost", "Expected annual cost", parse=parse_decimal),
+    Field("realised_value", "Realised value", parse=parse_decimal),
+    Field("impacted_stakeholders", "Impacted stakeholders"),
+    Field("jurisdictions", "Jurisdictions"),
+    Field("tags", "Tags", parse=parse_tags, help="Comma-separated."),
+    Field(
+        "links",
+        "Links",
+        parse=lambda value: "\n".join(value.split()),
+        help="http(s) addresses separated by spaces.",
+    ),
+    Field(
+        "models",
+        "Models",
+        parse=parse_list,
+        target="special",
+        blank="keep",
+        help="Semicolon-separated model names, linked (created in the business unit if new).",
+    ),
+    Field(
+        "deployments",
+        "Deployed in",
+        parse=parse_list,
+        target="special",
+        blank="keep",
+        help="Semicolon-separated codes of the business units where it is deployed.",
+    ),
+)
+BY_NAME = {field.name: field for field in FIELDS}
+REQUIRED = tuple(field.name for field in FIELDS if field.required)
+# Model fields written as they are (the rest is resolved by the engine).
+PLAIN = tuple(field.name for field in FIELDS if field.target == "initiative")
+DATE_FIELDS = ("initiated_on", "pilot_started_on", "production_on", "retired_on")
+TEXT_FIELDS = tuple(
+    name for name in PLAIN if BY_NAME[name].parse in (parse_text,) or name in ("tags", "links")
+)
+
+
+def target_fields() -> list[dict]:
+    return [field.as_dict() for field in FIELDS]

@@ -1,0 +1,256 @@
+"""Thin HTML views of the GPU chargeback and findings.
+
+GET never writes: an open month shows its stored figures (computed by the nightly or an
+explicit "Compute"/"Recompute" POST, with a note when cost was imported since); a month never
+computed shows a "Compute" button to those who may. ``?policy=`` preselects the policy of the
+recompute form.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from core.exports import csv_response, xlsx_response
+from core.htmx import render_list
+from core.models import BusinessUnit
+from core.permissions import can_manage_inventory
+from inventory.finops import selectors
+from inventory.finops.choices import FindingKind
+from inventory.finops.forms import (
+    ChargebackComputeForm,
+    ChargebackMonthForm,
+    FindingFilterSet,
+    ReasonForm,
+    parse_month,
+)
+from inventory.finops.models import ChargebackMonth
+from inventory.finops.services import chargeback as chargeback_services
+from inventory.finops.services import findings as finding_services
+
+RECENT_MONTHS = 12
+
+
+def _month_or_404(value):
+    month = parse_month(value)
+    if month is None:
+        raise Http404("Not a month (YYYY-MM).")
+    return month
+
+
+def _chargeback_url(month, policy="") -> str:
+    url = f"{reverse('inventory:chargeback')}?month={month:%Y-%m}"
+    return f"{url}&policy={policy}" if policy else url
+
+
+@login_required
+@require_GET
+def chargeback(request):
+    picker = ChargebackMonthForm(request.GET or None)
+    month = None
+    policy = ""
+    if picker.is_valid():
+        month = picker.cleaned_data["month"]
+        policy = picker.cleaned_data["policy"]
+    month = month or timezone.localdate().replace(day=1)
+    row = selectors.chargeback_get(month=month)
+    can_manage = chargeback_services.can_manage_chargeback(request.user)
+    context = {
+        "picker": picker,
+        "month": month,
+        "chargeback": row,
+        "can_manage": can_manage,
+        "month_ended": chargeback_services.month_has_ended(month),
+        "compute_form": ChargebackComputeForm(
+            initial={"policy": policy or (row.policy if row else "proportional")}
+        ),
+        "reopen_form": ReasonForm(),
+        "recent_months": ChargebackMonth.objects.order_by("-month")[:RECENT_MONTHS],
+    }
+    if row is not None and row.computed_at:
+        context["figures"] = selectors.chargeback_by_bu(row, request.user)
+        context["summary"] = selectors.chargeback_summary(row, request.user)
+    return render(request, "inventory/finops/chargeback.html", context)
+
+
+def _computed_or_404(month) -> ChargebackMonth:
+    row = selectors.chargeback_get(month=month)
+    if row is None or row.computed_at is None:
+        raise Http404("This month's chargeback has not been computed.")
+    return row
+
+
+@login_required
+@require_GET
+def chargeback_bu(request, month, bu_pk):
+    row = _computed_or_404(_month_or_404(month))
+    business_unit = get_object_or_404(BusinessUnit.objects.only("pk", "name", "code"), pk=bu_pk)
+    drill = selectors.chargeback_drilldown(row, business_unit, request.user)
+    return render(
+        request, "inventory/finops/chargeback_bu.html", {"chargeback": row, "drill": drill}
+    )
+
+
+def _export_name(row, extension) -> str:
+    return f"gpu-chargeback-{row.month:%Y-%m}.{extension}"
+
+
+@login_required
+@require_GET
+def chargeback_csv(request, month):
+    row = _computed_or_404(_month_or_404(month))
+    rows = selectors.chargeback_export_rows(row, request.user)
+    return csv_response(rows, filename=_export_name(row, "csv"))
+
+
+@login_required
+@require_GET
+def chargeback_xlsx(request, month):
+    row = _computed_or_404(_month_or_404(month))
+    rows = selectors.chargeback_export_rows(row, request.user)
+    return xlsx_response(rows, filename=_export_name(row, "xlsx"), title="Chargeback")
+
+
+def _report(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+@login_required
+@require_POST
+def chargeback_compute(request, month):
+    month = _month_or_404(month)
+    form = ChargebackComputeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a policy for idle and shared cost.")
+        return redirect(_chargeback_url(month))
+    try:
+        chargeback_services.chargeback_compute(
+            month=month, policy=form.cleaned_data["policy"], actor=request.user
+        )
+    except ValidationError as error:
+        _report(request, error)
+    else:
+        messages.success(request, f"Chargeback of {month:%B %Y} computed.")
+    return redirect(_chargeback_url(month))
+
+
+@login_required
+@require_POST
+def chargeback_close(request, month):
+    month = _month_or_404(month)
+    try:
+        chargeback_services.chargeback_close(actor=request.user, month=month)
+    except ValidationError as error:
+        _report(request, error)
+    else:
+        messages.success(request, f"Chargeback of {month:%B %Y} closed; its figures are frozen.")
+    return redirect(_chargeback_url(month))
+
+
+@login_required
+@require_POST
+def chargeback_reopen(request, month):
+    month = _month_or_404(month)
+    if not chargeback_services.can_manage_chargeback(request.user):
+        raise PermissionDenied("Only platform engineers and CoE admins reopen months.")
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            chargeback_services.chargeback_reopen(
+                actor=request.user, month=month, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            _report(request, error)
+        else:
+            messages.success(request, f"Chargeback of {month:%B %Y} reopened.")
+            return redirect(_chargeback_url(month))
+    else:
+        messages.error(request, "Say why the closed month is reopened.")
+    return redirect(_chargeback_url(month))
+
+
+# --- Findings ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def finding_list(request):
+    if not request.GET:
+        return redirect(f"{reverse('inventory:finding_list')}?status=active")
+    queryset = selectors.findings_list(request.user)
+    return render_list(
+        request,
+        template="inventory/finops/finding_list.html",
+        queryset=queryset,
+        filterset_class=FindingFilterSet,
+        extra_context={
+            "can_scan": can_manage_inventory(request.user),
+            "kinds": FindingKind,
+            "reason_form": ReasonForm(),
+        },
+    )
+
+
+def _finding_page(request, finding, form=None, status=200):
+    context = {
+        "finding": finding,
+        "can_act": finding_services.can_act_on_finding(request.user, finding),
+        "reason_form": form or ReasonForm(),
+        "is_open": finding.status != "resolved",
+    }
+    return render(request, "inventory/finops/finding_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def finding_detail(request, pk):
+    return _finding_page(request, selectors.finding_get(request.user, pk))
+
+
+def _finding_action(request, pk, service, done):
+    finding = selectors.finding_get(request.user, pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _finding_page(request, finding, form, status=400)
+    try:
+        service(actor=request.user, finding=finding, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        if hasattr(error, "error_dict") and "reason" in error.error_dict:
+            form.add_error("reason", error.error_dict["reason"])
+            return _finding_page(request, finding, form, status=400)
+        _report(request, error)
+        return redirect(finding)
+    messages.success(request, done)
+    target = request.POST.get("next", "")
+    if target.startswith("/inventory/findings/") and "//" not in target:
+        return redirect(target)
+    return redirect(finding)
+
+
+@login_required
+@require_POST
+def finding_acknowledge(request, pk):
+    return _finding_action(request, pk, finding_services.finding_acknowledge, "Acknowledged.")
+
+
+@login_required
+@require_POST
+def finding_resolve(request, pk):
+    return _finding_action(request, pk, finding_services.finding_resolve, "Resolved.")
+
+
+@login_required
+@require_POST
+def findings_scan(request):
+    if not can_manage_inventory(request.user):
+        raise PermissionDenied("Only platform engineers run the findings scan.")
+    counts = finding_services.findings_scan(actor=request.user)
+    opened = sum(figures["opened"] for figures in counts.values())
+    resolved = sum(figures["resolved"] for figures in counts.values())
+    messages.success(request, f"Scan done: {opened} new finding(s), {resolved} cleared.")
+    return redirect(f"{reverse('inventory:finding_list')}?status=active")

@@ -1,0 +1,2 @@
+"""The GPU estate: GPU types and their reference catalogue, pools with rate cards,
+allocations with the capacity check."""

@@ -1,0 +1,191 @@
+"""The GPU estate: GPU types (reference data), pools with their rate cards, and allocations
+of a pool's GPUs to initiatives."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from core.models import BusinessUnit
+from inventory.gpu.choices import AllocationPurpose, PoolKind, PricingModel, Provider, SharingMode
+from portfolio.initiatives.choices import ENDED_STAGES, Stage
+from portfolio.initiatives.models import Initiative
+
+
+class GPUType(models.Model):
+    """Catalogue entry for a GPU model; the reference price is guidance, not billing truth."""
+
+    vendor = models.CharField(max_length=50, default="NVIDIA")
+    name = models.CharField(max_length=100, unique=True)
+    memory_gb = models.PositiveIntegerField()
+    reference_hourly_price = models.DecimalField(
+        "reference $/GPU-hour",
+        max_digits=10,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Public list price for guidance; imported FOCUS costs always win.",
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    price_source = models.CharField(max_length=200, blank=True)
+    price_as_of = models.CharField("price date", max_length=10, blank=True)
+    example_instance = models.CharField(max_length=50, blank=True)
+    gpus_per_instance = models.PositiveSmallIntegerField(null=True, blank=True)
+    instance_hourly_price = models.DecimalField(
+        max_digits=12, decimal_places=5, null=True, blank=True
+    )
+    # The names monitoring reports for this GPU (DCGM ``modelName``), and its MIG profiles.
+    monitoring_names = models.JSONField(default=list, blank=True)
+    mig_profiles = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["vendor", "name"]
+        verbose_name = "GPU type"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reference_hourly_price__isnull=True) | Q(reference_hourly_price__gte=0),
+                name="gpu_type_price_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.vendor} {self.name}"
+
+
+class GPUPool(models.Model):
+    """Where GPUs live: a cloud account, node pool, Slurm partition or on-prem cluster."""
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=PoolKind.choices)
+    provider = models.CharField(max_length=10, choices=Provider.choices)
+    region = models.CharField(max_length=50, blank=True)
+    account = models.CharField("account or project", max_length=100, blank=True)
+    cluster = models.CharField(max_length=100, blank=True)
+    gpu_type = models.ForeignKey(GPUType, on_delete=models.PROTECT, related_name="pools")
+    gpu_count = models.PositiveIntegerField("capacity (GPUs)")
+    sharing_mode = models.CharField(
+        max_length=12, choices=SharingMode.choices, default=SharingMode.EXCLUSIVE
+    )
+    pricing_model = models.CharField(max_length=10, choices=PricingModel.choices)
+    hourly_rate = models.DecimalField(
+        "hourly rate per GPU", max_digits=10, decimal_places=4, default=Decimal("0")
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    # Rate card: the instance type billed for this pool's GPUs, so cost lines without a GPU
+    # count can still be recognised and priced.
+    instance_type = models.CharField(max_length=50, blank=True)
+    gpus_per_instance = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A reservation or commitment bought for this pool (capacity reservation or savings plan
+    # id), so its unused hours are attributed to the pool.
+    commitment_id = models.CharField("reservation / commitment id", max_length=200, blank=True)
+    owning_team = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "GPU pool"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gpu_count__gte=0), name="gpu_pool_count_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(hourly_rate__gte=0), name="gpu_pool_rate_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("inventory:pool_detail", args=[self.pk])
+
+
+# An allocation is orphaned when nobody's initiative is using it: none, or one that ended or
+# is paused.
+ORPHANING_STAGES = frozenset({*ENDED_STAGES, Stage.PAUSED})
+
+
+class GPUAllocationQuerySet(models.QuerySet):
+    def orphaned(self):
+        return self.filter(Q(initiative__isnull=True) | Q(initiative__stage__in=ORPHANING_STAGES))
+
+    def active_on(self, day):
+        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day), starts_on__lte=day)
+
+
+class GPUAllocation(models.Model):
+    """GPUs of a pool given to a business unit, normally for an initiative.
+
+    An allocation without an initiative, or whose initiative has ended, is *orphaned*.
+    ``gpu_count`` may be fractional for MIG or time-sliced sharing.
+    """
+
+    pool = models.ForeignKey(GPUPool, on_delete=models.PROTECT, related_name="allocations")
+    gpu_count = models.DecimalField(max_digits=8, decimal_places=2)
+    initiative = models.ForeignKey(
+        Initiative,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="gpu_allocations",
+    )
+    business_unit = models.ForeignKey(
+        BusinessUnit, on_delete=models.PROTECT, related_name="gpu_allocations"
+    )
+    purpose = models.CharField(max_length=20, choices=AllocationPurpose.choices)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requested_gpu_allocations",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="approved_gpu_allocations",
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = GPUAllocationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        verbose_name = "GPU allocation"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gpu_count__gt=0), name="gpu_allocation_count_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="gpu_allocation_end_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["business_unit", "starts_on"])]
+
+    def __str__(self):
+        return f"{self.gpu_count} × {self.pool.gpu_type.name} for {self.business_unit.code}"
+
+    def get_absolute_url(self):
+        return reverse("inventory:allocation_detail", args=[self.pk])
+
+    def clean(self):
+        errors = {}
+        if self.gpu_count is not None and self.gpu_count <= 0:
+            errors["gpu_count"] = "Allocate more than zero GPUs."
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = "The end date cannot be before the start date."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_orphaned(self) -> bool:
+        return self.initiative_id is None or self.initiative.stage in ORPHANING_STAGES

@@ -1,0 +1,160 @@
+"""Writes of the GPU estate: pools and allocations, with the capacity check under the pool's
+row lock."""
+
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from core.audit import record_event
+from core.services import apply_changes, create_audited, snapshot, update_audited
+from inventory.gpu.models import GPUAllocation, GPUPool
+from inventory.gpu.permissions import can_create_allocation, can_edit_allocation, can_manage_pools
+
+POOL_FIELDS = (
+    "name",
+    "kind",
+    "provider",
+    "region",
+    "account",
+    "cluster",
+    "gpu_type",
+    "gpu_count",
+    "sharing_mode",
+    "pricing_model",
+    "hourly_rate",
+    "currency",
+    "instance_type",
+    "gpus_per_instance",
+    "commitment_id",
+    "owning_team",
+)
+
+ALLOCATION_FIELDS = (
+    "pool",
+    "gpu_count",
+    "initiative",
+    "business_unit",
+    "purpose",
+    "starts_on",
+    "ends_on",
+    "notes",
+)
+
+
+def pool_create(*, actor, data: dict) -> GPUPool:
+    if not can_manage_pools(actor):
+        raise PermissionDenied("Only platform engineers can manage GPU pools.")
+    pool = GPUPool(**{name: value for name, value in data.items() if name in POOL_FIELDS})
+    pool.full_clean()
+    return create_audited(pool, actor=actor, action="gpu_pool.created", fields=POOL_FIELDS)
+
+
+def pool_update(*, actor, pool: GPUPool, data: dict) -> GPUPool:
+    if not can_manage_pools(actor):
+        raise PermissionDenied("Only platform engineers can manage GPU pools.")
+
+    def validate(locked, after):
+        locked.full_clean()
+        if "gpu_count" in after:
+            committed = _committed_gpus(locked, starts_on=timezone.localdate(), ends_on=None)
+            if Decimal(locked.gpu_count) < committed:
+                raise ValidationError(
+                    {
+                        "gpu_count": f"{committed.normalize():f} GPUs are allocated from this pool "
+                        "from today on; capacity cannot go below that."
+                    }
+                )
+
+    return update_audited(
+        pool,
+        actor=actor,
+        action="gpu_pool.updated",
+        data=data,
+        fields=POOL_FIELDS,
+        validate=validate,
+    )
+
+
+def _committed_gpus(pool: GPUPool, *, starts_on, ends_on, exclude_pk=None) -> Decimal:
+    """GPUs of ``pool`` allocated at any time overlapping [starts_on, ends_on] (None = open)."""
+    overlapping = GPUAllocation.objects.filter(pool=pool)
+    if ends_on is not None:
+        overlapping = overlapping.filter(starts_on__lte=ends_on)
+    if starts_on is not None:
+        overlapping = overlapping.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on))
+    if exclude_pk:
+        overlapping = overlapping.exclude(pk=exclude_pk)
+    return overlapping.aggregate(total=Sum("gpu_count", default=Decimal("0")))["total"]
+
+
+def _check_capacity(allocation: GPUAllocation) -> None:
+    """Refuse an allocation that would over-commit its pool; caller holds the pool's lock."""
+    committed = _committed_gpus(
+        allocation.pool,
+        starts_on=allocation.starts_on,
+        ends_on=allocation.ends_on,
+        exclude_pk=allocation.pk,
+    )
+    free = Decimal(allocation.pool.gpu_count) - committed
+    if allocation.gpu_count > free:
+        raise ValidationError(
+            {
+                "gpu_count": f"Only {free.normalize():f} of {allocation.pool.gpu_count} GPUs in "
+                f"{allocation.pool.name} are free for that period."
+            }
+        )
+
+
+def allocation_create(*, actor, data: dict) -> GPUAllocation:
+    """Allocate GPUs from a pool; the pool row is locked so two requests cannot both take the
+    last GPUs."""
+    if not can_create_allocation(actor, data.get("business_unit")):
+        raise PermissionDenied("Only platform engineers can allocate GPUs.")
+    allocation = GPUAllocation(
+        **{name: value for name, value in data.items() if name in ALLOCATION_FIELDS},
+        requested_by=data.get("requested_by") or actor,
+        approved_by=actor,
+    )
+    return allocation_insert(actor=actor, allocation=allocation)
+
+
+def allocation_insert(*, actor, allocation: GPUAllocation, audit_extra=None) -> GPUAllocation:
+    """Save a new allocation under its pool's row lock after the capacity check, audited.
+    The callers decide who may allocate: ``allocation_create`` (platform engineers) and
+    ``request_services.gpu_request_allocate`` (an approved ``gpu_request`` gate request)."""
+    allocation.full_clean()
+    with transaction.atomic():
+        allocation.pool = GPUPool.objects.select_for_update().get(pk=allocation.pool_id)
+        _check_capacity(allocation)
+        allocation.save()
+        record_event(
+            actor=actor,
+            action="gpu_allocation.created",
+            target=allocation,
+            after={**snapshot(allocation, ALLOCATION_FIELDS), **(audit_extra or {})},
+        )
+    return allocation
+
+
+def allocation_update(*, actor, allocation: GPUAllocation, data: dict) -> GPUAllocation:
+    if not can_edit_allocation(actor, allocation):
+        raise PermissionDenied("Only platform engineers can change GPU allocations.")
+    with transaction.atomic():
+        locked = GPUAllocation.objects.select_for_update().get(pk=allocation.pk)
+        before, after = apply_changes(locked, data, ALLOCATION_FIELDS)
+        locked.full_clean()
+        locked.pool = GPUPool.objects.select_for_update().get(pk=locked.pool_id)
+        _check_capacity(locked)
+        if after:
+            locked.save()
+            record_event(
+                actor=actor,
+                action="gpu_allocation.updated",
+                target=locked,
+                before=before,
+                after=after,
+            )
+    return locked

@@ -1,0 +1,160 @@
+"""HTML views of GPU pools and allocations, and their exports."""
+
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from core.exports import export_response
+from core.forms import may_create_for_some_unit, submit_through_service
+from core.htmx import render_list
+from inventory.gpu import selectors, services
+from inventory.gpu.exports import allocation_export_rows, pool_export_rows
+from inventory.gpu.filtersets import GPUAllocationFilterSet, GPUPoolFilterSet
+from inventory.gpu.forms import GPUAllocationForm, GPUPoolForm
+from inventory.gpu.permissions import can_create_allocation, can_edit_allocation, can_manage_pools
+from inventory.registry.views import _editable_copy
+
+
+@login_required
+def pool_list(request):
+    return render_list(
+        request,
+        template="inventory/gpu/pool_list.html",
+        queryset=selectors.pool_list(user=request.user),
+        filterset_class=GPUPoolFilterSet,
+        extra_context={"can_create": can_manage_pools(request.user)},
+    )
+
+
+@login_required
+def pool_detail(request, pk):
+    pool = selectors.pool_get(user=request.user, pk=pk)
+    context = {
+        "pool": pool,
+        "free_gpus": Decimal(pool.gpu_count) - Decimal(pool.allocated_gpus),
+        "allocations": selectors.pool_current_allocations(user=request.user, pool=pool),
+        "can_edit": can_manage_pools(request.user),
+        "can_allocate": may_create_for_some_unit(request.user, can_create_allocation),
+    }
+    return render(request, "inventory/gpu/pool_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pool_create(request):
+    if not can_manage_pools(request.user):
+        raise PermissionDenied("Only platform engineers can manage GPU pools.")
+    form = GPUPoolForm(request.POST or None)
+    done = submit_through_service(
+        request,
+        form,
+        lambda data: services.pool_create(actor=request.user, data=data),
+        success=lambda pool: f"GPU pool {pool.name} created.",
+    )
+    if done:
+        return done
+    return render(request, "inventory/gpu/pool_form.html", {"form": form, "pool": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pool_update(request, pk):
+    pool = selectors.pool_get(user=request.user, pk=pk)
+    if not can_manage_pools(request.user):
+        raise PermissionDenied("Only platform engineers can manage GPU pools.")
+    form = GPUPoolForm(request.POST or None, instance=_editable_copy(pool))
+    done = submit_through_service(
+        request,
+        form,
+        lambda data: services.pool_update(actor=request.user, pool=pool, data=data),
+        success=lambda pool: f"GPU pool {pool.name} saved.",
+    )
+    if done:
+        return done
+    return render(request, "inventory/gpu/pool_form.html", {"form": form, "pool": pool})
+
+
+@login_required
+def allocation_list(request):
+    return render_list(
+        request,
+        template="inventory/gpu/allocation_list.html",
+        queryset=selectors.allocation_list(user=request.user),
+        filterset_class=GPUAllocationFilterSet,
+        extra_context={"can_create": may_create_for_some_unit(request.user, can_create_allocation)},
+    )
+
+
+@login_required
+def allocation_detail(request, pk):
+    allocation = selectors.allocation_get(user=request.user, pk=pk)
+    context = {
+        "allocation": allocation,
+        "can_edit": can_edit_allocation(request.user, allocation),
+    }
+    return render(request, "inventory/gpu/allocation_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def allocation_create(request):
+    # The pool detail page links here with ?pool=<pk> to preselect it.
+    form = GPUAllocationForm(
+        request.POST or None, user=request.user, initial={"pool": request.GET.get("pool")}
+    )
+    if not form.fields["business_unit"].queryset.exists():
+        raise PermissionDenied("Only platform engineers can allocate GPUs.")
+    done = submit_through_service(
+        request,
+        form,
+        lambda data: services.allocation_create(actor=request.user, data=data),
+        success=lambda allocation: "GPUs allocated.",
+    )
+    if done:
+        return done
+    return render(request, "inventory/gpu/allocation_form.html", {"form": form, "allocation": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def allocation_update(request, pk):
+    allocation = selectors.allocation_get(user=request.user, pk=pk)
+    if not can_edit_allocation(request.user, allocation):
+        raise PermissionDenied("Only platform engineers can change GPU allocations.")
+    form = GPUAllocationForm(
+        request.POST or None, instance=_editable_copy(allocation), user=request.user
+    )
+    done = submit_through_service(
+        request,
+        form,
+        lambda data: services.allocation_update(
+            actor=request.user, allocation=allocation, data=data
+        ),
+        success=lambda allocation: "Allocation saved.",
+    )
+    if done:
+        return done
+    return render(
+        request, "inventory/gpu/allocation_form.html", {"form": form, "allocation": allocation}
+    )
+
+
+@login_required
+@require_GET
+def pool_list_export(request, extension):
+    """Every filtered GPU pool as CSV or XLSX (``extension`` from the URL)."""
+    rows = pool_export_rows(user=request.user, params=request.GET, request=request)
+    return export_response(rows, extension=extension, stem="gpu-pools", title="GPU pools")
+
+
+@login_required
+@require_GET
+def allocation_list_export(request, extension):
+    """Every filtered GPU allocation the user may see as CSV or XLSX."""
+    rows = allocation_export_rows(user=request.user, params=request.GET, request=request)
+    return export_response(
+        rows, extension=extension, stem="gpu-allocations", title="GPU allocations"
+    )

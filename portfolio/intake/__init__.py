@@ -1,0 +1,1 @@
+"""The registration wizard: basics, purpose, owners, risk questionnaire, review, submit."""

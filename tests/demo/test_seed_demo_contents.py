@@ -1,0 +1,134 @@
+"""``manage.py seed_demo`` on an empty database: the organisation it builds (units, people,
+logins, initiatives with consistent history, models, pools and allocations, audit events).
+
+These tests only read, so the demo is seeded once for the module (it takes a while) inside a
+transaction rolled back at the end; ``test_seed_demo.py`` covers re-runs and ``--scale``.
+"""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count, Q
+from django.test import override_settings
+
+from core.audit import verify_audit_chain
+from core.choices import Role
+from core.models import AuditEvent, BusinessUnit, Membership
+from demo.organisation import DEMO_PASSWORD, ROLE_LOGINS
+from governance.risk.models import RiskAssessment
+from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
+from inventory.gpu.services import _committed_gpus
+from inventory.registry.models import AIModel
+from portfolio.initiatives.choices import ENDED_STAGES, STAGE_TRANSITIONS, Stage
+from portfolio.initiatives.models import Initiative
+from tests.demo.test_seed_demo import reference_numbers
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The command's output; the demo stays in the database for this module's tests. The
+    passwords are hashed as the tests' autouse fixture checks them (fast, MD5)."""
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast, transaction.atomic():
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+def test_builds_units_people_and_logins(seeded):
+    output = seeded
+
+    codes = set(BusinessUnit.objects.values_list("code", flat=True))
+    assert codes == {"RETAIL", "COMM", "INSURE", "WEALTH", "OPS", "RISK", "TECH", "COE"}
+    assert not BusinessUnit.objects.filter(Q(head__isnull=True) | Q(cost_centre="")).exists()
+    held = set(Membership.objects.values_list("role", flat=True))
+    assert held == set(Role.values)
+    for login in ROLE_LOGINS:
+        user = get_user_model().objects.get(username=login.username)
+        assert user.check_password(DEMO_PASSWORD)
+        assert user.memberships.filter(role=login.role, business_unit__code=login.unit).exists()
+        assert login.username in output
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff
+    assert get_user_model().objects.count() >= 35
+    assert DEMO_PASSWORD in output
+
+
+def test_initiatives_cover_every_stage_with_consistent_history_and_dates(seeded):
+    initiatives = Initiative.objects.prefetch_related("stage_changes")
+    assert initiatives.count() == 120
+    assert set(initiatives.values_list("stage", flat=True)) == set(Stage.values)
+    assert reference_numbers() == list(range(1, 121))
+    for initiative in initiatives:
+        history = list(initiative.stage_changes.all())
+        assert history[0].from_stage == "" and history[0].to_stage == Stage.DRAFT
+        assert history[-1].to_stage == initiative.stage
+        for earlier, later in zip(history, history[1:], strict=False):
+            assert later.from_stage == earlier.to_stage
+            assert later.to_stage in STAGE_TRANSITIONS[earlier.to_stage]
+            assert later.changed_at > earlier.changed_at
+        if initiative.production_on:
+            assert initiative.pilot_started_on <= initiative.production_on
+        assert (initiative.retired_on is not None) == (initiative.stage == Stage.RETIRED)
+        if initiative.stage in (Stage.PILOT, Stage.PRODUCTION, Stage.SCALED):
+            assert initiative.pilot_started_on is not None
+    in_two_units = Initiative.objects.annotate(
+        live=Count("deployments", filter=Q(deployments__status="production"))
+    ).filter(live__gte=2)
+    assert in_two_units.exists()
+    assert not in_two_units.exclude(stage__in=[Stage.SCALED, *ENDED_STAGES]).exists()
+
+
+def test_inventory_models_pools_and_allocations(seeded):
+    assert 35 <= AIModel.objects.count() <= 45
+    assert AIModel.objects.filter(vendor__isnull=False).count() >= 10
+    per_model = AIModel.objects.annotate(n=Count("versions")).values_list("n", flat=True)
+    assert set(per_model) <= {1, 2, 3}
+    assert not AIModel.objects.filter(initiatives__isnull=True).exists()
+    assert GPUType.objects.filter(name__in=["H100 80GB", "A100 40GB", "L4", "MI300X"]).count() == 4
+    assert GPUPool.objects.count() == 10
+    assert set(GPUPool.objects.values_list("provider", flat=True)) >= {
+        "aws",
+        "gcp",
+        "azure",
+        "on_prem",
+    }
+
+    allocations = GPUAllocation.objects.select_related("pool")
+    assert allocations.count() == 200
+    assert GPUAllocation.objects.filter(initiative__isnull=True).exists()
+    assert GPUAllocation.objects.filter(initiative__stage__in=ENDED_STAGES).exists()
+    assert GPUAllocation.objects.orphaned().count() >= 10
+    for allocation in allocations:
+        # Every allocation would pass the services' capacity check if saved again now.
+        others = _committed_gpus(
+            allocation.pool,
+            starts_on=allocation.starts_on,
+            ends_on=allocation.ends_on,
+            exclude_pk=allocation.pk,
+        )
+        assert others + allocation.gpu_count <= allocation.pool.gpu_count
+
+
+def test_one_seeding_event_real_risk_events_and_the_chain_verifies(seeded):
+    event = AuditEvent.objects.get(action="demo.seeded")
+    assert (event.action, event.object_type, event.object_id) == (
+        "demo.seeded",
+        "system",
+        "seed_demo",
+    )
+    assert event.actor_id is None
+    assert '"initiatives":120' in event.payload
+    # Bulk rows share that one event; risk assessments go through the services.
+    assessed = RiskAssessment.objects.filter(is_current=True)
+    assert assessed.count() >= 100
+    assert set(assessed.values_list("computed_tier", flat=True)) == {1, 2, 3, 4}
+    assert assessed.filter(override_tier__isnull=False).count() == 2
+    assert AuditEvent.objects.filter(action="risk_assessment.completed").count() == assessed.count()
+    assert verify_audit_chain().ok
