@@ -17,12 +17,13 @@ def apply_validation_error(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def submit_through_service(request, form, save, success):
+def submit_through_service(request, form, save, success, to=None):
     """The POST half of every create/edit view.
 
     When the form is valid, ``save(cleaned_data)`` calls the service; on success the user gets
-    the ``success(obj)`` message and a redirect to the object, and a service ValidationError
-    lands on the form's fields. Returns the redirect, or None to re-render the form.
+    the ``success(obj)`` message and a redirect to the object (or to ``to(obj)``, when the
+    object has no page of its own), and a service ValidationError lands on the form's fields.
+    Returns the redirect, or None to re-render the form.
     """
     from django.contrib import messages
     from django.shortcuts import redirect
@@ -35,7 +36,7 @@ def submit_through_service(request, form, save, success):
         apply_validation_error(form, error)
         return None
     messages.success(request, success(saved))
-    return redirect(saved)
+    return redirect(saved if to is None else to(saved))
 
 
 # What each kind covers, shown under its checkbox on the preferences page.

@@ -10,12 +10,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.exports import export_response
 from core.forms import may_create_for_some_unit, submit_through_service
 from core.htmx import render_list
+from core.reference import ReferenceForm, editable_copy
 from inventory.gpu import selectors, services
 from inventory.gpu.exports import allocation_export_rows, pool_export_rows
 from inventory.gpu.filtersets import GPUAllocationFilterSet, GPUPoolFilterSet
 from inventory.gpu.forms import GPUAllocationForm, GPUPoolForm
 from inventory.gpu.permissions import can_create_allocation, can_edit_allocation, can_manage_pools
-from inventory.registry.views import _editable_copy
 
 
 @login_required
@@ -42,39 +42,20 @@ def pool_detail(request, pk):
     return render(request, "inventory/gpu/pool_detail.html", context)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def pool_create(request):
-    if not can_manage_pools(request.user):
-        raise PermissionDenied("Only platform engineers can manage GPU pools.")
-    form = GPUPoolForm(request.POST or None)
-    done = submit_through_service(
-        request,
-        form,
-        lambda data: services.pool_create(actor=request.user, data=data),
-        success=lambda pool: f"GPU pool {pool.name} created.",
-    )
-    if done:
-        return done
-    return render(request, "inventory/gpu/pool_form.html", {"form": form, "pool": None})
+POOL_FORM = ReferenceForm(
+    form_class=GPUPoolForm,
+    template="inventory/gpu/pool_form.html",
+    name="pool",
+    permitted=can_manage_pools,
+    denied="Only platform engineers can manage GPU pools.",
+)
 
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def pool_update(request, pk):
-    pool = selectors.pool_get(user=request.user, pk=pk)
-    if not can_manage_pools(request.user):
-        raise PermissionDenied("Only platform engineers can manage GPU pools.")
-    form = GPUPoolForm(request.POST or None, instance=_editable_copy(pool))
-    done = submit_through_service(
-        request,
-        form,
-        lambda data: services.pool_update(actor=request.user, pool=pool, data=data),
-        success=lambda pool: f"GPU pool {pool.name} saved.",
-    )
-    if done:
-        return done
-    return render(request, "inventory/gpu/pool_form.html", {"form": form, "pool": pool})
+pool_create = POOL_FORM.create_view(
+    services.pool_create, success=lambda pool: f"GPU pool {pool.name} created."
+)
+pool_update = POOL_FORM.update_view(
+    selectors.pool_get, services.pool_update, success=lambda pool: f"GPU pool {pool.name} saved."
+)
 
 
 @login_required
@@ -125,7 +106,7 @@ def allocation_update(request, pk):
     if not can_edit_allocation(request.user, allocation):
         raise PermissionDenied("Only platform engineers can change GPU allocations.")
     form = GPUAllocationForm(
-        request.POST or None, instance=_editable_copy(allocation), user=request.user
+        request.POST or None, instance=editable_copy(allocation), user=request.user
     )
     done = submit_through_service(
         request,

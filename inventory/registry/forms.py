@@ -212,6 +212,7 @@ class VendorProductForm(forms.ModelForm):
     def clean_name(self):
         # The (vendor, name) constraint names a field this form lacks: report it here.
         name = self.cleaned_data["name"]
-        if self.vendor.products.filter(name=name).exists():
+        # An edited product may keep its own name (a new one has no pk: nothing excluded).
+        if self.vendor.products.filter(name=name).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(f"{self.vendor.name} already has a product {name}.")
         return name

@@ -31,6 +31,7 @@ from inventory.registry.models import (
     ModelVersion,
     MonitoringReport,
     Vendor,
+    VendorProduct,
 )
 from portfolio.initiatives.models import Initiative
 from portfolio.initiatives.selectors import scope_initiatives
@@ -181,6 +182,13 @@ def vendor_register_list(*, user) -> QuerySet[Vendor]:
 
 def vendor_register_get(*, user, pk) -> Vendor:
     return get_object_or_404(vendor_register_list(user=user), pk=pk)
+
+
+def vendor_product_get(*, user, vendor_pk, pk) -> VendorProduct:
+    """A product of the vendor ``vendor_pk``, fetched through that vendor: 404 if the user
+    cannot see the vendor or the product is another vendor's."""
+    vendor = vendor_register_get(user=user, pk=vendor_pk)
+    return get_object_or_404(vendor.products.all(), pk=pk)  # product.vendor is ``vendor``
 
 
 def vendor_models(*, user, vendor: Vendor) -> QuerySet[AIModel]:

@@ -650,3 +650,13 @@ def vendor_product_create(*, actor, vendor: Vendor, data: dict) -> VendorProduct
             after=snapshot(product, VENDOR_PRODUCT_FIELDS),
         )
     return product
+
+
+def vendor_product_update(*, actor, product: VendorProduct, data: dict) -> VendorProduct:
+    if not can_manage_vendors(actor):
+        raise PermissionDenied("Only the CoE and platform engineers keep the vendor register.")
+    # Locks the row, full_clean (the (vendor, name) constraint too), audits before/after.
+    action = "vendor_product.updated"
+    return update_audited(
+        product, actor=actor, action=action, data=data, fields=VENDOR_PRODUCT_FIELDS
+    )

@@ -56,4 +56,9 @@ urlpatterns = [
         views.vendor_product_create,
         name="vendor_product_create",
     ),
+    path(
+        "vendors/<int:pk>/products/<int:product_pk>/edit/",
+        views.vendor_product_update,
+        name="vendor_product_update",
+    ),
 ]

@@ -1,7 +1,6 @@
 """HTML views of the model registry and the vendor register."""
 
-import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django import forms
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.exports import csv_response, xlsx_response
 from core.forms import apply_validation_error, may_create_for_some_unit, submit_through_service
 from core.htmx import render_list
+from core.reference import ReferenceForm, editable_copy
 from governance.approvals import selectors as approval_selectors
 from governance.approvals import services as approval_services
 from inventory.gpu.selectors import model_allocations
@@ -42,12 +42,6 @@ from inventory.registry.permissions import (
     can_report_monitoring,
 )
 from inventory.registry.selectors import SHARED_MODEL_UNIT_COUNT
-
-
-def _editable_copy(instance):
-    """A copy for a ModelForm to write its input into, so a rejected edit leaves the object
-    the page describes (heading, links) as it is stored."""
-    return copy.copy(instance)
 
 
 @login_required
@@ -351,39 +345,41 @@ def vendor_detail(request, pk):
     return _render_vendor_detail(request, vendor)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def vendor_create(request):
-    if not can_manage_vendors(request.user):
-        raise PermissionDenied("Only the CoE and platform engineers keep the vendor register.")
-    form = VendorForm(request.POST or None)
-    done = submit_through_service(
-        request,
-        form,
-        lambda data: model_services.vendor_create(actor=request.user, data=data),
-        success=lambda vendor: f"Vendor {vendor.name} added.",
-    )
-    if done:
-        return done
-    return render(request, "inventory/registry/vendor_form.html", {"form": form, "vendor": None})
+VENDOR_DENIED = "Only the CoE and platform engineers keep the vendor register."
 
+VENDOR_FORM = ReferenceForm(
+    form_class=VendorForm,
+    template="inventory/registry/vendor_form.html",
+    name="vendor",
+    permitted=can_manage_vendors,
+    denied=VENDOR_DENIED,
+)
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def vendor_update(request, pk):
-    vendor = selectors.vendor_register_get(user=request.user, pk=pk)
-    if not can_manage_vendors(request.user):
-        raise PermissionDenied("Only the CoE and platform engineers keep the vendor register.")
-    form = VendorForm(request.POST or None, instance=_editable_copy(vendor))
-    done = submit_through_service(
-        request,
-        form,
-        lambda data: model_services.vendor_update(actor=request.user, vendor=vendor, data=data),
-        success=lambda vendor: f"Vendor {vendor.name} saved.",
-    )
-    if done:
-        return done
-    return render(request, "inventory/registry/vendor_form.html", {"form": form, "vendor": vendor})
+vendor_create = VENDOR_FORM.create_view(
+    model_services.vendor_create, success=lambda vendor: f"Vendor {vendor.name} added."
+)
+vendor_update = VENDOR_FORM.update_view(
+    selectors.vendor_register_get,
+    model_services.vendor_update,
+    success=lambda vendor: f"Vendor {vendor.name} saved.",
+)
+
+# The same keepers edit a product; it has no page of its own, so its edit page comes from
+# and returns to its vendor's.
+vendor_product_update = replace(
+    VENDOR_FORM,
+    form_class=VendorProductForm,
+    template="inventory/registry/vendor_product_form.html",
+    name="product",
+    form_kwargs=lambda product: {"vendor": product.vendor},
+    success_url=lambda product: product.vendor.get_absolute_url(),
+).update_view(
+    lambda *, user, pk, product_pk: selectors.vendor_product_get(
+        user=user, vendor_pk=pk, pk=product_pk
+    ),
+    model_services.vendor_product_update,
+    success=lambda product: f"Product {product.name} saved.",
+)
 
 
 @login_required
@@ -391,7 +387,7 @@ def vendor_update(request, pk):
 def vendor_product_create(request, pk):
     vendor = selectors.vendor_register_get(user=request.user, pk=pk)
     if not can_manage_vendors(request.user):
-        raise PermissionDenied("Only the CoE and platform engineers keep the vendor register.")
+        raise PermissionDenied(VENDOR_DENIED)
     form = VendorProductForm(request.POST, vendor=vendor)
     if form.is_valid():
         try:
@@ -429,7 +425,7 @@ def model_update(request, pk):
     model = selectors.model_get(user=request.user, pk=pk)
     if not can_edit_model(request.user, model):
         raise PermissionDenied("You cannot edit this model.")
-    form = AIModelForm(request.POST or None, instance=_editable_copy(model), user=request.user)
+    form = AIModelForm(request.POST or None, instance=editable_copy(model), user=request.user)
     done = submit_through_service(
         request,
         form,

@@ -243,3 +243,28 @@ class VendorViewSet(ServiceBackedViewSet):
         data = _validated(request, VendorProductSerializer)
         product = model_services.vendor_product_create(actor=request.user, vendor=vendor, data=data)
         return Response(VendorProductSerializer(product).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["PUT", "PATCH"],
+        request=VendorProductSerializer,
+        responses=_responses(200, VendorProductSerializer),
+    )
+    @action(
+        detail=True,
+        methods=["put", "patch"],
+        url_path=r"products/(?P<product_pk>[0-9]+)",
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def product(self, request, pk=None, product_pk=None):
+        """Edit one of the vendor's products (PUT sends every field, PATCH only those to
+        change); 404 if it is another vendor's."""
+        product = selectors.vendor_product_get(user=request.user, vendor_pk=pk, pk=product_pk)
+        payload = VendorProductSerializer(
+            product, data=request.data, partial=request.method == "PATCH"
+        )
+        payload.is_valid(raise_exception=True)
+        product = model_services.vendor_product_update(
+            actor=request.user, product=product, data=payload.validated_data
+        )
+        return Response(VendorProductSerializer(product).data)
