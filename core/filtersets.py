@@ -2,7 +2,7 @@
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
 
 from core.selectors import business_unit_list
 
@@ -18,6 +18,26 @@ def visible_business_units(request):
         if user
         else None
     )
+
+
+class NullsLastOrderingFilter(django_filters.OrderingFilter):
+    """Ordering that puts empty values last in either direction on every database, ties
+    broken by ``tiebreak`` (a unique field) so pages never repeat or skip rows."""
+
+    def __init__(self, *args, tiebreak="pk", **kwargs):
+        self.tiebreak = tiebreak
+        super().__init__(*args, **kwargs)
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        field = self.param_map.get(param.lstrip("-"), param.lstrip("-"))
+        return F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+
+    def filter(self, qs, value):
+        ordered = super().filter(qs, value)
+        if ordered is qs:
+            return qs
+        return ordered.order_by(*ordered.query.order_by, self.tiebreak)
 
 
 class SearchFilter(django_filters.CharFilter):

@@ -2,32 +2,16 @@
 
 import django_filters
 from django import forms
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from core.filtersets import ANY_YES_NO, visible_business_units
+from core.filtersets import ANY_YES_NO, NullsLastOrderingFilter, visible_business_units
 from governance.approvals.choices import OPEN_REQUEST_STATUSES, RequestStatus
 from governance.approvals.models import ApprovalRequest
 from governance.risk.choices import Gate, Tier
 
 # The value of ``?scope=`` that lists requests of every status (the others are pending only).
 ALL_SCOPE = "all"
-
-
-class DueOrderingFilter(django_filters.OrderingFilter):
-    """Ordering by due time with decided requests (no due time) last in either direction on
-    every database, ties broken by id so pages never repeat or skip rows."""
-
-    def get_ordering_value(self, param):
-        descending = param.startswith("-")
-        field = self.param_map.get(param.lstrip("-"), param.lstrip("-"))
-        return F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
-
-    def filter(self, qs, value):
-        ordered = super().filter(qs, value)
-        if ordered is qs:
-            return qs
-        return ordered.order_by(*ordered.query.order_by, "pk")
 
 
 class ApprovalRequestFilterSet(django_filters.FilterSet):
@@ -53,7 +37,9 @@ class ApprovalRequestFilterSet(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         label="Overdue", widget=ANY_YES_NO, method="filter_overdue"
     )
-    ordering = DueOrderingFilter(
+    # Decided requests (no due time) last in either direction.
+    ordering = NullsLastOrderingFilter(
+        tiebreak="pk",
         fields=(("step_due_at", "due"), ("submitted_at", "submitted")),
         label="Sort by",
     )

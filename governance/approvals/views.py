@@ -224,6 +224,14 @@ def _already_decided(request, approval, error: AlreadyDecided):
     return redirect(_request_url(fresh))
 
 
+def _refused(request, approval, error: PermissionDenied | AlreadyDecided):
+    """A service's refusal: 403 in place, or the request's current state if it was decided
+    meanwhile."""
+    if isinstance(error, AlreadyDecided):
+        return _already_decided(request, approval, error)
+    return _refuse(request, approval, str(error))
+
+
 @login_required
 @require_GET
 def request_detail(request, pk):
@@ -253,10 +261,8 @@ def request_decide(request, pk):
                 outcome=form.cleaned_data["outcome"],
                 comment=form.cleaned_data["comment"],
             )
-        except PermissionDenied as error:
-            return _refuse(request, approval, str(error))
-        except AlreadyDecided as error:
-            return _already_decided(request, approval, error)
+        except (PermissionDenied, AlreadyDecided) as error:
+            return _refused(request, approval, error)
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
@@ -279,10 +285,8 @@ def request_withdraw(request, pk):
         approval_services.request_withdraw(
             actor=request.user, request=approval, reason=form.cleaned_data.get("reason", "")
         )
-    except PermissionDenied as error:
-        return _refuse(request, approval, str(error))
-    except AlreadyDecided as error:
-        return _already_decided(request, approval, error)
+    except (PermissionDenied, AlreadyDecided) as error:
+        return _refused(request, approval, error)
     messages.success(request, "Request withdrawn.")
     return redirect(_request_url(approval))
 
@@ -297,10 +301,8 @@ def request_resubmit(request, pk):
             approval_services.request_resubmit(
                 actor=request.user, request=approval, comment=form.cleaned_data["comment"]
             )
-        except PermissionDenied as error:
-            return _refuse(request, approval, str(error))
-        except AlreadyDecided as error:
-            return _already_decided(request, approval, error)
+        except (PermissionDenied, AlreadyDecided) as error:
+            return _refused(request, approval, error)
         except ValidationError as error:
             # Gate blockers that appeared since submission: list every one.
             for message in error.messages:
@@ -322,10 +324,8 @@ def request_escalate(request, pk):
             escalation.request_escalate_disagreement(
                 actor=request.user, request=approval, reason=form.cleaned_data["reason"]
             )
-        except PermissionDenied as error:
-            return _refuse(request, approval, str(error))
-        except AlreadyDecided as error:
-            return _already_decided(request, approval, error)
+        except (PermissionDenied, AlreadyDecided) as error:
+            return _refused(request, approval, error)
         except ValidationError as error:
             apply_validation_error(form, error)
         else:

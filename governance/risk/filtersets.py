@@ -1,31 +1,19 @@
 """Governance filters, shared by the HTML lists, the CSV export and the API."""
 
 import django_filters
-from django.db.models import F
 
-from core.filtersets import ANY_YES_NO, SearchFilter, visible_business_units
+from core.filtersets import (
+    ANY_YES_NO,
+    NullsLastOrderingFilter,
+    SearchFilter,
+    visible_business_units,
+)
 from governance.risk.choices import AssessmentStatus, ResultStatus, Tier
 from governance.risk.models import ControlResult, RiskAssessment
 from portfolio.initiatives.choices import Stage
 from portfolio.initiatives.models import Initiative
 
 UNASSESSED = "unassessed"
-
-
-class NullsLastOrderingFilter(django_filters.OrderingFilter):
-    """Ordering that puts empty values (unassessed initiatives) last in either direction on
-    every database, and breaks ties by reference so pages never repeat or skip rows."""
-
-    def get_ordering_value(self, param):
-        descending = param.startswith("-")
-        field = self.param_map.get(param.lstrip("-"), param.lstrip("-"))
-        return F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
-
-    def filter(self, qs, value):
-        ordered = super().filter(qs, value)
-        if ordered is qs:
-            return qs
-        return ordered.order_by(*ordered.query.order_by, "reference")
 
 
 class RiskRegisterFilterSet(django_filters.FilterSet):
@@ -52,7 +40,9 @@ class RiskRegisterFilterSet(django_filters.FilterSet):
     has_failing = django_filters.BooleanFilter(
         label="Failing controls", widget=ANY_YES_NO, method="filter_has_failing"
     )
+    # Unassessed initiatives last in either direction.
     ordering = NullsLastOrderingFilter(
+        tiebreak="reference",
         fields=(
             ("reference", "reference"),
             ("effective_tier", "tier"),

@@ -16,6 +16,18 @@ def user_label(user) -> str:
     return f"{full_name} ({user.username})" if full_name else user.username
 
 
+def writable_business_units(user, instance):
+    """The units ``user`` may register initiatives in (every unit for organisation-wide
+    writers), plus ``instance``'s own unit when it is already stored; by name."""
+    units = BusinessUnit.objects.order_by("name")
+    if not writes_whole_organisation(user):
+        allowed = business_unit_ids(user, BU_WRITE_ROLES)
+        if instance.pk:
+            allowed.add(instance.business_unit_id)
+        units = units.filter(pk__in=allowed)
+    return units
+
+
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return user_label(obj)
@@ -45,12 +57,7 @@ class InitiativeForm(forms.ModelForm):
         people = get_user_model().objects.filter(is_active=True).order_by("username")
         for name in ("accountable_owner", "technical_lead", "executive_sponsor"):
             self.fields[name].queryset = people
-        units = BusinessUnit.objects.order_by("name")
-        if not writes_whole_organisation(user):
-            allowed = business_unit_ids(user, BU_WRITE_ROLES)
-            if self.instance.pk:
-                allowed.add(self.instance.business_unit_id)
-            units = units.filter(pk__in=allowed)
+        units = writable_business_units(user, self.instance)
         self.fields["business_unit"].queryset = units
         if not self.instance.pk and units.count() == 1:
             self.fields["business_unit"].initial = units.first()

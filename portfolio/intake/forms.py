@@ -8,10 +8,8 @@ import copy
 from django import forms
 from django.contrib.auth import get_user_model
 
-from core.choices import BU_WRITE_ROLES
 from core.models import BusinessUnit
-from core.permissions import business_unit_ids, writes_whole_organisation
-from portfolio.initiatives.forms import UserChoiceField
+from portfolio.initiatives.forms import UserChoiceField, writable_business_units
 from portfolio.initiatives.models import Initiative
 
 
@@ -45,12 +43,7 @@ class BasicsForm(WizardStepForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        units = BusinessUnit.objects.order_by("name")
-        if not writes_whole_organisation(user):
-            allowed = business_unit_ids(user, BU_WRITE_ROLES)
-            if self.instance.pk:
-                allowed.add(self.instance.business_unit_id)
-            units = units.filter(pk__in=allowed)
+        units = writable_business_units(user, self.instance)
         self.fields["business_unit"].queryset = units
         self.fields["business_unit"].empty_label = "Choose a business unit"
         if not self.instance.pk and len(units) == 1:
