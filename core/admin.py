@@ -20,6 +20,19 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History rows written by services: viewable, never added, changed or deleted here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(BusinessUnit)
 class BusinessUnitAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "parent", "head", "cost_centre"]
@@ -36,22 +49,13 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: audit rows are append-only and written by services only."""
 
     list_display = ["sequence", "created_at", "actor", "action", "object_type", "object_id"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "object_repr", "action"]
     list_select_related = ["actor"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)
@@ -194,16 +198,3 @@ class WebhookDeliveryAdmin(WebhookManagersOnly, admin.ModelAdmin):
     @admin.display(description="last error")
     def error(self, delivery):
         return delivery.last_error[:120]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History rows written by services: viewable, never added, changed or deleted here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -184,10 +184,7 @@ VENDOR_FIELDS = (
 VENDOR_PRODUCT_FIELDS = ("name", "kind", "description")
 
 # A version's details and model card: what an edit may change (never the status).
-VERSION_DETAIL_FIELDS = (
-    "artefact_uri",
-    "released_on",
-    "last_validated_on",
+MODEL_CARD_FIELDS = (
     "training_data_summary",
     "intended_use",
     "out_of_scope_uses",
@@ -196,6 +193,7 @@ VERSION_DETAIL_FIELDS = (
     "fairness_evaluation",
     "human_oversight",
 )
+VERSION_DETAIL_FIELDS = ("artefact_uri", "released_on", "last_validated_on", *MODEL_CARD_FIELDS)
 
 VERSION_EDIT_FIELDS = ("version", *VERSION_DETAIL_FIELDS)
 # A new version: its details and card, plus its starting status (before production).

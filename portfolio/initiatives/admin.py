@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from portfolio.initiatives.models import Deployment, Initiative, StageChange
 
 
@@ -32,18 +33,9 @@ class DeploymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(StageChange)
-class StageChangeAdmin(admin.ModelAdmin):
+class StageChangeAdmin(ReadOnlyAdmin):
     """Stage history is a record: viewable, never added, edited or deleted by hand."""
 
     list_display = ["initiative", "from_stage", "to_stage", "changed_at", "changed_by"]
     list_select_related = ["initiative", "changed_by"]
     readonly_fields = [field.name for field in StageChange._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -17,7 +17,12 @@ from inventory.registry.selectors import (
     SHARED_MODEL_UNIT_COUNT,
     scope_models,
 )
-from inventory.registry.services import MODEL_FIELDS, VENDOR_FIELDS, VENDOR_PRODUCT_FIELDS
+from inventory.registry.services import (
+    MODEL_CARD_FIELDS,
+    MODEL_FIELDS,
+    VENDOR_FIELDS,
+    VENDOR_PRODUCT_FIELDS,
+)
 from portfolio.initiatives.models import Initiative
 from portfolio.initiatives.selectors import initiative_list
 
@@ -147,13 +152,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "monitoring_status",
             "monitoring_updated_at",
             "last_metrics",
-            "training_data_summary",
-            "intended_use",
-            "out_of_scope_uses",
-            "limitations",
-            "ethical_considerations",
-            "fairness_evaluation",
-            "human_oversight",
+            *MODEL_CARD_FIELDS,
             "missing_model_card_fields",
             "created_at",
         ]

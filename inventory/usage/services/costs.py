@@ -241,6 +241,16 @@ class _Match:
     business_unit_id: int | None = None
     pool: GPUPool | None = None
 
+    @classmethod
+    def of_allocation(cls, allocation: GPUAllocation, how: str) -> _Match:
+        return cls(
+            matched_by=how,
+            allocation=allocation,
+            initiative_id=allocation.initiative_id,
+            business_unit_id=allocation.business_unit_id,
+            pool=allocation.pool,
+        )
+
 
 class _Context:
     """Everything the file's lines are matched against, loaded with a fixed number of
@@ -378,14 +388,7 @@ class _Context:
 
     def _resolve_key(self, key, line, instance_type, how) -> _Match:
         if key.allocation_id:
-            allocation = key.allocation
-            return _Match(
-                matched_by=how,
-                allocation=allocation,
-                initiative_id=allocation.initiative_id,
-                business_unit_id=allocation.business_unit_id,
-                pool=allocation.pool,
-            )
+            return _Match.of_allocation(key.allocation, how)
         if key.initiative_id:
             return self._resolve_initiative(key.initiative, line, instance_type, how)
         return _Match(matched_by=how, business_unit_id=key.business_unit_id)
@@ -413,14 +416,7 @@ class _Context:
                 allocation.pk,
             )
 
-        allocation = min(active, key=preference)
-        return _Match(
-            matched_by=how,
-            allocation=allocation,
-            initiative_id=allocation.initiative_id,
-            business_unit_id=allocation.business_unit_id,
-            pool=allocation.pool,
-        )
+        return _Match.of_allocation(min(active, key=preference), how)
 
 
 def _pool_rank(pool: GPUPool, line: CostLine) -> tuple[bool, bool]:

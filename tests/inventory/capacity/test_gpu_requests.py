@@ -4,7 +4,6 @@ submit and at approval, the fractional-count rule, permissions, and (PostgreSQL)
 simultaneous requests for the last GPUs of a pool never over-committing it."""
 
 import datetime
-import threading
 from decimal import Decimal
 
 import pytest
@@ -28,6 +27,7 @@ from inventory.gpu.models import GPUAllocation, GPUPool
 from inventory.gpu.services import allocation_create
 from inventory.usage.models import UsageDaily
 from portfolio.initiatives.models import Deployment
+from tests.concurrency import run_at_once
 from tests.factories import GPUAllocationFactory, GPUPoolFactory, InitiativeFactory, member
 from tests.governance.helpers import LOW_RISK, TIER_2, assessed
 from tests.inventory.helpers import audit_actions
@@ -425,32 +425,6 @@ postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks and real concurrency need PostgreSQL"
 )
 THREADS = 10
-
-
-def run_at_once(count, work):
-    """Run ``work(i)`` in ``count`` threads released together, each on its own connection;
-    return ("ok"|"error", value) per thread."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def target(i):
-        try:
-            connection.ensure_connection()
-            prepared = work.prepare(i)
-            barrier.wait(timeout=15)
-            results[i] = ("ok", work(prepared))
-        except Exception as error:  # noqa: BLE001 - reported to the test
-            results[i] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    return results
 
 
 class AskForGPUs:
