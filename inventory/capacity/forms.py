@@ -66,8 +66,8 @@ class GPURequestForm(ServiceValidatedForm):
             "justification": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
-            "gpu_count": "Whole GPUs in exclusive pools; hundredths in time-sliced pools; "
-            "sevenths of a GPU (0.14, 0.29, 0.43 …) in MIG pools.",
+            "gpu_count": "Whole GPUs in exclusive pools; thousandths (milli-GPUs) in time-sliced "
+            "pools; sevenths of a GPU (0.143, 0.286, 0.429 …) in MIG pools.",
             "business_unit": "Leave empty for the initiative's own unit; another unit may ask "
             "when the initiative is deployed to it.",
             "pricing_model": "Leave empty for the pool's pricing model.",
@@ -85,8 +85,8 @@ class GPURequestForm(ServiceValidatedForm):
         self.fields["business_unit"].required = False
         self.fields["pricing_model"].required = False
         gpu_count = self.fields["gpu_count"]
-        gpu_count.validators.append(MinValueValidator(Decimal("0.01")))
-        gpu_count.widget.attrs.update({"min": "0.01", "step": "0.01"})
+        gpu_count.validators.append(MinValueValidator(Decimal("0.001")))
+        gpu_count.widget.attrs.update({"min": "0.001", "step": "0.001"})
         if not self.is_bound:
             self.fields["starts_on"].initial = timezone.localdate()
 

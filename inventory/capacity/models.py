@@ -25,8 +25,8 @@ class GPUQuota(models.Model):
         Initiative, null=True, blank=True, on_delete=models.CASCADE, related_name="gpu_quotas"
     )
     pool = models.ForeignKey(GPUPool, on_delete=models.CASCADE, related_name="quotas")
-    deserved_gpus = models.DecimalField(max_digits=8, decimal_places=2)
-    limit_gpus = models.DecimalField(max_digits=8, decimal_places=2)
+    deserved_gpus = models.DecimalField(max_digits=9, decimal_places=3)
+    limit_gpus = models.DecimalField(max_digits=9, decimal_places=3)
     monthly_gpu_hour_budget = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True
     )
@@ -87,7 +87,7 @@ class GPURequest(models.Model):
         BusinessUnit, on_delete=models.PROTECT, related_name="gpu_requests"
     )
     pool = models.ForeignKey(GPUPool, on_delete=models.PROTECT, related_name="requests")
-    gpu_count = models.DecimalField(max_digits=8, decimal_places=2)
+    gpu_count = models.DecimalField(max_digits=9, decimal_places=3)  # milli-GPU grain
     purpose = models.CharField(max_length=20, choices=AllocationPurpose.choices)
     pricing_model = models.CharField(max_length=10, choices=PricingModel.choices)
     starts_on = models.DateField()

@@ -25,8 +25,9 @@ monthly GPU-hour budget, if set, is not used up this month. Going over a quota i
 small asks cannot together pass the limit unseen.
 
 **Fractional counts**: exclusive pools hand out whole GPUs; time-sliced pools any share of
-a GPU in hundredths (0.25, 1.5); MIG pools sevenths of a GPU (one compute slice), written
-with two decimals as stored (1/7 = 0.14, 3/7 = 0.43, 1 + 2/7 = 1.29).
+a GPU in thousandths (milli-GPUs, as Kubernetes GPU-sharing schedulers request: 0.25, 1.5,
+0.125); MIG pools sevenths of a GPU (one compute slice), written with three decimals as stored
+(1/7 = 0.143, 3/7 = 0.429, 1 + 2/7 = 1.286) or, as before, two (0.14, 0.43, 1.29).
 
 **Locks**: the initiative row, then the pool row, before any audit event (the audit chain
 head is a global row lock), the same order as ``request_decide`` (approval request and
@@ -89,6 +90,7 @@ QUOTA_EDITABLE_FIELDS = ("deserved_gpus", "limit_gpus", "monthly_gpu_hour_budget
 EXTERNAL_KEY_FIELDS = ("kind", "value", "initiative", "business_unit", "allocation")
 MIG_SLICES = 7
 HUNDREDTH = Decimal("0.01")
+THOUSANDTH = Decimal("0.001")
 
 
 def _plain(number) -> str:
@@ -150,17 +152,21 @@ def gpu_count_problem(pool: GPUPool, count) -> str:
     count = Decimal(count)
     if count <= 0:
         return "Ask for more than zero GPUs."
-    if count != count.quantize(HUNDREDTH):
-        return "Use at most two decimals."
+    if count != count.quantize(THOUSANDTH):
+        return "Use at most three decimals (a thousandth of a GPU)."
     whole = count == count.to_integral_value()
     if pool.sharing_mode == SharingMode.EXCLUSIVE and not whole:
         return f"{pool.name} does not share GPUs: ask for whole GPUs."
     if pool.sharing_mode == SharingMode.MIG and not whole:
         slices = (count * MIG_SLICES).to_integral_value(rounding=ROUND_HALF_UP)
-        if (slices / MIG_SLICES).quantize(HUNDREDTH, rounding=ROUND_HALF_UP) != count:
+        written = {
+            (slices / MIG_SLICES).quantize(places, rounding=ROUND_HALF_UP)
+            for places in (HUNDREDTH, THOUSANDTH)
+        }
+        if count not in written:
             return (
                 f"{pool.name} shares GPUs as MIG slices: ask for whole sevenths of a GPU "
-                "(0.14 for one slice, 0.43 for three, 1.29 for one GPU and two slices)."
+                "(0.143 for one slice, 0.429 for three, 1.286 for one GPU and two slices)."
             )
     return ""
 

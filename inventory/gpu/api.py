@@ -10,7 +10,7 @@ from inventory.gpu.services import ALLOCATION_FIELDS, POOL_FIELDS
 
 class GPUPoolSerializer(serializers.ModelSerializer):
     allocated_gpus = serializers.DecimalField(
-        max_digits=10, decimal_places=2, read_only=True, default=None
+        max_digits=12, decimal_places=3, read_only=True, default=None
     )
 
     class Meta:

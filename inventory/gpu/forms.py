@@ -27,7 +27,7 @@ class GPUPoolForm(forms.ModelForm):
         }
         help_texts = {
             "sharing_mode": "MIG pools hand out sevenths of a GPU, time-sliced pools any share "
-            "in hundredths; exclusive pools whole GPUs.",
+            "in thousandths (milli-GPUs); exclusive pools whole GPUs.",
             "instance_type": "The instance type billed for these GPUs (e.g. p5.48xlarge), so "
             "cost lines without a GPU count are still recognised.",
             "commitment_id": "A capacity reservation or savings-plan id bought for this pool; "
@@ -66,7 +66,7 @@ class GPUAllocationForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
         help_texts = {
-            "gpu_count": "Fractions are allowed for MIG or time-sliced sharing.",
+            "gpu_count": "Fractions (to 0.001) are allowed for MIG or time-sliced sharing.",
             "ends_on": "Leave empty for an open-ended allocation.",
             "initiative": "An allocation without a live initiative is reported as orphaned.",
         }
@@ -75,8 +75,8 @@ class GPUAllocationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["pool"].queryset = GPUPool.objects.select_related("gpu_type").order_by("name")
         gpu_count = self.fields["gpu_count"]
-        gpu_count.validators.append(MinValueValidator(Decimal("0.01")))
-        gpu_count.widget.attrs["min"] = "0.01"
+        gpu_count.validators.append(MinValueValidator(Decimal("0.001")))
+        gpu_count.widget.attrs.update({"min": "0.001", "step": "0.001"})
         self.fields["initiative"].queryset = visible_initiatives(user)
         self.fields["initiative"].empty_label = "— none —"
         self.fields["business_unit"].queryset = permitted_units(

@@ -120,11 +120,12 @@ class GPUAllocation(models.Model):
     """GPUs of a pool given to a business unit, normally for an initiative.
 
     An allocation without an initiative, or whose initiative has ended, is *orphaned*.
-    ``gpu_count`` may be fractional for MIG or time-sliced sharing.
+    ``gpu_count`` may be fractional (to 0.001 GPU) for MIG or time-sliced sharing.
     """
 
     pool = models.ForeignKey(GPUPool, on_delete=models.PROTECT, related_name="allocations")
-    gpu_count = models.DecimalField(max_digits=8, decimal_places=2)
+    # Thousandths: Kubernetes GPU-sharing schedulers request milli-GPUs (``gpu_milli``).
+    gpu_count = models.DecimalField(max_digits=9, decimal_places=3)
     initiative = models.ForeignKey(
         Initiative,
         null=True,

@@ -58,8 +58,8 @@ class GPURequestSerializer(serializers.ModelSerializer):
         ]
         extra_kwargs = {
             "gpu_count": {
-                "help_text": "Whole GPUs in exclusive pools; hundredths in time-sliced pools; "
-                "sevenths (0.14, 0.29 …) in MIG pools."
+                "help_text": "Whole GPUs in exclusive pools; thousandths (milli-GPUs) in "
+                "time-sliced pools; sevenths (0.143, 0.286 …) in MIG pools."
             }
         }
 

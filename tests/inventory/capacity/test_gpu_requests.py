@@ -298,7 +298,12 @@ def test_capacity_is_refused_at_approval_and_nothing_changes(
         (SharingMode.EXCLUSIVE, "0.5", False),
         (SharingMode.TIME_SLICED, "0.25", True),
         (SharingMode.TIME_SLICED, "1.5", True),
+        (SharingMode.TIME_SLICED, "0.125", True),  # 125 milli-GPU
+        (SharingMode.TIME_SLICED, "0.0005", False),  # finer than a milli-GPU
         (SharingMode.MIG, "0.14", True),  # one slice of seven
+        (SharingMode.MIG, "0.143", True),  # one slice of seven, three decimals
+        (SharingMode.MIG, "0.429", True),  # 3g, three decimals
+        (SharingMode.MIG, "0.144", False),
         (SharingMode.MIG, "0.43", True),  # 3g
         (SharingMode.MIG, "1.29", True),  # one GPU and two slices
         (SharingMode.MIG, "0.5", False),

@@ -182,7 +182,7 @@ def test_model_validation_errors_are_field_level(api, member_a, unit_a, estate):
 def test_every_signed_in_user_reads_pools_with_allocated_gpus(api, member_b, estate):
     api.force_authenticate(member_b)
     rows = api.get(POOLS).json()["results"]
-    assert [(row["name"], row["allocated_gpus"]) for row in rows] == [("shared-pool", "5.00")]
+    assert [(row["name"], row["allocated_gpus"]) for row in rows] == [("shared-pool", "5.000")]
 
 
 @pytest.mark.parametrize("persona", ["member_a", "coe_reviewer"])

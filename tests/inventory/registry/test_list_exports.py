@@ -148,7 +148,7 @@ def test_allocation_csv_is_scoped_and_filtered(client, member_a, unit_a, allocat
     assert {row[5] for row in rows[1:]} == {"Retail Banking"}
     assert len(rows) == 1 + 3  # two with initiatives, one without (pools fixture)
     fraud = next(dict(zip(rows[0], row, strict=True)) for row in rows if row[3] == "AI-0101")
-    assert fraud["Pool"] == "aws-train" and fraud["GPUs"] == "8.00"
+    assert fraud["Pool"] == "aws-train" and fraud["GPUs"] == "8.000"
     assert fraud["Initiative title"] == "Fraud scoring" and fraud["Orphaned"] == "No"
     assert fraud["Requested by"] == "Rita Ng" and fraud["Purpose"] == "Training"
     assert fraud["Notes"] == "'+1 for the Q3 retrain"  # defused
