@@ -1,5 +1,5 @@
-"""FilterSets of GPU requests, quotas, external keys and the GPU catalogue (HTML lists and
-the API alike). Business-unit choices are only the units the user may see."""
+"""FilterSets of GPU requests, quotas and external keys (HTML lists and the API alike).
+Business-unit choices are only the units the user may see."""
 
 import django_filters
 
@@ -7,7 +7,7 @@ from core.filtersets import SearchFilter, visible_business_units
 from inventory.capacity.choices import GPURequestStatus
 from inventory.capacity.models import GPUQuota, GPURequest
 from inventory.gpu.choices import AllocationPurpose
-from inventory.gpu.models import GPUPool, GPUType
+from inventory.gpu.models import GPUPool
 from inventory.usage.choices import ExternalKeyKind
 from inventory.usage.models import ExternalKey
 
@@ -61,12 +61,3 @@ class ExternalKeyFilterSet(django_filters.FilterSet):
     class Meta:
         model = ExternalKey
         fields = ["q", "kind"]
-
-
-class GPUTypeFilterSet(django_filters.FilterSet):
-    q = SearchFilter(search_fields=("name", "vendor", "example_instance"))
-    vendor = django_filters.CharFilter(lookup_expr="iexact")
-
-    class Meta:
-        model = GPUType
-        fields = ["q", "vendor"]

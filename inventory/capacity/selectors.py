@@ -32,7 +32,7 @@ from core.permissions import business_unit_ids, can_manage_inventory, reads_whol
 from inventory.capacity.choices import GPURequestStatus
 from inventory.capacity.models import GPUQuota, GPURequest
 from inventory.capacity.services import month_start
-from inventory.gpu.models import GPUAllocation, GPUType
+from inventory.gpu.models import GPUAllocation
 from inventory.usage.models import ExternalKey, UsageDaily
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=4))
@@ -187,10 +187,3 @@ def external_key_list(*, user) -> QuerySet[ExternalKey]:
 
 def external_key_get(*, user, pk) -> ExternalKey:
     return get_object_or_404(external_key_list(user=user), pk=pk)
-
-
-def gpu_type_list(*, user) -> QuerySet[GPUType]:
-    """The catalogue (shared reference data every signed-in user reads)."""
-    if not user.is_authenticated:
-        return GPUType.objects.none()
-    return GPUType.objects.order_by("vendor", "name", "pk")

@@ -1,4 +1,4 @@
-"""GPU requests, quotas, external keys and the catalogue (namespace ``inventory``)."""
+"""GPU requests, quotas and external keys (namespace ``inventory``)."""
 
 from django.urls import path
 
@@ -15,5 +15,4 @@ urlpatterns = [
     path("pools/<int:pk>/quotas/", views.pool_quotas, name="pool_quotas"),
     path("external-keys/", views.external_key_list, name="external_key_list"),
     path("external-keys/<int:pk>/delete/", views.external_key_delete, name="external_key_delete"),
-    path("gpu-types/", views.gpu_type_list, name="gpu_type_list"),
 ]

@@ -21,7 +21,6 @@ from inventory.capacity.filtersets import (
     ExternalKeyFilterSet,
     GPUQuotaFilterSet,
     GPURequestFilterSet,
-    GPUTypeFilterSet,
 )
 from inventory.capacity.forms import ExternalKeyForm, GPUQuotaForm, GPURequestForm
 from inventory.gpu.selectors import pool_get
@@ -223,14 +222,3 @@ def external_key_delete(request, pk):
     gpu_requests.external_key_delete(actor=request.user, key=key)
     messages.success(request, f"Key {key.value} deleted.")
     return redirect("inventory:external_key_list")
-
-
-@login_required
-@require_GET
-def gpu_type_list(request):
-    return render_list(
-        request,
-        template="inventory/gpu/gpu_type_list.html",
-        queryset=quota_selectors.gpu_type_list(user=request.user),
-        filterset_class=GPUTypeFilterSet,
-    )

@@ -3,9 +3,23 @@ from rest_framework import serializers
 
 from core.api.views import ServiceBackedViewSet
 from inventory.gpu import selectors, services
-from inventory.gpu.filtersets import GPUAllocationFilterSet, GPUPoolFilterSet
-from inventory.gpu.models import GPUAllocation, GPUPool
-from inventory.gpu.services import ALLOCATION_FIELDS, POOL_FIELDS
+from inventory.gpu.filtersets import GPUAllocationFilterSet, GPUPoolFilterSet, GPUTypeFilterSet
+from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
+from inventory.gpu.services import ALLOCATION_FIELDS, GPU_TYPE_FIELDS, POOL_FIELDS
+
+
+class GPUTypeSerializer(serializers.ModelSerializer):
+    monitoring_names = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False
+    )
+    mig_profiles = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
+
+    class Meta:
+        model = GPUType
+        fields = ["id", *GPU_TYPE_FIELDS]
+        read_only_fields = ["id"]
+        # The service reports a duplicate name as a field error (one message, one place).
+        extra_kwargs = {"name": {"validators": []}}
 
 
 class GPUPoolSerializer(serializers.ModelSerializer):
@@ -33,6 +47,19 @@ class GPUAllocationSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "requested_by", "approved_by", "created_at"]
+
+
+@extend_schema(tags=["gpu"])
+class GPUTypeViewSet(ServiceBackedViewSet):
+    """The GPU catalogue: memory (optional), reference price (guidance, with source and date),
+    the names monitoring reports, MIG profiles. Platform admins create and edit entries."""
+
+    serializer_class = GPUTypeSerializer
+    filterset_class = GPUTypeFilterSet
+    selector = selectors.gpu_type_list
+    create_service = services.gpu_type_create
+    update_service = services.gpu_type_update
+    update_keyword = "gpu_type"
 
 
 @extend_schema(tags=["gpu"])

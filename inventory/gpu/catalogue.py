@@ -22,6 +22,9 @@ MONITORING_NAMES: dict[str, list[str]] = {
     "A10G": ["NVIDIA A10G"],
     "T4": ["Tesla T4"],
     "V100 16GB": ["Tesla V100-SXM2-16GB", "Tesla V100-PCIE-16GB"],
+    "V100 32GB": ["Tesla V100-SXM2-32GB", "Tesla V100-PCIE-32GB", "Tesla V100S-PCIE-32GB"],
+    "P100 16GB": ["Tesla P100-PCIE-16GB", "Tesla P100-SXM2-16GB"],
+    "A10": ["NVIDIA A10"],
     "L40S": ["NVIDIA L40S"],
     "MI300X": ["AMD Instinct MI300X"],
 }
@@ -60,7 +63,9 @@ def reference_rows() -> list[dict]:
                 {
                     "name": name,
                     "vendor": row["vendor"].strip(),
-                    "memory_gb": int(row["memory_gib"]),
+                    "memory_gb": int(row["memory_gib"])
+                    if (row["memory_gib"] or "").strip()
+                    else None,
                     "reference_hourly_price": _decimal(row["usd_per_gpu_hour"]),
                     "currency": "USD",
                     "price_source": " · ".join(

@@ -2,7 +2,16 @@ import django_filters
 
 from core.filtersets import ANY_YES_NO, SearchFilter, visible_business_units
 from inventory.gpu.choices import AllocationPurpose, PoolKind, PricingModel, Provider
-from inventory.gpu.models import GPUAllocation, GPUPool
+from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
+
+
+class GPUTypeFilterSet(django_filters.FilterSet):
+    q = SearchFilter(search_fields=("name", "vendor", "example_instance"))
+    vendor = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = GPUType
+        fields = ["q", "vendor"]
 
 
 class GPUPoolFilterSet(django_filters.FilterSet):

@@ -11,8 +11,60 @@ from core.forms import date_input, permitted_units
 from inventory.gpu.choices import SharingMode
 from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
 from inventory.gpu.permissions import can_create_allocation
-from inventory.gpu.services import ALLOCATION_FIELDS, POOL_FIELDS
+from inventory.gpu.services import ALLOCATION_FIELDS, GPU_TYPE_FIELDS, POOL_FIELDS
 from inventory.registry.forms import visible_initiatives
+
+
+class NameListField(forms.CharField):
+    """A list of names typed one per line (or comma-separated); an empty box is no names."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return "\n".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        items = (part.strip() for line in text.splitlines() for part in line.split(","))
+        return list(dict.fromkeys(item for item in items if item))
+
+
+class GPUTypeForm(forms.ModelForm):
+    monitoring_names = NameListField(
+        required=False,
+        help_text="The names monitoring reports for this GPU (DCGM modelName), one per line, "
+        "e.g. NVIDIA H100 80GB HBM3.",
+    )
+    mig_profiles = NameListField(
+        label="MIG profiles",
+        required=False,
+        help_text="One per line or comma-separated, e.g. 1g.10gb, 3g.40gb, 7g.80gb.",
+    )
+
+    class Meta:
+        model = GPUType
+        fields = list(GPU_TYPE_FIELDS)
+        labels = {
+            "memory_gb": "Memory (GB)",
+            "gpus_per_instance": "GPUs per instance",
+            "instance_hourly_price": "Instance $ per hour",
+            "price_as_of": "Price date (YYYY-MM)",
+        }
+        help_texts = {
+            "memory_gb": "Optional.",
+            "reference_hourly_price": "A public list price for guidance; imported costs and "
+            "each pool's rate card always win.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["autofocus"] = True
+        for name in ("reference_hourly_price", "instance_hourly_price"):
+            self.fields[name].validators.append(MinValueValidator(Decimal("0")))
+            self.fields[name].widget.attrs["min"] = "0"
+        self.fields["gpus_per_instance"].widget.attrs["min"] = "1"
 
 
 class GPUPoolForm(forms.ModelForm):

@@ -1,6 +1,7 @@
 """The GPU estate: GPU types (reference data), pools with their rate cards, and allocations
 of a pool's GPUs to initiatives."""
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,13 +15,17 @@ from inventory.gpu.choices import AllocationPurpose, PoolKind, PricingModel, Pro
 from portfolio.initiatives.choices import ENDED_STAGES, Stage
 from portfolio.initiatives.models import Initiative
 
+# A MIG profile as NVIDIA writes it: "<compute slices>g.<memory>gb", e.g. "3g.40gb".
+MIG_PROFILE_PATTERN = re.compile(r"^[1-7]g\.\d+gb$")
+
 
 class GPUType(models.Model):
-    """Catalogue entry for a GPU model; the reference price is guidance, not billing truth."""
+    """Catalogue entry for a GPU model; the reference price is guidance, not billing truth.
+    Platform admins create and edit entries (``inventory.gpu.services.gpu_type_create``)."""
 
     vendor = models.CharField(max_length=50, default="NVIDIA")
     name = models.CharField(max_length=100, unique=True)
-    memory_gb = models.PositiveIntegerField()
+    memory_gb = models.PositiveIntegerField("memory (GB)", null=True, blank=True)
     reference_hourly_price = models.DecimalField(
         "reference $/GPU-hour",
         max_digits=10,
@@ -53,6 +58,16 @@ class GPUType(models.Model):
 
     def __str__(self):
         return f"{self.vendor} {self.name}"
+
+    def clean(self):
+        bad = [p for p in self.mig_profiles or [] if not MIG_PROFILE_PATTERN.match(str(p))]
+        if bad:
+            raise ValidationError(
+                {
+                    "mig_profiles": f"{', '.join(map(str, bad))}: write MIG profiles as "
+                    "<slices>g.<memory>gb, e.g. 1g.10gb or 3g.40gb."
+                }
+            )
 
 
 class GPUPool(models.Model):

@@ -1,6 +1,12 @@
-"""Who may change GPU pools and allocations."""
+"""Who may change the GPU catalogue, pools and allocations."""
 
 from core.permissions import can_manage_inventory
+
+
+def can_manage_gpu_types(user) -> bool:
+    """The catalogue is the platform team's reference data, like pools and vendors:
+    platform engineers, CoE admins and administrators."""
+    return can_manage_inventory(user)
 
 
 def can_manage_pools(user) -> bool:

@@ -11,12 +11,23 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from core.permissions import business_unit_ids, reads_whole_organisation
-from inventory.gpu.models import GPUAllocation, GPUPool
+from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
 from inventory.registry.models import (
     AIModel,
 )
 from portfolio.initiatives.choices import ENDED_STAGES
 from portfolio.initiatives.selectors import scope_initiatives
+
+
+def gpu_type_list(*, user) -> QuerySet[GPUType]:
+    """The catalogue (shared reference data every signed-in user reads)."""
+    if not user.is_authenticated:
+        return GPUType.objects.none()
+    return GPUType.objects.order_by("vendor", "name", "pk")
+
+
+def gpu_type_get(*, user, pk) -> GPUType:
+    return get_object_or_404(gpu_type_list(user=user), pk=pk)
 
 
 def pool_list(*, user) -> QuerySet[GPUPool]:

@@ -1,5 +1,5 @@
-"""Writes of the GPU estate: pools and allocations, with the capacity check under the pool's
-row lock."""
+"""Writes of the GPU estate: the GPU catalogue, pools and allocations, with the capacity check
+under the pool's row lock."""
 
 from decimal import Decimal
 
@@ -10,8 +10,30 @@ from django.utils import timezone
 
 from core.audit import record_event
 from core.services import apply_changes, create_audited, snapshot, update_audited
-from inventory.gpu.models import GPUAllocation, GPUPool
-from inventory.gpu.permissions import can_create_allocation, can_edit_allocation, can_manage_pools
+from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
+from inventory.gpu.permissions import (
+    can_create_allocation,
+    can_edit_allocation,
+    can_manage_gpu_types,
+    can_manage_pools,
+)
+
+GPU_TYPE_FIELDS = (
+    "vendor",
+    "name",
+    "memory_gb",
+    "reference_hourly_price",
+    "currency",
+    "price_source",
+    "price_as_of",
+    "example_instance",
+    "gpus_per_instance",
+    "instance_hourly_price",
+    "monitoring_names",
+    "mig_profiles",
+)
+GPU_TYPE_DENIED = "Only platform admins edit the GPU catalogue."
+GPU_TYPE_DUPLICATE = {"name": "The catalogue already has a GPU type of that name."}
 
 POOL_FIELDS = (
     "name",
@@ -42,6 +64,38 @@ ALLOCATION_FIELDS = (
     "ends_on",
     "notes",
 )
+
+
+def gpu_type_create(*, actor, data: dict) -> GPUType:
+    """Add a catalogue entry (reference data: guidance, never billing truth), audited."""
+    if not can_manage_gpu_types(actor):
+        raise PermissionDenied(GPU_TYPE_DENIED)
+    gpu_type = GPUType(**{name: value for name, value in data.items() if name in GPU_TYPE_FIELDS})
+    try:
+        gpu_type.full_clean()
+    except ValidationError as error:
+        if (
+            "name" in getattr(error, "error_dict", {})
+            and GPUType.objects.filter(name=gpu_type.name).exists()
+        ):
+            raise ValidationError(GPU_TYPE_DUPLICATE) from None
+        raise
+    return create_audited(
+        gpu_type,
+        actor=actor,
+        action="gpu_type.created",
+        fields=GPU_TYPE_FIELDS,
+        duplicate=GPU_TYPE_DUPLICATE,
+    )
+
+
+def gpu_type_update(*, actor, gpu_type: GPUType, data: dict) -> GPUType:
+    """Change a catalogue entry under its row lock; audited with before and after."""
+    if not can_manage_gpu_types(actor):
+        raise PermissionDenied(GPU_TYPE_DENIED)
+    return update_audited(
+        gpu_type, actor=actor, action="gpu_type.updated", data=data, fields=GPU_TYPE_FIELDS
+    )
 
 
 def pool_create(*, actor, data: dict) -> GPUPool:

@@ -1,10 +1,13 @@
-"""GPU pools and allocations, included in the ``inventory`` namespace."""
+"""The GPU catalogue, pools and allocations, included in the ``inventory`` namespace."""
 
 from django.urls import path
 
 from inventory.gpu import views
 
 urlpatterns = [
+    path("gpu-types/", views.gpu_type_list, name="gpu_type_list"),
+    path("gpu-types/new/", views.gpu_type_create, name="gpu_type_create"),
+    path("gpu-types/<int:pk>/edit/", views.gpu_type_update, name="gpu_type_update"),
     path("pools/", views.pool_list, name="pool_list"),
     path(
         "pools/export.csv",

@@ -1,10 +1,11 @@
-"""HTML views of GPU pools and allocations, and their exports."""
+"""HTML views of the GPU catalogue, pools and allocations, and their exports."""
 
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.exports import export_response
@@ -13,9 +14,45 @@ from core.htmx import render_list
 from core.reference import ReferenceForm, editable_copy
 from inventory.gpu import selectors, services
 from inventory.gpu.exports import allocation_export_rows, pool_export_rows
-from inventory.gpu.filtersets import GPUAllocationFilterSet, GPUPoolFilterSet
-from inventory.gpu.forms import GPUAllocationForm, GPUPoolForm
-from inventory.gpu.permissions import can_create_allocation, can_edit_allocation, can_manage_pools
+from inventory.gpu.filtersets import GPUAllocationFilterSet, GPUPoolFilterSet, GPUTypeFilterSet
+from inventory.gpu.forms import GPUAllocationForm, GPUPoolForm, GPUTypeForm
+from inventory.gpu.permissions import (
+    can_create_allocation,
+    can_edit_allocation,
+    can_manage_gpu_types,
+    can_manage_pools,
+)
+
+
+@login_required
+@require_GET
+def gpu_type_list(request):
+    return render_list(
+        request,
+        template="inventory/gpu/gpu_type_list.html",
+        queryset=selectors.gpu_type_list(user=request.user),
+        filterset_class=GPUTypeFilterSet,
+        extra_context={"can_edit": can_manage_gpu_types(request.user)},
+    )
+
+
+GPU_TYPE_FORM = ReferenceForm(
+    form_class=GPUTypeForm,
+    template="inventory/gpu/gpu_type_form.html",
+    name="gpu_type",
+    permitted=can_manage_gpu_types,
+    denied=services.GPU_TYPE_DENIED,
+    success_url=lambda gpu_type: reverse("inventory:gpu_type_list"),
+)
+
+gpu_type_create = GPU_TYPE_FORM.create_view(
+    services.gpu_type_create, success=lambda gpu_type: f"GPU type {gpu_type.name} added."
+)
+gpu_type_update = GPU_TYPE_FORM.update_view(
+    selectors.gpu_type_get,
+    services.gpu_type_update,
+    success=lambda gpu_type: f"GPU type {gpu_type.name} saved.",
+)
 
 
 @login_required

@@ -7,7 +7,7 @@ from core.models import BusinessUnit
 from inventory.capacity.models import GPUQuota, GPURequest
 from inventory.capacity.services import EXTERNAL_KEY_FIELDS, GPU_REQUEST_FIELDS, QUOTA_FIELDS
 from inventory.gpu.choices import PricingModel
-from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
+from inventory.gpu.models import GPUAllocation, GPUPool
 from inventory.usage.models import ExternalKey
 from portfolio.initiatives.models import Initiative
 
@@ -121,24 +121,3 @@ class ExternalKeySerializer(serializers.ModelSerializer):
         fields = ["id", *EXTERNAL_KEY_FIELDS, "created_at"]
         read_only_fields = ["id", "created_at"]
         validators = []  # (kind, value) uniqueness: the service says which key is taken
-
-
-class GPUTypeSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = GPUType
-        fields = [
-            "id",
-            "vendor",
-            "name",
-            "memory_gb",
-            "reference_hourly_price",
-            "currency",
-            "price_source",
-            "price_as_of",
-            "example_instance",
-            "gpus_per_instance",
-            "instance_hourly_price",
-            "monitoring_names",
-            "mig_profiles",
-        ]
-        read_only_fields = fields

@@ -1,5 +1,6 @@
 """API for GPU requests (through the gpu_request gate), quotas with usage against quota,
-external matching keys and the read-only GPU catalogue. Reads come from
+external matching keys; the catalogue's viewset (``inventory.gpu.api``) is registered here
+with them. Reads come from
 ``inventory.capacity.selectors`` (scoped), writes from ``inventory.capacity.services``."""
 
 from django.db.models import CharField, OuterRef, Subquery
@@ -16,14 +17,13 @@ from inventory.capacity.api.serializers import (
     GPUQuotaSerializer,
     GPUQuotaUpdateSerializer,
     GPURequestSerializer,
-    GPUTypeSerializer,
 )
 from inventory.capacity.filtersets import (
     ExternalKeyFilterSet,
     GPUQuotaFilterSet,
     GPURequestFilterSet,
-    GPUTypeFilterSet,
 )
+from inventory.gpu.api import GPUTypeViewSet
 
 REFUSALS = {
     400: OpenApiResponse(description="Invalid input, or refused with field errors."),
@@ -147,18 +147,6 @@ class ExternalKeyViewSet(
 
     def perform_destroy(self, instance):
         gpu_requests.external_key_delete(actor=self.request.user, key=instance)
-
-
-@extend_schema(tags=["gpu"])
-class GPUTypeViewSet(viewsets.ReadOnlyModelViewSet):
-    """The GPU catalogue: memory, reference price (guidance, with source and date), the names
-    monitoring reports, MIG profiles. Edited in the admin."""
-
-    serializer_class = GPUTypeSerializer
-    filterset_class = GPUTypeFilterSet
-
-    def get_queryset(self):
-        return quota_selectors.gpu_type_list(user=self.request.user)
 
 
 def register(router) -> None:
