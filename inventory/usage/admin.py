@@ -1,9 +1,17 @@
-"""Read-only admin of ingest batches, devices, Slurm jobs, daily roll-ups and cost records."""
+"""Read-only admin of ingest batches, devices, Slurm jobs, Kubernetes pods, daily roll-ups and
+cost records."""
 
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
-from inventory.usage.models import CostRecord, GPUDevice, IngestBatch, SlurmJobRecord, UsageDaily
+from inventory.usage.models import (
+    CostRecord,
+    GPUDevice,
+    IngestBatch,
+    PodRecord,
+    SlurmJobRecord,
+    UsageDaily,
+)
 
 
 @admin.register(IngestBatch)
@@ -24,6 +32,14 @@ class GPUDeviceAdmin(ReadOnlyAdmin):
 class SlurmJobRecordAdmin(ReadOnlyAdmin):
     list_display = ["job_id", "cluster", "account", "wckey", "gpus", "gpu_hours", "allocation"]
     search_fields = ["job_id", "account", "wckey"]
+    list_select_related = ["allocation"]
+
+
+@admin.register(PodRecord)
+class PodRecordAdmin(ReadOnlyAdmin):
+    list_display = ["pod", "namespace", "cluster", "source", "gpu_count", "gpu_hours", "allocation"]
+    list_filter = ["source"]
+    search_fields = ["pod", "namespace"]
     list_select_related = ["allocation"]
 
 

@@ -6,6 +6,8 @@ class IngestKind(models.TextChoices):
     PROMETHEUS_JSON = "prometheus_json", "Prometheus query_range JSON"
     SLURM_SACCT = "slurm_sacct", "Slurm sacct -P"
     USAGE_CSV = "usage_csv", "Usage CSV"
+    K8S_PODS = "k8s_pods", "Kubernetes pods (CSV or JSON, e.g. the openb pod trace)"
+    OPENCOST = "opencost", "OpenCost allocation JSON"
     FOCUS = "focus", "FOCUS cost export"
 
 

@@ -13,8 +13,10 @@ class IngestUploadForm(forms.Form):
         choices=[(AUTO, "Detect from the file"), *IngestKind.choices],
         initial=AUTO,
         help_text="FOCUS cost exports, dcgm-exporter scrapes, Prometheus query_range JSON, "
-        "Slurm sacct -P output or the usage CSV (timestamp, allocation or device id, "
-        "utilisation %, memory used MiB).",
+        "Slurm sacct -P output, the usage CSV (timestamp, allocation or device id, "
+        "utilisation %, memory used MiB), Kubernetes pod lists (CSV or JSON: namespace, "
+        "name, labels, node, num_gpu, gpu_milli or mig_profile, scheduled and deletion "
+        "times, as the openb pod trace) or OpenCost /allocation JSON.",
     )
     file = forms.FileField(help_text=f"At most {MAX_UPLOAD_BYTES / 1e6:g} MB.")
     scraped_at = forms.DateTimeField(
@@ -22,6 +24,21 @@ class IngestUploadForm(forms.Form):
         required=False,
         help_text="dcgm-exporter scrapes only: the time of samples without a timestamp "
         "(default: now).",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    time_origin = forms.DateTimeField(
+        label="Times in seconds count from (UTC)",
+        required=False,
+        help_text="Kubernetes pod lists only: the start of a trace whose times are seconds "
+        "from its beginning (default: the Unix epoch).",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    observed_at = forms.DateTimeField(
+        label="Pod list taken at (UTC)",
+        required=False,
+        help_text="Kubernetes pod lists only: running pods count up to this time (default: "
+        "the latest time in the file).",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 

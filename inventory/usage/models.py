@@ -148,6 +148,54 @@ class SlurmJobRecord(models.Model):
         return f"Slurm job {self.job_id}"
 
 
+class PodRecord(models.Model):
+    """A Kubernetes pod's GPU holding from a pod list (``k8s_pods``) or one OpenCost
+    allocation window (``opencost``); re-imported (same source, cluster, namespace, pod and
+    start) it is updated. ``gpu_count`` is the share of GPUs held to 0.001 (milli-GPU);
+    ``gpu_hours`` is exact to 0.000001 and counts in ``UsageDaily`` of its allocation."""
+
+    source = models.CharField(max_length=20, choices=IngestKind.choices)
+    cluster = models.CharField(max_length=100, blank=True)
+    namespace = models.CharField(max_length=253, blank=True)
+    pod = models.CharField(max_length=253)
+    node = models.CharField(max_length=253, blank=True)
+    labels = models.JSONField(default=dict, blank=True)
+    gpu_model = models.CharField(max_length=100, blank=True)
+    gpu_type = models.ForeignKey(
+        GPUType, null=True, blank=True, on_delete=models.SET_NULL, related_name="pod_records"
+    )
+    num_gpu = models.PositiveIntegerField(default=0)
+    gpu_milli = models.PositiveIntegerField("milli-GPU per GPU", default=0)
+    mig_profile = models.CharField(max_length=20, blank=True)
+    gpu_count = models.DecimalField(max_digits=9, decimal_places=3, default=Decimal("0"))
+    qos = models.CharField(max_length=40, blank=True)
+    phase = models.CharField(max_length=40, blank=True)
+    created = models.DateTimeField(null=True, blank=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True, blank=True)  # null while running
+    counted_until = models.DateTimeField()
+    gpu_hours = models.DecimalField(max_digits=16, decimal_places=6, default=Decimal("0"))
+    utilisation = models.FloatField(null=True, blank=True)  # 0–1
+    cost = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    allocation = models.ForeignKey(
+        GPUAllocation, null=True, blank=True, on_delete=models.SET_NULL, related_name="pods"
+    )
+    batch = models.ForeignKey(IngestBatch, on_delete=models.CASCADE, related_name="pods")
+
+    class Meta:
+        ordering = ["-start", "pod"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "cluster", "namespace", "pod", "start"],
+                name="pod_record_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["allocation", "start"])]
+
+    def __str__(self):
+        return f"Pod {self.namespace}/{self.pod}" if self.namespace else f"Pod {self.pod}"
+
+
 class UsageDaily(models.Model):
     """Roll-up per allocation per day (or per unattributed device per day): what pages,
     findings and chargeback read."""

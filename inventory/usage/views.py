@@ -61,6 +61,8 @@ def ingest_upload(request):
                 upload=form.cleaned_data["file"],
                 kind=form.cleaned_data["kind"],
                 scraped_at=form.cleaned_data.get("scraped_at"),
+                time_origin=form.cleaned_data.get("time_origin"),
+                observed_at=form.cleaned_data.get("observed_at"),
             )
         except ParseError as exc:
             line_errors = exc.errors
@@ -93,9 +95,17 @@ def ingest_upload(request):
 @require_GET
 def ingest_detail(request, pk):
     batch = ingest_services.batch_get(user=request.user, pk=pk)
-    summary = [(key.replace("_", " ").capitalize(), value) for key, value in batch.summary.items()]
+    # Pods not counted (pod ingest) are listed in their own table, not as a summary figure.
+    not_counted = batch.summary.get("not_counted") or []
+    summary = [
+        (key.replace("_", " ").capitalize(), value)
+        for key, value in batch.summary.items()
+        if key != "not_counted"
+    ]
     return render(
-        request, "inventory/usage/ingest_detail.html", {"batch": batch, "summary": summary}
+        request,
+        "inventory/usage/ingest_detail.html",
+        {"batch": batch, "summary": summary, "not_counted": not_counted},
     )
 
 

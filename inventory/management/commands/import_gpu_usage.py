@@ -27,7 +27,17 @@ def run_import(command, options, *, kinds, fixed_kind=None) -> None:
         if kind not in kinds:
             raise CommandError(f"{name}: {kind!r} files are not imported by this command.")
         try:
-            batch = ingest_file(actor=actor, kind=kind, filename=path.name, content=content)
+            batch = ingest_file(
+                actor=actor,
+                kind=kind,
+                filename=path.name,
+                content=content,
+                options={
+                    name: options[name]
+                    for name in ("time_origin", "observed_at")
+                    if options.get(name)
+                },
+            )
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
         except ValidationError as exc:
@@ -58,7 +68,8 @@ def run_import(command, options, *, kinds, fixed_kind=None) -> None:
 class Command(BaseCommand):
     help = (
         "Import GPU usage: dcgm-exporter scrapes (Prometheus text), Prometheus query_range "
-        "JSON, Slurm `sacct -P` output or the usage CSV. The kind is detected from each file "
+        "JSON, Slurm `sacct -P` output, the usage CSV, Kubernetes pod lists (CSV/JSON, e.g. "
+        "the openb pod trace) or OpenCost allocation JSON. The kind is detected from each file "
         "unless --kind is given. A file already imported is reported and skipped; a malformed "
         "one is listed line by line and nothing of it is written."
     )
@@ -70,6 +81,18 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--kind", choices=[str(kind) for kind in USAGE_KINDS], help="The files' format."
+        )
+        parser.add_argument(
+            "--time-origin",
+            dest="time_origin",
+            help="Kubernetes pods: the ISO 8601 time that times written in seconds count from "
+            "(default the Unix epoch; a trace's start for traces in relative seconds).",
+        )
+        parser.add_argument(
+            "--observed-at",
+            dest="observed_at",
+            help="Kubernetes pods: when the list was taken; running pods count up to it "
+            "(default the latest time in the file).",
         )
 
     def handle(self, *args, **options):

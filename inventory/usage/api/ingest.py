@@ -60,6 +60,17 @@ class IngestUploadSerializer(serializers.Serializer):
         "(default: now).",
     )
 
+    time_origin = serializers.DateTimeField(
+        required=False,
+        help_text="Kubernetes pods only: the time that times written in seconds count from "
+        "(default: the Unix epoch).",
+    )
+    observed_at = serializers.DateTimeField(
+        required=False,
+        help_text="Kubernetes pods only: running pods count up to this time (default: the "
+        "latest time in the file).",
+    )
+
     def validate_file(self, upload):
         limit = ingest_services.MAX_UPLOAD_BYTES
         if upload.size > limit:
@@ -129,6 +140,8 @@ class IngestBatchViewSet(
                 upload=payload.validated_data["file"],
                 kind=payload.validated_data["kind"],
                 scraped_at=payload.validated_data.get("scraped_at"),
+                time_origin=payload.validated_data.get("time_origin"),
+                observed_at=payload.validated_data.get("observed_at"),
             )
         except ParseError as exc:
             return Response(

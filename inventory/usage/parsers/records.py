@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 
 @dataclass(slots=True)
@@ -122,3 +123,40 @@ class CostLine:
     @property
     def is_gpu(self) -> bool:
         return self.gpu_count is not None and self.gpu_count > 0
+
+
+@dataclass(slots=True)
+class PodUsage:
+    """A Kubernetes pod's GPU holding (pod trace CSV/JSON) or an OpenCost allocation.
+
+    ``gpus`` is the exact share of whole GPUs held (num_gpu × gpu_milli / 1000, or MIG
+    instances × slices / 7); ``gpu_hours`` is exact to 0.000001. ``not_counted`` says why a
+    pod holds no GPU-hours (never scheduled, pending, no GPU); such pods are reported, not
+    stored. ``end`` is None while the pod runs (then ``counted_until`` closes the span)."""
+
+    source: str  # "k8s_pods" or "opencost"
+    pod: str
+    namespace: str = ""
+    cluster: str = ""
+    node: str = ""
+    labels: dict = field(default_factory=dict)
+    gpu_model: str = ""
+    num_gpu: int = 0
+    gpu_milli: int = 0  # per GPU, 1–1000
+    mig_profile: str = ""  # e.g. "1g.5gb"
+    gpus: Fraction = Fraction(0)
+    qos: str = ""
+    phase: str = ""
+    created: dt.datetime | None = None
+    start: dt.datetime | None = None  # scheduled (trace) or allocation start (OpenCost)
+    end: dt.datetime | None = None  # deleted (trace) or allocation end (OpenCost)
+    counted_until: dt.datetime | None = None
+    gpu_hours: Decimal = Decimal("0")
+    utilisation: float | None = None  # 0–1
+    cost: Decimal | None = None
+    not_counted: str = ""
+    line: int | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self.end is None and not self.not_counted

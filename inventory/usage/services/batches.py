@@ -36,11 +36,14 @@ from inventory.usage.models import IngestBatch
 from inventory.usage.parsers import (
     ParseError,
     parse_focus_csv,
+    parse_opencost_allocation,
+    parse_pods,
     parse_prometheus_text,
     parse_query_range_json,
     parse_sacct,
     parse_usage_csv,
 )
+from inventory.usage.services import pods as pod_ingest
 from inventory.usage.services import samples as usage_ingest
 from inventory.usage.services import slurm
 
@@ -50,7 +53,10 @@ USAGE_KINDS = (
     IngestKind.PROMETHEUS_JSON,
     IngestKind.SLURM_SACCT,
     IngestKind.USAGE_CSV,
+    IngestKind.K8S_PODS,
+    IngestKind.OPENCOST,
 )
+POD_KINDS = (IngestKind.K8S_PODS, IngestKind.OPENCOST)
 
 
 def can_ingest(user) -> bool:
@@ -62,27 +68,39 @@ def can_ingest(user) -> bool:
 AUTO = "auto"  # the kind an upload form or API call gives to mean "detect it"
 
 
-def ingest_upload(*, actor, upload, kind: str = AUTO, scraped_at=None) -> IngestBatch:
+def ingest_upload(
+    *, actor, upload, kind: str = AUTO, scraped_at=None, time_origin=None, observed_at=None
+) -> IngestBatch:
     """``ingest_file`` for an uploaded file (the upload page and the API): reads it, detects
     the kind when ``kind`` is AUTO, and passes the scrape time of an untimestamped dcgm
     text scrape."""
     content = upload.read()
     if kind == AUTO:
         kind = detect_kind(upload.name, content)
-    options = {"scraped_at": scraped_at.astimezone(dt.UTC)} if scraped_at else {}
+    given = {"scraped_at": scraped_at, "time_origin": time_origin, "observed_at": observed_at}
+    options = {name: value.astimezone(dt.UTC) for name, value in given.items() if value}
     return ingest_file(
         actor=actor, kind=kind, filename=upload.name, content=content, options=options
     )
 
 
 def detect_kind(filename: str, content: bytes) -> str:
-    """Guess a file's kind from its name and first line: JSON → Prometheus query_range;
-    ``#``/``DCGM_`` lines → dcgm-exporter text; a ``|``-separated header with a job id →
-    sacct; a CSV header with ``BilledCost`` → FOCUS; any other CSV → usage CSV."""
+    """Guess a file's kind from its name and first line: JSON with ``"code"`` and ``"data"``
+    but no ``resultType`` → OpenCost allocation; a JSON list or ``"pods"`` → Kubernetes pods;
+    other JSON → Prometheus query_range; ``#``/``DCGM_`` lines → dcgm-exporter text; a
+    ``|``-separated header with a job id → sacct; a CSV header with ``BilledCost`` → FOCUS;
+    one with ``gpu_milli`` or ``scheduled_time`` → Kubernetes pods; any other CSV → usage
+    CSV."""
     name = (filename or "").lower()
     head = content[:4096].decode("utf-8-sig", errors="replace").lstrip()
     first = head.splitlines()[0] if head else ""
+    if head.startswith("["):
+        return IngestKind.K8S_PODS
     if name.endswith(".json") or head.startswith("{"):
+        if '"resultType"' not in head and '"code"' in head and '"data"' in head:
+            return IngestKind.OPENCOST
+        if '"pods"' in head or '"items"' in head:
+            return IngestKind.K8S_PODS
         return IngestKind.PROMETHEUS_JSON
     if first.startswith("#") or first.startswith("DCGM_"):
         return IngestKind.DCGM_TEXT
@@ -90,6 +108,8 @@ def detect_kind(filename: str, content: bytes) -> str:
         return IngestKind.SLURM_SACCT
     if "billedcost" in first.lower():
         return IngestKind.FOCUS
+    if {"gpu_milli", "scheduled_time"} & {column.strip().lower() for column in first.split(",")}:
+        return IngestKind.K8S_PODS
     return IngestKind.USAGE_CSV
 
 
@@ -107,6 +127,19 @@ def _scraped_at(options: dict) -> dt.datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value
+
+
+def _moment(options: dict, name: str) -> dt.datetime | None:
+    """The aware date-time option ``name`` (ISO 8601 text or a datetime; naive = UTC)."""
+    value = options.get(name)
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValidationError({name: f"{value!r} is not an ISO 8601 date-time."}) from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _timezone(options: dict):
@@ -127,6 +160,14 @@ def parse(kind: str, text: str, options: dict) -> list:
         return parse_sacct(text, tz=_timezone(options))
     if kind == IngestKind.USAGE_CSV:
         return parse_usage_csv(text)
+    if kind == IngestKind.K8S_PODS:
+        return parse_pods(
+            text,
+            time_origin=_moment(options, "time_origin"),
+            observed_at=_moment(options, "observed_at"),
+        )
+    if kind == IngestKind.OPENCOST:
+        return parse_opencost_allocation(text)
     return parse_focus_csv(text)
 
 
@@ -172,12 +213,16 @@ def _write(*, batch: IngestBatch, kind: str, records: list) -> dict:
         return summary
     if kind == IngestKind.SLURM_SACCT:
         return slurm.import_slurm_jobs(batch=batch, jobs=records)
+    if kind in POD_KINDS:
+        return pod_ingest.import_pods(batch=batch, pods=records)
     return usage_ingest.import_samples(batch=batch, kind=kind, records=records)
 
 
 def _rows_written(kind: str, summary: dict, records: list) -> int:
     if kind == IngestKind.SLURM_SACCT:
         return summary.get("jobs_new", 0) + summary.get("jobs_updated", 0)
+    if kind in POD_KINDS:
+        return summary.get("pods_new", 0) + summary.get("pods_updated", 0)
     if kind == IngestKind.FOCUS:
         for name in ("rows_written", "records_written", "records", "lines"):
             if isinstance(summary.get(name), int):

@@ -1,5 +1,6 @@
 """The daily roll-up (``UsageDaily``): GPU-hours, mean activity and the nearest-rank
-95th percentile per allocation or device and UTC day, recomputed for the days an ingest touched."""
+95th percentile per allocation or device and UTC day, recomputed for the days an ingest touched.
+GPU-hours add sampled hours, Slurm jobs and Kubernetes pods (``PodRecord``) of the allocation."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from inventory.gpu.catalogue import mig_fraction
 from inventory.gpu.models import GPUAllocation
-from inventory.usage.models import GPUDevice, SlurmJobRecord, UsageDaily, UsageSample
+from inventory.usage.models import GPUDevice, PodRecord, SlurmJobRecord, UsageDaily, UsageSample
 
 SAMPLE_GAP_CAP = 300  # seconds: the longest a sample speaks for
 
@@ -36,6 +37,37 @@ def _job_span(start, elapsed_seconds) -> tuple[dt.datetime, dt.datetime] | None:
     if start is None:
         return None
     return start, start + dt.timedelta(seconds=elapsed_seconds)
+
+
+def span_days(begin: dt.datetime, end: dt.datetime) -> list[tuple[dt.date, Decimal]]:
+    """The UTC days [begin, end] touches with the seconds spent in each (a zero-length span
+    is its begin day with 0 seconds)."""
+    day = _utc_day(begin)
+    days = []
+    while True:
+        day_start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+        day_end = day_start + DAY
+        seconds = (min(end, day_end) - max(begin, day_start)).total_seconds()
+        days.append((day, Decimal(str(max(seconds, 0)))))
+        if day_end >= end:
+            return days
+        day += DAY
+
+
+def pod_day_hours(begin, end, gpu_hours: Decimal) -> list[tuple[dt.date, Decimal]]:
+    """A pod's GPU-hours spread over the UTC days of [begin, end] by the time in each; the
+    shares add up to ``gpu_hours`` (the last day takes the remainder)."""
+    days = span_days(begin, end)
+    total = sum((seconds for _, seconds in days), Decimal("0"))
+    if not total:
+        return [(days[0][0], gpu_hours)]
+    shares, given = [], Decimal("0")
+    for day, seconds in days[:-1]:
+        share = gpu_hours * seconds / total
+        shares.append((day, share))
+        given += share
+    shares.append((days[-1][0], gpu_hours - given))
+    return shares
 
 
 def nearest_rank_p95(values: list[float]) -> float | None:
@@ -156,7 +188,8 @@ def rollup_days(keys) -> int:
             stream.append((when, allocation_id, None, activity, memory))
         add_stream(stream, counts.get(current, 1.0))
 
-    slurm_hours: dict[tuple, Decimal] = defaultdict(Decimal)
+    # GPU-hours recorded per job or pod (Slurm, Kubernetes), by key.
+    recorded_hours: dict[tuple, Decimal] = defaultdict(Decimal)
     if allocation_ids:
         jobs = SlurmJobRecord.objects.filter(
             allocation_id__in=allocation_ids, start__isnull=False, start__lt=hi
@@ -172,10 +205,20 @@ def rollup_days(keys) -> int:
                 seconds = (min(end, day_end) - max(begin, day_start)).total_seconds()
                 key = (ALLOCATION, allocation_id, day)
                 if key in keys and seconds > 0:
-                    slurm_hours[key] += Decimal(gpus) * Decimal(str(seconds)) / 3600
+                    recorded_hours[key] += Decimal(gpus) * Decimal(str(seconds)) / 3600
                 if day_end >= end:
                     break
                 day += DAY
+
+    if allocation_ids:
+        pods = PodRecord.objects.filter(
+            allocation_id__in=allocation_ids, start__lt=hi, counted_until__gte=lo
+        ).values_list("allocation_id", "start", "counted_until", "gpu_hours")
+        for allocation_id, begin, end, gpu_hours in pods:
+            for day, share in pod_day_hours(begin, end, gpu_hours):
+                key = (ALLOCATION, allocation_id, day)
+                if key in keys:
+                    recorded_hours[key] += share
 
     # Write: update rows that exist, create the new ones, delete the emptied.
     stored: dict[tuple, UsageDaily] = {}
@@ -195,7 +238,7 @@ def rollup_days(keys) -> int:
     create, update, delete = [], [], []
     for key in keys:
         group = groups.get(key)
-        hours = slurm_hours.get(key, Decimal("0"))
+        hours = recorded_hours.get(key, Decimal("0"))
         row = stored.get(key)
         if group is None and not hours:
             if row is not None:

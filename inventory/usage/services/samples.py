@@ -101,7 +101,7 @@ class Matcher:
     """External keys and the allocations they can lead to, loaded once per file (a fixed
     number of queries); every resolution after that is a dictionary look-up."""
 
-    def __init__(self, kinds, *, allocation_ids=()):
+    def __init__(self, kinds, *, allocation_ids=(), initiative_ids=()):
         self.keys: dict[tuple[str, str], tuple[str, int]] = {}
         for kind, value, allocation_id, initiative_id, unit_id in ExternalKey.objects.filter(
             kind__in=kinds
@@ -117,6 +117,7 @@ class Matcher:
             pk__in={*allocation_ids, *(t[1] for t in self.keys.values() if t[0] == ALLOCATION)}
         )
         initiatives = {t[1] for t in self.keys.values() if t[0] == "initiative"}
+        initiatives |= set(initiative_ids)
         units = {t[1] for t in self.keys.values() if t[0] == "business_unit"}
         if initiatives:
             wanted |= Q(initiative_id__in=initiatives)
