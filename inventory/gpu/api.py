@@ -1,8 +1,13 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
 
 from core.api.views import ServiceBackedViewSet
 from inventory.gpu import selectors, services
+from inventory.gpu.allocation_import import MAX_UPLOAD_BYTES as ALLOCATION_IMPORT_MAX_BYTES
+from inventory.gpu.allocation_import import allocation_import
 from inventory.gpu.filtersets import GPUAllocationFilterSet, GPUPoolFilterSet, GPUTypeFilterSet
 from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
 from inventory.gpu.services import ALLOCATION_FIELDS, GPU_TYPE_FIELDS, POOL_FIELDS
@@ -72,6 +77,45 @@ class GPUPoolViewSet(ServiceBackedViewSet):
     update_keyword = "pool"
 
 
+class AllocationImportSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="CSV: pool, gpu_count, business_unit, purpose, starts_on, and optionally "
+        "initiative, ends_on, notes."
+    )
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Check every row and write nothing."
+    )
+
+    def validate_file(self, upload):
+        if upload.size > ALLOCATION_IMPORT_MAX_BYTES:
+            raise serializers.ValidationError(
+                f"The file is {upload.size / 1e6:.1f} MB; the limit is "
+                f"{ALLOCATION_IMPORT_MAX_BYTES / 1e6:g} MB."
+            )
+        return upload
+
+
+IMPORT_RESULT = inline_serializer(
+    "AllocationImportResult",
+    fields={
+        "dry_run": serializers.BooleanField(),
+        "rows": serializers.IntegerField(),
+        "created": serializers.IntegerField(),
+        "gpu_total": serializers.DecimalField(max_digits=14, decimal_places=3),
+        "ids": serializers.ListField(child=serializers.IntegerField()),
+        "errors": inline_serializer(
+            "AllocationImportRowError",
+            fields={
+                "row": serializers.IntegerField(allow_null=True),
+                "field": serializers.CharField(),
+                "message": serializers.CharField(),
+            },
+            many=True,
+        ),
+    },
+)
+
+
 @extend_schema(tags=["gpu"])
 class GPUAllocationViewSet(ServiceBackedViewSet):
     serializer_class = GPUAllocationSerializer
@@ -80,3 +124,51 @@ class GPUAllocationViewSet(ServiceBackedViewSet):
     create_service = services.allocation_create
     update_service = services.allocation_update
     update_keyword = "allocation"
+
+    @extend_schema(
+        summary="Import many allocations from a CSV, all or nothing",
+        description="Every row is checked as a single allocation would be (unit permission, "
+        "fields, pool capacity in file order). Any error: 400 with every row error (row = "
+        "file line, header 1) and nothing written. A dry run answers 200 with what would "
+        "be created; a real run creates every row in one transaction (201).",
+        request={"multipart/form-data": AllocationImportSerializer},
+        responses={
+            200: OpenApiResponse(IMPORT_RESULT, description="Dry run: every row valid."),
+            201: OpenApiResponse(IMPORT_RESULT, description="Imported."),
+            400: OpenApiResponse(IMPORT_RESULT, description="Row errors; nothing written."),
+            403: OpenApiResponse(description="Only platform engineers allocate GPUs."),
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, FormParser],
+        serializer_class=AllocationImportSerializer,
+    )
+    def bulk_import(self, request):
+        payload = AllocationImportSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        result = allocation_import(
+            actor=request.user,
+            content=payload.validated_data["file"].read(),
+            dry_run=payload.validated_data["dry_run"],
+        )
+        body = {
+            "dry_run": result.dry_run,
+            "rows": result.rows,
+            "created": len(result.created),
+            "gpu_total": f"{result.gpu_total:.3f}",
+            "ids": [allocation.pk for allocation in result.created if allocation.pk],
+            "errors": [
+                {"row": error.row, "field": error.field, "message": error.message}
+                for error in result.errors
+            ],
+        }
+        if not result.ok:
+            code = status.HTTP_400_BAD_REQUEST
+        elif result.dry_run:
+            code = status.HTTP_200_OK
+        else:
+            code = status.HTTP_201_CREATED
+        return Response(body, status=code)

@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator
 from django.utils import timezone
 
 from core.forms import date_input, permitted_units
+from inventory.gpu.allocation_import import MAX_UPLOAD_BYTES as ALLOCATION_IMPORT_MAX_BYTES
 from inventory.gpu.choices import SharingMode
 from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
 from inventory.gpu.permissions import can_create_allocation
@@ -136,3 +137,26 @@ class GPUAllocationForm(forms.ModelForm):
         )
         if not self.instance.pk:
             self.fields["starts_on"].initial = timezone.localdate()
+
+
+class AllocationImportForm(forms.Form):
+    file = forms.FileField(
+        label="Allocations CSV",
+        help_text="Columns pool, gpu_count, business_unit, purpose, starts_on and optionally "
+        "initiative, ends_on, notes (pool name, unit code, initiative reference; dates "
+        "YYYY-MM-DD).",
+    )
+    dry_run = forms.BooleanField(
+        label="Dry run: check every row, write nothing",
+        required=False,
+        initial=True,
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > ALLOCATION_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1e6:.1f} MB; the limit is "
+                f"{ALLOCATION_IMPORT_MAX_BYTES / 1e6:g} MB."
+            )
+        return upload

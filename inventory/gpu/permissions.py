@@ -19,3 +19,8 @@ def can_create_allocation(user, business_unit) -> bool:
 
 def can_edit_allocation(user, allocation) -> bool:
     return can_manage_inventory(user)
+
+
+def can_import_allocations(user) -> bool:
+    """The bulk allocation import: whoever allocates GPUs (each row's unit is checked too)."""
+    return can_manage_inventory(user)

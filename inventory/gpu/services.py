@@ -1,6 +1,7 @@
 """Writes of the GPU estate: the GPU catalogue, pools and allocations, with the capacity check
 under the pool's row lock."""
 
+from bisect import bisect_left, bisect_right
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -144,14 +145,63 @@ def _committed_gpus(pool: GPUPool, *, starts_on, ends_on, exclude_pk=None) -> De
     return overlapping.aggregate(total=Sum("gpu_count", default=Decimal("0")))["total"]
 
 
-def _check_capacity(allocation: GPUAllocation) -> None:
-    """Refuse an allocation that would over-commit its pool; caller holds the pool's lock."""
-    committed = _committed_gpus(
-        allocation.pool,
-        starts_on=allocation.starts_on,
-        ends_on=allocation.ends_on,
-        exclude_pk=allocation.pk,
-    )
+class CapacityLedger:
+    """The rule of ``_committed_gpus`` in memory, for many new allocations of one pool at
+    once (the bulk import): the GPUs of every allocation overlapping [starts_on, ends_on].
+
+    Because an allocation never ends before it starts, the overlapping sum is Σ gpu_count of
+    allocations starting on or before ``ends_on`` minus Σ of those ending before
+    ``starts_on``; two Fenwick trees over the pool's dates answer both prefix sums and take
+    each accepted allocation in O(log n), so 8,000 rows in one pool stay fast."""
+
+    def __init__(self, dates):
+        self.dates = sorted(set(dates))
+        size = len(self.dates) + 1
+        self._starts = [Decimal("0")] * size
+        self._ends = [Decimal("0")] * size
+        self._total = Decimal("0")
+
+    @staticmethod
+    def _add(tree, index, value):
+        index += 1
+        while index < len(tree):
+            tree[index] += value
+            index += index & -index
+
+    @staticmethod
+    def _prefix(tree, count):
+        total = Decimal("0")
+        while count > 0:
+            total += tree[count]
+            count -= count & -count
+        return total
+
+    def add(self, *, starts_on, ends_on, gpu_count) -> None:
+        self._add(self._starts, bisect_left(self.dates, starts_on), gpu_count)
+        if ends_on is not None:
+            self._add(self._ends, bisect_left(self.dates, ends_on), gpu_count)
+        self._total += gpu_count
+
+    def committed(self, *, starts_on, ends_on) -> Decimal:
+        started = (
+            self._total
+            if ends_on is None
+            else self._prefix(self._starts, bisect_right(self.dates, ends_on))
+        )
+        return started - self._prefix(self._ends, bisect_left(self.dates, starts_on))
+
+
+def _check_capacity(allocation: GPUAllocation, *, committed: Decimal | None = None) -> None:
+    """Refuse an allocation that would over-commit its pool; caller holds the pool's lock.
+    ``committed`` is the GPUs already taken for the period when the caller knows them (the
+    bulk import's ``CapacityLedger``); otherwise they are summed in SQL."""
+    if committed is None:
+        committed = _committed_gpus(
+            allocation.pool,
+            starts_on=allocation.starts_on,
+            ends_on=allocation.ends_on,
+            exclude_pk=allocation.pk,
+        )
     free = Decimal(allocation.pool.gpu_count) - committed
     if allocation.gpu_count > free:
         raise ValidationError(
@@ -175,11 +225,25 @@ def allocation_create(*, actor, data: dict) -> GPUAllocation:
     return allocation_insert(actor=actor, allocation=allocation)
 
 
+# Related rows a caller resolved itself (the bulk import loads them in one query each), so
+# validation need not fetch each again.
+ALLOCATION_RELATED = ("pool", "initiative", "business_unit", "requested_by", "approved_by")
+
+
+def allocation_validate(allocation: GPUAllocation, *, related_resolved: bool = False) -> None:
+    """The field and model rules of an allocation (``full_clean``); raises field-level
+    ValidationErrors. The capacity check needs the pool's lock: ``_check_capacity``."""
+    if related_resolved:
+        allocation.full_clean(exclude=ALLOCATION_RELATED, validate_constraints=False)
+    else:
+        allocation.full_clean()
+
+
 def allocation_insert(*, actor, allocation: GPUAllocation, audit_extra=None) -> GPUAllocation:
     """Save a new allocation under its pool's row lock after the capacity check, audited.
     The callers decide who may allocate: ``allocation_create`` (platform engineers) and
     ``request_services.gpu_request_allocate`` (an approved ``gpu_request`` gate request)."""
-    allocation.full_clean()
+    allocation_validate(allocation)
     with transaction.atomic():
         allocation.pool = GPUPool.objects.select_for_update().get(pk=allocation.pool_id)
         _check_capacity(allocation)
@@ -199,7 +263,7 @@ def allocation_update(*, actor, allocation: GPUAllocation, data: dict) -> GPUAll
     with transaction.atomic():
         locked = GPUAllocation.objects.select_for_update().get(pk=allocation.pk)
         before, after = apply_changes(locked, data, ALLOCATION_FIELDS)
-        locked.full_clean()
+        allocation_validate(locked)
         locked.pool = GPUPool.objects.select_for_update().get(pk=locked.pool_id)
         _check_capacity(locked)
         if after:

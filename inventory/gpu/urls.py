@@ -38,6 +38,7 @@ urlpatterns = [
         name="allocation_list_xlsx",
     ),
     path("allocations/new/", views.allocation_create, name="allocation_create"),
+    path("allocations/import/", views.allocation_import, name="allocation_import"),
     path("allocations/<int:pk>/", views.allocation_detail, name="allocation_detail"),
     path("allocations/<int:pk>/edit/", views.allocation_update, name="allocation_update"),
 ]

@@ -2,9 +2,10 @@
 
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -13,12 +14,14 @@ from core.forms import may_create_for_some_unit, submit_through_service
 from core.htmx import render_list
 from core.reference import ReferenceForm, editable_copy
 from inventory.gpu import selectors, services
+from inventory.gpu.allocation_import import allocation_import as run_allocation_import
 from inventory.gpu.exports import allocation_export_rows, pool_export_rows
 from inventory.gpu.filtersets import GPUAllocationFilterSet, GPUPoolFilterSet, GPUTypeFilterSet
-from inventory.gpu.forms import GPUAllocationForm, GPUPoolForm, GPUTypeForm
+from inventory.gpu.forms import AllocationImportForm, GPUAllocationForm, GPUPoolForm, GPUTypeForm
 from inventory.gpu.permissions import (
     can_create_allocation,
     can_edit_allocation,
+    can_import_allocations,
     can_manage_gpu_types,
     can_manage_pools,
 )
@@ -102,8 +105,36 @@ def allocation_list(request):
         template="inventory/gpu/allocation_list.html",
         queryset=selectors.allocation_list(user=request.user),
         filterset_class=GPUAllocationFilterSet,
-        extra_context={"can_create": may_create_for_some_unit(request.user, can_create_allocation)},
+        extra_context={
+            "can_create": may_create_for_some_unit(request.user, can_create_allocation),
+            "can_import": can_import_allocations(request.user),
+        },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def allocation_import(request):
+    """Upload a CSV of allocations: a dry run lists every row error, or what would be
+    created; a real run creates them all or none (``inventory.gpu.allocation_import``)."""
+    if not can_import_allocations(request.user):
+        raise PermissionDenied("Only platform engineers can allocate GPUs.")
+    form = AllocationImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = run_allocation_import(
+            actor=request.user,
+            content=form.cleaned_data["file"].read(),
+            dry_run=form.cleaned_data["dry_run"],
+        )
+        if result.ok and not result.dry_run:
+            messages.success(
+                request,
+                f"Imported {len(result.created)} allocations "
+                f"({result.gpu_total.normalize():f} GPUs).",
+            )
+            return redirect("inventory:allocation_list")
+    return render(request, "inventory/gpu/allocation_import.html", {"form": form, "result": result})
 
 
 @login_required
