@@ -54,6 +54,7 @@ bench: install
 	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/ingest.py
 	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/import_inventory.py
 	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/dashboard.py
+	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/pods.py
 
 worker: install
 	$(DEV_ENV) $(BIN)/celery -A config worker -l info
