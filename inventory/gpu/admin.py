@@ -1,4 +1,5 @@
-"""Admin of the GPU catalogue and pools; allocations are read-only here."""
+"""Admin of the GPU catalogue, pools and allocations; the catalogue and allocations are
+read-only here (their services check permissions and audit)."""
 
 from django.contrib import admin
 
@@ -7,8 +8,9 @@ from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
 
 
 @admin.register(GPUType)
-class GPUTypeAdmin(admin.ModelAdmin):
-    """Reference data: editable here."""
+class GPUTypeAdmin(ReadOnlyAdmin):
+    """Reference data edited on the catalogue pages and the API (``gpu_type_create`` and
+    ``gpu_type_update``: permission-checked and audited); shown here only."""
 
     list_display = [
         "vendor",
