@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from core.choices import NotificationKind, Role
@@ -47,9 +48,12 @@ class TransitionFieldGuard:
 
 
 class BusinessUnit(models.Model):
-    """A business unit of the organisation; units nest through ``parent``."""
+    """A business unit of the organisation; units nest through ``parent``.
 
-    name = models.CharField(max_length=200, unique=True)
+    A name is unique among its siblings (case-insensitively), not across the organisation:
+    federal bureaus such as "OCIO" or "OIG" exist under many agencies."""
+
+    name = models.CharField(max_length=200)
     code = models.SlugField(max_length=20, unique=True, help_text="Short code, e.g. RETAIL.")
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
@@ -69,6 +73,18 @@ class BusinessUnit(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(parent=models.F("pk")), name="business_unit_not_own_parent"
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                "parent",
+                name="business_unit_name_unique_in_parent",
+                violation_error_message="A unit with this name already exists in that unit.",
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                condition=models.Q(parent__isnull=True),
+                name="business_unit_name_unique_top_level",
+                violation_error_message="A top-level unit with this name already exists.",
             ),
         ]
 

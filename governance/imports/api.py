@@ -63,7 +63,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 
 class ImportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="The inventory: CSV or XLSX, at most 20 MB.")
+    file = serializers.FileField(help_text="The inventory: CSV, XLSX or XLS, at most 20 MB.")
     preset = serializers.CharField(
         default="keel",
         max_length=100,

@@ -38,7 +38,24 @@ from django.utils.text import slugify
 from core.choices import Role
 from core.models import BusinessUnit
 from core.permissions import business_unit_ids, writes_whole_organisation
-from governance.imports.fields import BY_NAME, DATE_FIELDS, PLAIN, REQUIRED, FieldError, normalise
+from governance.imports import federal
+from governance.imports.fields import (
+    ALL_DATE_FIELDS,
+    BY_NAME,
+    DATE_FIELDS,
+    EARLIEST_DATE,
+    FUTURE_YEARS,
+    IMPACT_HIGH,
+    IMPACT_RIGHTS,
+    IMPACT_SAFETY,
+    PLAIN,
+    REQUIRED,
+    UNKNOWN_VALUES,
+    FieldError,
+    is_placeholder,
+    normalise,
+    plausible_date,
+)
 from governance.imports.presets import KEEL, US_FEDERAL
 from inventory.registry.choices import ModelType
 from inventory.registry.models import AIModel
@@ -101,6 +118,7 @@ class RowPlan:
     models: list = field(default_factory=list)  # AIModel (saved or pending) to link
     deployments: list = field(default_factory=list)  # BusinessUnit to deploy to
     warnings: list = field(default_factory=list)
+    products: set = field(default_factory=set)  # casefolded names of commercial products
 
     def as_dict(self) -> dict:
         return {
@@ -201,11 +219,21 @@ class _Context:
             return {cells[self.columns[name]] for _, cells in table.rows} - {""}
 
         self.units = list(BusinessUnit.objects.all())
+        # A unit named without its parent: by code (unique), then a top-level unit's name,
+        # then a sub-unit's name when no other sub-unit has it.
         self.unit_index: dict[str, BusinessUnit] = {}
         for unit in self.units:
             self.unit_index.setdefault(normalise(unit.code), unit)
         for unit in self.units:
-            self.unit_index.setdefault(normalise(unit.name), unit)
+            if unit.parent_id is None:
+                self.unit_index.setdefault(normalise(unit.name), unit)
+        sub_units = defaultdict(list)
+        for unit in self.units:
+            if unit.parent_id is not None:
+                sub_units[normalise(unit.name)].append(unit)
+        for key, units in sub_units.items():
+            if len(units) == 1:
+                self.unit_index.setdefault(key, units[0])
         self.codes = {unit.code.casefold() for unit in self.units}
 
         people = set()
@@ -253,6 +281,10 @@ class _Context:
                 occurrences[base] += 1
                 keys.add(_numbered(base, occurrences[base]))
         references = values("reference")
+        if self.preset_base == US_FEDERAL:
+            # a federal export writes the Keel reference as the use case id where there is
+            # no external id, so an id can name a reference too
+            references |= values("external_id")
         titles = values("title")
         wanted = Q(external_id__in=keys) | Q(reference__in=references)
         if self.preset_base == US_FEDERAL:
@@ -334,7 +366,8 @@ class _Context:
                 else " (only CoE admins can create units)"
             )
             raise Reject(f"unknown {what} '{text}'{of}{hint}")
-        unit = BusinessUnit(name=text[:200], code=self._new_code(text), parent=parent)
+        name = " ".join(text.split())[:200]
+        unit = BusinessUnit(name=name, code=self._new_code(name), parent=parent)
         self.new_units.append(unit)
         self.units.append(unit)
         if parent is None:
@@ -376,7 +409,7 @@ class _Context:
         self.people[username] = user
         return user, True
 
-    def model(self, name: str, unit, owner, line: int):
+    def model(self, name: str, unit, owner, line: int, *, vendor: bool = False):
         found = self.models_by_unit.get((unit.pk, name.casefold())) if unit.pk else None
         if found is None:
             same_name = self.models_by_name.get(name.casefold(), [])
@@ -395,7 +428,7 @@ class _Context:
             return found
         model = AIModel(
             name=name[:200],
-            model_type=ModelType.CLASSICAL_ML,
+            model_type=ModelType.VENDOR_API if vendor else ModelType.CLASSICAL_ML,
             business_unit=unit,
             owner=owner,
             description=f"Registered by the import of {self.filename} (line {line}); check "
@@ -514,40 +547,73 @@ def _people_needed(rows) -> set[int]:
     return needed
 
 
-def _parse(context, cells) -> dict:
-    """Field name → parsed value for every mapped field with a value (or a clearing empty)."""
+def _parse(context, cells, row) -> dict:
+    """Field name → parsed value for every mapped field with a value (or a clearing empty).
+
+    An optional cell that holds a placeholder (N/A, TBD, Unknown…), a date Keel cannot read
+    or an implausible date is *unknown*: left out (an update keeps the field as it is; a new
+    initiative gets "unknown" where the field has one, ``UNKNOWN_VALUES``) with a row
+    warning, never a rejection. Text longer than its field is cut, with a warning."""
     values, errors = {}, []
+    value_maps = context.options.get("values") or {}
+    unknown = []
     for name in context.columns:
         if name == "__headers__":
             continue
         spec = BY_NAME[name]
         raw = cells[context.columns[name]]
+        if name in value_maps and raw:
+            raw = value_maps[name].get(normalise(raw), raw)
         if raw == "":
             if spec.required:
                 errors.append(f"missing {spec.label.lower()}")
             elif spec.blank == "clear":
                 values[name] = _empty(name) if spec.target == "initiative" else None
+            elif name in UNKNOWN_VALUES:
+                unknown.append(name)
             continue
         try:
-            values[name] = spec.parse(raw)
+            value = spec.parse(raw)
         except FieldError as error:
-            errors.append(str(error))
+            if spec.required or not (is_placeholder(raw) or name in ALL_DATE_FIELDS):
+                errors.append(str(error))
+                continue
+            what = f"'{raw}' is a placeholder" if is_placeholder(raw) else str(error)
+            row.warnings.append(f"{spec.label}: {what}; recorded as unknown")
+            if name in UNKNOWN_VALUES:
+                unknown.append(name)
             continue
-        if isinstance(values[name], str) and spec.target == "initiative":
+        if name in ALL_DATE_FIELDS and not plausible_date(value):
+            row.warnings.append(
+                f"{spec.label}: {value.isoformat()} is not a plausible date (before "
+                f"{EARLIEST_DATE.year} or more than {FUTURE_YEARS} years ahead); recorded as "
+                "unknown"
+            )
+            continue
+        if isinstance(value, str) and spec.target == "initiative":
             limit = Initiative._meta.get_field(name).max_length
-            if limit and len(values[name]) > limit:
-                errors.append(f"{spec.label.lower()} is longer than {limit} characters")
+            if limit and len(value) > limit:
+                row.warnings.append(
+                    f"{spec.label} is {len(value)} characters long; Keel keeps the first {limit}"
+                )
+                value = value[: limit - 1].rstrip() + "…"
+        values[name] = value
     for name in REQUIRED:
         if name not in context.columns:
             errors.append(f"no column is mapped to {BY_NAME[name].label.lower()}")
     if errors:
         raise Reject("; ".join(dict.fromkeys(errors)))
+    values["__unknown__"] = unknown
     return values
 
 
 def _plan_row(context: _Context, row: RowPlan, cells, seen: dict) -> None:
-    values = _parse(context, cells)
+    values = _parse(context, cells, row)
+    unknown = values.pop("__unknown__")
     row.title = values["title"]
+    if values.pop("in_use", None) is False:
+        row.action, row.reason = SKIP, "not in use at the agency"
+        return
     agency_text = cells[context.columns["business_unit"]]
     unit = context.unit(values.pop("business_unit"))
     child_text = values.pop("child_business_unit", None)
@@ -585,6 +651,10 @@ def _plan_row(context: _Context, row: RowPlan, cells, seen: dict) -> None:
     existing = context.by_external_id.get(key) if key else None
     if existing is None and reference:
         existing = context.by_reference.get(reference)
+    by_reference_id = False
+    if existing is None and context.preset_base == US_FEDERAL and values.get("external_id"):
+        existing = context.by_reference.get(values["external_id"])
+        by_reference_id = existing is not None and not existing.external_id
     if existing is None and context.preset_base == US_FEDERAL and not id_column and unit.pk:
         existing = _match_by_title(context, unit, row.title, values)
     if existing is not None:
@@ -597,12 +667,16 @@ def _plan_row(context: _Context, row: RowPlan, cells, seen: dict) -> None:
 
     stage = values.pop("stage", None)
     impact = values.pop("impact", ())
-    model_names = values.pop("models", [])
+    products = values.pop("products", [])
+    row.products = {name.casefold() for name in products}
+    model_names = [*values.pop("models", []), *products]
+    _place_operational_date(values, stage or (existing.stage if existing else None))
+    _add_topic_tag(values, values.pop("topic_area", None), existing)
     deployment_codes = values.pop("deployments", [])
     if context.preset_base == US_FEDERAL or id_column:
         values["external_id"] = key
-        if existing is not None and existing.external_id and not id_column:
-            # matched by business unit and title: keep the id it already has
+        if existing is not None and existing.external_id and not id_column or by_reference_id:
+            # matched by business unit and title, or by its reference: keep the id it has
             values.pop("external_id")
     values["business_unit"] = unit
 
@@ -643,9 +717,42 @@ def _plan_row(context: _Context, row: RowPlan, cells, seen: dict) -> None:
         deployments.append(target)
 
     if existing is None:
+        for name in unknown:
+            values[name] = UNKNOWN_VALUES[name]
         _plan_create(context, row, values, stage, impact, model_names, deployments)
     else:
         _plan_update(context, row, existing, values, stage, impact, model_names, deployments)
+
+
+def _place_operational_date(values: dict, stage) -> None:
+    """The 2025 "operational date" is the pilot's start for a pilot, else production's."""
+    operational = values.pop("operational_on", None)
+    if operational is not None:
+        name = "pilot_started_on" if stage == Stage.PILOT else "production_on"
+        values.setdefault(name, operational)
+
+
+def _add_topic_tag(values: dict, topic, existing) -> None:
+    """Keep a publisher's topic area as the tag "topic: <area>" (replacing an older one)."""
+    if not topic:
+        return
+    base = values.get("tags")
+    if base is None:
+        base = existing.tags if existing is not None else ""
+    tags = [
+        tag.strip()
+        for tag in re.split(r"[,;]", base or "")
+        if tag.strip() and not tag.strip().casefold().startswith(federal.TOPIC_TAG_PREFIX.strip())
+    ]
+    values["tags"] = ",".join(dict.fromkeys([*tags, federal.TOPIC_TAG_PREFIX + topic]))
+
+
+# A federal stage is coarser than Keel's: "Operation and Maintenance" (production) also
+# covers a scaled initiative, "Initiated" (proposed) a draft; matching ones are not changed.
+FEDERAL_COVERS = {
+    Stage.PRODUCTION: (Stage.SCALED,),
+    Stage.PROPOSED: (Stage.DRAFT,),
+}
 
 
 def _is_placeholder(user) -> bool:
@@ -661,17 +768,38 @@ def _check_dates(values: dict) -> None:
         raise Reject(f"retired ({retired}) before it was initiated ({initiated})")
 
 
+def _impact_answers(impact: tuple, answers: dict) -> tuple:
+    """The questionnaire keys to answer "yes". M-25-21's "high-impact" replaces M-24-10's
+    rights- and safety-impacting: it holds when either is answered yes already, else it sets
+    both."""
+    if IMPACT_HIGH not in impact:
+        return impact
+    if any(answers.get(key) == "yes" for key in (IMPACT_RIGHTS, IMPACT_SAFETY)):
+        return ()
+    return (IMPACT_RIGHTS, IMPACT_SAFETY)
+
+
 def _plan_create(context, row, values, stage, impact, model_names, deployments) -> None:
     _check_dates(values)
     initiative = Initiative(
-        **{name: value for name, value in values.items() if value is not None or name in PEOPLE},
+        **{
+            name: value
+            for name, value in values.items()
+            if value is not None or name in PEOPLE or name in UNKNOWN_VALUES
+        },
         stage=stage or Stage.DRAFT,
         created_by=context.actor,
     )
     row.action, row.initiative, row.stage = CREATE, initiative, initiative.stage
-    row.impact = impact
+    row.impact = _impact_answers(impact, {})
     row.models = [
-        context.model(name, values["business_unit"], initiative.accountable_owner, row.line)
+        context.model(
+            name,
+            values["business_unit"],
+            initiative.accountable_owner,
+            row.line,
+            vendor=name.casefold() in row.products,
+        )
         for name in model_names
     ]
     row.deployments = list({unit.pk or id(unit): unit for unit in deployments}.values())
@@ -692,15 +820,23 @@ def _plan_update(context, row, existing, values, stage, impact, model_names, dep
         old = getattr(existing, name)
         if not _text_equal(name, old, new if new is not None else _empty(name)):
             row.before[name], row.after[name] = old, new if new is not None else _empty(name)
-    if stage and stage != existing.stage:
+    coarse = context.preset_base == US_FEDERAL and existing.stage in FEDERAL_COVERS.get(stage, ())
+    if stage and stage != existing.stage and not coarse:
         row.stage, row.old_stage = stage, existing.stage
     current = existing.current_assessments[0] if existing.current_assessments else None
     answers = current.answers if current is not None else {}
-    if any(answers.get(key) != "yes" for key in impact):
-        row.impact, row.current_assessment = impact, current
+    wanted = _impact_answers(impact, answers)
+    if any(answers.get(key) != "yes" for key in wanted):
+        row.impact, row.current_assessment = wanted, current
     linked = {model.name.casefold() for model in existing.ai_models.all()}
     row.models = [
-        context.model(name, existing.business_unit, existing.accountable_owner, row.line)
+        context.model(
+            name,
+            existing.business_unit,
+            existing.accountable_owner,
+            row.line,
+            vendor=name.casefold() in row.products,
+        )
         for name in model_names
         if name.casefold() not in linked
     ]

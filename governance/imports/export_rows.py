@@ -1,9 +1,12 @@
-"""Rows of the initiative register in the two interchange formats (the inverse of the import
-presets): ``keel`` (every field the importer reads, lossless) and ``us-federal-2024`` (the
-OMB 2024 columns). Exports and the round-trip tests use these; so does nothing else.
+"""Rows of the initiative register in the interchange formats (the inverse of the import
+presets): ``keel`` (every field the importer reads, lossless) and the US federal inventories
+``us-federal-2023``, ``us-federal-2024`` and ``us-federal-2025`` (the columns Keel can fill;
+the 2025 export writes every column of the format, blank where Keel holds nothing). Exports
+and the round-trip tests use these; so does nothing else.
 
 CONTRACT: ``keel_header() -> list[str]``; ``keel_rows(initiatives) -> Iterator[list]``;
-``federal_header() -> list[str]``; ``federal_rows(initiatives) -> Iterator[list]``.
+``federal_header()``/``federal_rows()`` (2024), ``federal_2023_header()``/``federal_2023_rows()``,
+``federal_2025_header()``/``federal_2025_rows()``.
 ``initiatives`` is a queryset (already scoped and filtered by the caller); the functions
 add the select_related/prefetch_related they need and never query per row.
 """
@@ -14,7 +17,6 @@ from django.db.models import Prefetch
 
 from governance.imports import federal
 from governance.imports.fields import (
-    FEDERAL_SOURCING,
     FIELDS,
     IMPACT_LABELS,
     IMPACT_RIGHTS,
@@ -23,12 +25,6 @@ from governance.imports.fields import (
 from portfolio.initiatives.choices import Stage
 
 CHUNK_SIZE = 500
-
-# Keel stage → the federal "Stage of Development" value written (the first listed for it);
-# stages the federal vocabulary lacks are written with Keel's label, which reads back.
-FEDERAL_STAGE = {}
-for _federal_value, _stage in federal.STAGE_SYNONYMS.items():
-    FEDERAL_STAGE.setdefault(_stage, _federal_value)
 
 
 def _prepared(initiatives):
@@ -84,7 +80,9 @@ def _keel_value(initiative, name: str):
     if name in ("accountable_owner", "technical_lead", "executive_sponsor"):
         return _person(getattr(initiative, name))
     if name == "uses_pii":
-        return "yes" if initiative.uses_pii else "no"
+        return "" if initiative.uses_pii is None else ("yes" if initiative.uses_pii else "no")
+    if name in ("topic_area", "operational_on", "in_use", "products"):
+        return ""  # read-only federal columns: the keel format holds them in other fields
     if name == "impact":
         return impact_label(initiative)
     if name == "links":
@@ -111,31 +109,126 @@ def keel_rows(initiatives) -> Iterator[list]:
         yield [_keel_value(initiative, name) for name in names]
 
 
+def _agency_and_bureau(initiative) -> tuple[str, str]:
+    unit = initiative.business_unit
+    return (unit.parent.name, unit.name) if unit.parent_id else (unit.name, "")
+
+
+def _agency_code(initiative) -> str:
+    unit = initiative.business_unit
+    return (unit.parent if unit.parent_id else unit).code
+
+
+def topic_area(initiative) -> str:
+    """The publisher's topic area kept as the tag "topic: <area>" (else Keel's category)."""
+    prefix = federal.TOPIC_TAG_PREFIX.strip().casefold()
+    for tag in initiative.tags.split(","):
+        if tag.strip().casefold().startswith(prefix):
+            return tag.strip()[len(prefix) :].strip()
+    return ""
+
+
+def _yes_no(value) -> str:
+    return "" if value is None else ("Yes" if value else "No")
+
+
+def _federal_stage(year: str, stage: str) -> str:
+    return federal.EXPORT_STAGES[year].get(stage) or Stage(stage).label
+
+
+def _contact(initiative) -> str:
+    owner = initiative.accountable_owner
+    return owner.email or owner.get_username() if owner is not None else ""
+
+
 def federal_header() -> list[str]:
     return list(federal.COLUMNS)
 
 
 def federal_stage(stage: str) -> str:
-    return FEDERAL_STAGE.get(stage) or Stage(stage).label
+    return _federal_stage("2024", stage)
 
 
 def federal_rows(initiatives) -> Iterator[list]:
+    """The 2024 (OMB M-24-10) columns Keel holds a value for."""
     for initiative in _chunks(initiatives):
-        unit = initiative.business_unit
-        agency, bureau = (unit.parent.name, unit.name) if unit.parent_id else (unit.name, "")
+        agency, bureau = _agency_and_bureau(initiative)
         values = {
             federal.USE_CASE_NAME: initiative.title,
             federal.AGENCY: agency,
+            federal.AGENCY_ABBREVIATION: _agency_code(initiative),
             federal.BUREAU: bureau,
-            federal.TOPIC_AREA: initiative.get_category_display(),
+            federal.TOPIC_AREA: topic_area(initiative),
             federal.PURPOSE: initiative.purpose,
             federal.OUTPUTS: initiative.outputs,
             federal.STAGE: federal_stage(initiative.stage),
             federal.IMPACT: impact_label(initiative),
             federal.DATE_INITIATED: _date(initiative.initiated_on),
+            federal.DATE_ACQUISITION: _date(initiative.pilot_started_on),
             federal.DATE_IMPLEMENTED: _date(initiative.production_on),
             federal.DATE_RETIRED: _date(initiative.retired_on),
-            federal.DEVELOPED_BY: FEDERAL_SOURCING.get(initiative.sourcing, ""),
-            federal.PII: "Yes" if initiative.uses_pii else "No",
+            federal.DEVELOPED_BY: federal.EXPORT_SOURCING["2024"].get(initiative.sourcing, ""),
+            federal.PII: _yes_no(initiative.uses_pii),
         }
         yield [values[column] for column in federal.COLUMNS]
+
+
+def federal_2023_header() -> list[str]:
+    return list(federal.EXPORT_2023)
+
+
+def federal_2023_rows(initiatives) -> Iterator[list]:
+    """The 2023 (EO 13960) columns; Office is blank (Keel nests units two levels here)."""
+    for initiative in _chunks(initiatives):
+        department, agency = _agency_and_bureau(initiative)
+        owner = initiative.accountable_owner
+        values = {
+            federal.DEPARTMENT_2023: department,
+            federal.AGENCY_2023: agency,
+            federal.OFFICE_2023: "",
+            federal.TITLE_2023: initiative.title,
+            federal.SUMMARY_2023: initiative.purpose,
+            federal.STAGE_2023: _federal_stage("2023", initiative.stage),
+            federal.TECHNIQUES_2023: initiative.tags,
+            federal.CONTACT_NAME_2023: owner.get_full_name() if owner else "",
+            federal.CONTACT_EMAIL_2023: _contact(initiative),
+        }
+        yield [values[column] for column in federal.EXPORT_2023]
+
+
+def federal_2025_header() -> list[str]:
+    return list(federal.EXPORT_2025)
+
+
+def federal_2025_rows(initiatives) -> Iterator[list]:
+    """Every 2025 (OMB M-25-21) column, blank where Keel holds nothing."""
+    for initiative in _chunks(initiatives):
+        agency, bureau = _agency_and_bureau(initiative)
+        high_impact = bool(impact_label(initiative) != IMPACT_LABELS[()])
+        operational = (
+            initiative.pilot_started_on
+            if initiative.stage == Stage.PILOT
+            else initiative.production_on
+        )
+        values = dict.fromkeys(federal.EXPORT_2025, "")
+        values.update(
+            {
+                "agency": _agency_code(initiative),
+                "agency_name": agency,
+                "id": initiative.external_id or initiative.reference,
+                "use_case_name": initiative.title,
+                "agency_bureau": bureau,
+                "contact_email": _contact(initiative),
+                "development_stage": _federal_stage("2025", initiative.stage),
+                "is_high_impact": federal.EXPORT_HIGH_IMPACT[high_impact],
+                "topic_area": topic_area(initiative),
+                "classification": federal.EXPORT_AI_TYPE.get(initiative.ai_type, ""),
+                "problem_solved": initiative.problem_statement,
+                "benefits": initiative.purpose,
+                "system_outputs": initiative.outputs,
+                "operational_date": _date(operational),
+                "contracting_usage": federal.EXPORT_SOURCING["2025"].get(initiative.sourcing, ""),
+                "has_pii": _yes_no(initiative.uses_pii),
+            }
+        )
+        yield [values[column] for column in federal.EXPORT_2025]

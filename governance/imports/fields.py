@@ -16,6 +16,7 @@ engine; their parsers here only normalise the text.
 
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -38,8 +39,50 @@ class FieldError(ValueError):
 
 
 def normalise(text: str) -> str:
-    """Lower case, letters and digits only: "In production" == " in-production"."""
-    return re.sub(r"[^0-9a-z]+", "", text.casefold())
+    """For matching: Unicode compatibility form without accents, case folded, letters and
+    digits only, so "In production" == " in-production", "Ｄｅｐｔ." == "dept" and
+    "Département" == "departement"."""
+    return "".join(
+        char for char in unicodedata.normalize("NFKD", text.casefold()) if char.isalnum()
+    )
+
+
+# Cells that say "not known" rather than give a value (compared normalised; a cell of only
+# punctuation, e.g. "-" or "?", is one too). In an optional field they make it unknown.
+PLACEHOLDERS = frozenset(
+    normalise(text)
+    for text in (
+        "N/A",
+        "NA",
+        "TBD",
+        "TBC",
+        "To be determined",
+        "Unknown",
+        "Not known",
+        "Not applicable",
+        "Not available",
+        "Not provided",
+        "Not reported",
+        "Pending",
+        "Null",
+    )
+)
+
+
+def is_placeholder(value: str) -> bool:
+    key = normalise(value)
+    return key == "" or key in PLACEHOLDERS
+
+
+# Dates outside [EARLIEST_DATE, today + FUTURE_YEARS] are spreadsheet artefacts (1905-07-16 is
+# the serial 2024 read as a date), not facts.
+EARLIEST_DATE = datetime.date(1950, 1, 1)
+FUTURE_YEARS = 10
+
+
+def plausible_date(value: datetime.date) -> bool:
+    today = datetime.date.today()
+    return EARLIEST_DATE <= value <= today.replace(year=today.year + FUTURE_YEARS, day=1)
 
 
 # --- value parsers ----------------------------------------------------------------------------
@@ -81,6 +124,7 @@ CATEGORY_TABLE = _choices(
 SOURCING_TABLE = _choices(
     Sourcing,
     {
+        **federal.SOURCING_SYNONYMS,
         "Developed in-house": Sourcing.IN_HOUSE,
         "In house": Sourcing.IN_HOUSE,
         "Internal": Sourcing.IN_HOUSE,
@@ -95,17 +139,14 @@ SOURCING_TABLE = _choices(
         "In-house and contract": Sourcing.BOTH,
     },
 )
-# The federal export writes these, one per Keel sourcing value.
-FEDERAL_SOURCING = {
-    Sourcing.IN_HOUSE: "Developed in-house",
-    Sourcing.VENDOR: "Developed with contracting resources",
-    Sourcing.BOTH: "Developed in-house and with contracting resources",
-}
 YES = {"yes", "y", "true", "1", "x", "oui", "ja"}
 NO = {"no", "n", "false", "0", "non", "nein", "none"}
 
 # Impact → the risk questionnaire's answers it sets (``neither`` sets none).
 IMPACT_RIGHTS, IMPACT_SAFETY = "rights_impacting", "safety_impacting"
+# M-25-21 "high-impact": rights- or safety-impacting (the engine resolves it against the
+# current answers, ``engine._impact_answers``).
+IMPACT_HIGH = "high_impact"
 IMPACT_TABLE = {
     "rightsimpacting": (IMPACT_RIGHTS,),
     "rights": (IMPACT_RIGHTS,),
@@ -116,6 +157,11 @@ IMPACT_TABLE = {
     "rightsimpactingandsafetyimpacting": (IMPACT_RIGHTS, IMPACT_SAFETY),
     "safetyandrightsimpacting": (IMPACT_RIGHTS, IMPACT_SAFETY),
     "neither": (),
+    # 2025 is_high_impact (M-25-21) and its shorthand
+    normalise(federal.HIGH_IMPACT): (IMPACT_HIGH,),
+    normalise(federal.PRESUMED_NOT_HIGH_IMPACT): (),
+    normalise("Presumed High-Impact, but Not High-impact"): (),
+    normalise(federal.NOT_HIGH_IMPACT): (),
     "none": (),
     "no": (),
     "notapplicable": (),
@@ -130,9 +176,26 @@ IMPACT_LABELS = {
 }
 
 
+LETTER_PREFIX = re.compile(r"^\s*[a-z]\)\s*", re.IGNORECASE)
+DEFINITION = re.compile(r"\s+[–—-]\s+|:\s")
+
+
+def lookup(table: dict, value: str):
+    """A dictionary answer in ``table``: as written, without its letter ("a) "), or without
+    the definition that follows " – " or ":" ("Pilot – The use case has been deployed…",
+    "Agentic AI: AI systems that…"). None when none of these is in the table."""
+    candidates = [value, LETTER_PREFIX.sub("", value)]
+    candidates.append(DEFINITION.split(candidates[-1], maxsplit=1)[0])
+    for candidate in candidates:
+        found = table.get(normalise(candidate))
+        if found is not None:
+            return found
+    return None
+
+
 def enumeration(table: dict[str, str], what: str):
     def parse(value: str) -> str:
-        found = table.get(normalise(value))
+        found = lookup(table, value)
         if found is None:
             raise FieldError(f"unknown {what} '{value}'")
         return found
@@ -142,20 +205,28 @@ def enumeration(table: dict[str, str], what: str):
 
 def parse_category(value: str) -> str:
     """A use-case category; a topic area Keel has no category for becomes "other"."""
-    return CATEGORY_TABLE.get(normalise(value), UseCaseCategory.OTHER)
+    return lookup(CATEGORY_TABLE, value) or UseCaseCategory.OTHER
+
+
+def parse_topic(value: str) -> str:
+    """A publisher's topic area, kept as written (the engine stores it as a tag)."""
+    return LETTER_PREFIX.sub("", value).replace(",", " ").strip()
 
 
 def parse_yes_no(value: str) -> bool:
     text = value.strip().casefold().rstrip(".")
-    if text in YES or text.startswith("yes"):
+    # "Yes – …" / "No, …" answers with an explanation; "Not applicable" is not a "no"
+    if text in YES or re.match(r"yes\b", text):
         return True
-    if text in NO or text.startswith("no"):
+    if text in NO or re.match(r"no\b", text):
         return False
     raise FieldError(f"'{value}' is not yes or no")
 
 
 def parse_impact(value: str) -> tuple[str, ...]:
-    found = IMPACT_TABLE.get(normalise(value))
+    found = lookup(IMPACT_TABLE, value)
+    if found is None and normalise(value).startswith("nousecaseistoonew"):
+        found = ()  # 2024: "No, use case is too new to fully assess impacts…": not yet known
     if found is None:
         raise FieldError(
             f"unknown impact '{value}' (rights-impacting, safety-impacting, both or neither)"
@@ -306,6 +377,14 @@ FIELDS: tuple[Field, ...] = (
         help="Use-case category or topic area; unknown areas become “Other”.",
     ),
     Field(
+        "topic_area",
+        "Topic area",
+        parse=parse_topic,
+        target="special",
+        blank="keep",
+        help="A publisher's topic area (“Health and Medical”…), kept as the tag “topic: <area>”.",
+    ),
+    Field(
         "stage",
         "Stage",
         parse=enumeration(STAGE_TABLE, "stage"),
@@ -318,6 +397,24 @@ FIELDS: tuple[Field, ...] = (
     Field("pilot_started_on", "Pilot started on", parse=parse_date),
     Field("production_on", "In production since", parse=parse_date),
     Field("retired_on", "Retired on", parse=parse_date),
+    Field(
+        "operational_on",
+        "Operational since (or pilot start)",
+        parse=parse_date,
+        target="special",
+        blank="keep",
+        help="2025 federal “operational date”: the pilot's start for a pilot, else the date "
+        "it went into production.",
+    ),
+    Field(
+        "in_use",
+        "In use (Y/N)",
+        parse=parse_yes_no,
+        target="special",
+        blank="keep",
+        help="Rows answered “no” are skipped (the federal COTS file lists every product "
+        "category, used or not).",
+    ),
     Field(
         "accountable_owner",
         "Accountable owner",
@@ -341,7 +438,13 @@ FIELDS: tuple[Field, ...] = (
         blank="keep",
         help="In-house, vendor (under contract) or both.",
     ),
-    Field("ai_type", "AI type", parse=enumeration(_choices(AIType), "AI type"), blank="keep"),
+    Field(
+        "ai_type",
+        "AI type",
+        parse=enumeration(_choices(AIType, federal.AI_TYPE_SYNONYMS), "AI type"),
+        blank="keep",
+        help="Keel's AI type or the 2025 federal AI classification (“Agentic AI”…).",
+    ),
     Field(
         "autonomy_level",
         "Autonomy",
@@ -385,6 +488,14 @@ FIELDS: tuple[Field, ...] = (
         help="Semicolon-separated model names, linked (created in the business unit if new).",
     ),
     Field(
+        "products",
+        "Products",
+        parse=lambda value: parse_list(value.replace(",", ";")),
+        target="special",
+        blank="keep",
+        help="Comma- or semicolon-separated commercial products, linked as vendor models.",
+    ),
+    Field(
         "deployments",
         "Deployed in",
         parse=parse_list,
@@ -394,10 +505,15 @@ FIELDS: tuple[Field, ...] = (
     ),
 )
 BY_NAME = {field.name: field for field in FIELDS}
+# Fields whose "not stated" is stored as unknown (displayed "unknown"), never as a default
+# that would turn "not known" into a fact ("no PII", "in-house").
+UNKNOWN_VALUES = {"uses_pii": None, "sourcing": ""}
 REQUIRED = tuple(field.name for field in FIELDS if field.required)
 # Model fields written as they are (the rest is resolved by the engine).
 PLAIN = tuple(field.name for field in FIELDS if field.target == "initiative")
 DATE_FIELDS = ("initiated_on", "pilot_started_on", "production_on", "retired_on")
+# Every field holding a date, the special ones included.
+ALL_DATE_FIELDS = (*DATE_FIELDS, "operational_on")
 TEXT_FIELDS = tuple(
     name for name in PLAIN if BY_NAME[name].parse in (parse_text,) or name in ("tags", "links")
 )

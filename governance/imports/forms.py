@@ -6,15 +6,12 @@ from django import forms
 
 from governance.imports import services as import_services
 from governance.imports.models import ImportPreset
-from governance.imports.presets import KEEL, US_FEDERAL
+from governance.imports.presets import BUILT_IN, DESCRIPTIONS
 
 MAX_UPLOAD_BYTES = import_services.MAX_FILE_BYTES
-ACCEPTED_SUFFIXES = (".csv", ".txt", ".xlsx")
+ACCEPTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls")
 # The built-in presets (``governance.imports.presets``), offered before the saved ones.
-BUILT_IN_PRESETS = (
-    (KEEL, "Keel export format"),
-    (US_FEDERAL, "US federal AI use-case inventory (OMB 2024)"),
-)
+BUILT_IN_PRESETS = tuple((name, DESCRIPTIONS[name]) for name in BUILT_IN)
 IGNORE = ""
 
 
@@ -31,8 +28,8 @@ def preset_choices() -> list[tuple[str, str]]:
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="Inventory file",
-        help_text="CSV (UTF-8 or Windows-1252) or Excel .xlsx, at most 20 MB. The first row "
-        "holds the column names.",
+        help_text="CSV (UTF-8, UTF-16 or Windows-1252) or Excel .xlsx or .xls, at most 20 MB. "
+        "The first row holds the column names.",
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(ACCEPTED_SUFFIXES)}),
     )
     preset = forms.ChoiceField(
@@ -48,7 +45,7 @@ class ImportUploadForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(ACCEPTED_SUFFIXES):
-            raise forms.ValidationError("Upload a .csv or .xlsx file.")
+            raise forms.ValidationError("Upload a .csv, .xlsx or .xls file.")
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
                 f"The file is {upload.size / 1e6:.1f} MB; the limit is "

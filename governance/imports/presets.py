@@ -1,11 +1,14 @@
-"""Import presets: the built-in ``keel`` and ``us-federal-2024`` ones, plus the ``ImportPreset``
-rows people save from the mapping step (a name, the built-in it starts from, a mapping).
+"""Import presets: the built-in ``keel`` and US federal ones (``us-federal-2023``, ``-2024``,
+``-2025`` and ``-2025-cots``), plus the ``ImportPreset`` rows people save from the mapping
+step or the command line (a name, the built-in it starts from, a mapping, options with value
+maps).
 
 A preset gives (1) the mapping suggested for a file's headers and (2) the rule of the stable
 external id that makes a re-import update instead of duplicating:
 
 - ``keel``: the ``External ID`` column, else the initiative's reference;
-- ``us-federal-2024``: ``options["id_column"]`` when set, else agency + use case name
+- the federal ones: ``options["id_column"]`` when set, else the file's use case id (2025),
+  else agency + use case name
   (``"<agency-slug>/<use-case-slug>"``); an initiative registered before it had that id is
   still matched by business unit and title.
 """
@@ -19,25 +22,40 @@ from governance.imports.fields import BY_NAME, FIELDS, normalise
 
 KEEL = "keel"
 US_FEDERAL = "us-federal-2024"
-BUILT_IN = (KEEL, US_FEDERAL)
+US_FEDERAL_2023 = "us-federal-2023"
+US_FEDERAL_2025 = "us-federal-2025"
+US_FEDERAL_2025_COTS = "us-federal-2025-cots"
+BUILT_IN = (KEEL, US_FEDERAL_2023, US_FEDERAL, US_FEDERAL_2025, US_FEDERAL_2025_COTS)
+DESCRIPTIONS = {
+    KEEL: "Keel export format",
+    US_FEDERAL_2023: "US federal AI use-case inventory (2023, EO 13960)",
+    US_FEDERAL: "US federal AI use-case inventory (2024, OMB M-24-10)",
+    US_FEDERAL_2025: "US federal AI use-case inventory (2025, OMB M-25-21)",
+    US_FEDERAL_2025_COTS: "US federal commercial AI (COTS) inventory (2025)",
+}
 
 # The keel export's header: one column per field, labelled as the field.
 KEEL_COLUMNS = {field.label: field.name for field in FIELDS}
 
-FEDERAL_COLUMNS = {
-    federal.USE_CASE_NAME: "title",
-    federal.AGENCY: "business_unit",
-    federal.BUREAU: "child_business_unit",
-    federal.TOPIC_AREA: "category",
-    federal.PURPOSE: "purpose",
-    federal.OUTPUTS: "outputs",
-    federal.STAGE: "stage",
-    federal.IMPACT: "impact",
-    federal.DATE_INITIATED: "initiated_on",
-    federal.DATE_IMPLEMENTED: "production_on",
-    federal.DATE_RETIRED: "retired_on",
-    federal.DEVELOPED_BY: "sourcing",
-    federal.PII: "uses_pii",
+FEDERAL_COLUMNS = dict(federal.COLUMNS_2024)
+FEDERAL_2023_COLUMNS = dict(federal.COLUMNS_2023)
+FEDERAL_2025_COLUMNS = {
+    **federal.COLUMNS_2025,
+    **{
+        header: federal.COLUMNS_2025[name]
+        for header, name in federal.EXCEL_HEADERS_2025.items()
+        if name in federal.COLUMNS_2025
+    },
+}
+FEDERAL_2025_COTS_COLUMNS = dict(federal.COLUMNS_COTS)
+# Every federal preset identifies rows the federal way (``US_FEDERAL`` is that rule's name).
+_BUILT_IN_PRESETS = {
+    KEEL: (KEEL, KEEL_COLUMNS, {}),
+    US_FEDERAL_2023: (US_FEDERAL, FEDERAL_2023_COLUMNS, {}),
+    US_FEDERAL: (US_FEDERAL, FEDERAL_COLUMNS, {}),
+    US_FEDERAL_2025: (US_FEDERAL, FEDERAL_2025_COLUMNS, {}),
+    # every COTS row is a commercial product in use at the agency
+    US_FEDERAL_2025_COTS: (US_FEDERAL, FEDERAL_2025_COTS_COLUMNS, {}),
 }
 
 # Header words people use for each field (compared normalised).
@@ -78,16 +96,15 @@ class Preset:
 
 def get_preset(name: str) -> Preset:
     """The built-in preset or the saved ``ImportPreset`` of that name."""
-    if name == KEEL:
-        return Preset(KEEL, KEEL, dict(KEEL_COLUMNS))
-    if name == US_FEDERAL:
-        return Preset(US_FEDERAL, US_FEDERAL, dict(FEDERAL_COLUMNS))
+    if name in _BUILT_IN_PRESETS:
+        base, mapping, options = _BUILT_IN_PRESETS[name]
+        return Preset(name, base, dict(mapping), dict(options))
     from governance.imports.models import ImportPreset
 
     saved = ImportPreset.objects.filter(name=name).first()
     if saved is None:
         raise ValidationError(
-            {"preset": f"Unknown preset '{name}': use keel, us-federal-2024 or a saved preset."}
+            {"preset": f"Unknown preset '{name}': use {', '.join(BUILT_IN)} or a saved preset."}
         )
     base = saved.base if saved.base in BUILT_IN else KEEL
     return Preset(saved.name, base, dict(saved.mapping), dict(saved.options))

@@ -1,9 +1,12 @@
-"""CSV or XLSX bytes → a :class:`Table` of headers and numbered rows, however messy the file.
+"""CSV, XLSX or XLS bytes → a :class:`Table` of headers and numbered rows, however messy the
+file.
 
-- CSV: UTF-8 (a byte-order mark is stripped), else Windows-1252 (so curly quotes and dashes
-  of spreadsheets saved on Windows survive); the delimiter (``,``, ``;`` or tab) is sniffed;
-  quoted cells may span several lines.
+- CSV: UTF-16 with a byte-order mark (Excel's "Unicode text"), UTF-8 (a byte-order mark is
+  stripped), else Windows-1252 (so curly quotes and dashes of spreadsheets saved on Windows
+  survive); the delimiter (``,``, ``;`` or tab) is sniffed; quoted cells may span several lines.
 - XLSX: the first sheet, read with openpyxl in read-only mode; dates become ISO dates.
+- XLS (the legacy binary workbook OMB still publishes): the first sheet, read with xlrd
+  (the kept reader of that format); date cells become ISO dates.
 - Every cell is trimmed, inner line breaks and runs of whitespace become one space; fully
   empty rows are dropped; each row keeps the file's line number (for CSV the physical line
   where the record starts, for XLSX the sheet row number) so errors can point at it.
@@ -22,6 +25,7 @@ from django.core.exceptions import ValidationError
 from core.exports import FORMULA_PREFIXES
 
 XLSX_MAGIC = b"PK\x03\x04"
+XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2 compound document
 DELIMITERS = ",;\t"
 
 
@@ -56,7 +60,13 @@ def clean_cell(value) -> str:
 
 
 def decode(content: bytes) -> str:
-    """UTF-8 (BOM stripped) or, failing that, Windows-1252 (then Latin-1 for its 5 holes)."""
+    """UTF-16 with a BOM, UTF-8 (BOM stripped) or, failing that, Windows-1252 (then Latin-1
+    for its 5 holes)."""
+    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return content.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -79,7 +89,7 @@ def _delimiter(text: str) -> str:
 def _records_csv(content: bytes):
     text = decode(content)
     if "\x00" in text:
-        raise ValidationError({"file": "This is not a text (CSV) or XLSX file."})
+        raise ValidationError({"file": "This is not a text (CSV), XLSX or XLS file."})
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=False)
     previous_end = 0
     try:
@@ -107,6 +117,38 @@ def _records_xlsx(content: bytes):
         workbook.close()
 
 
+def _records_xls(content: bytes):
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=content, on_demand=True)
+    except Exception:
+        raise ValidationError({"file": "The XLS file cannot be opened."}) from None
+    try:
+        sheet = book.sheet_by_index(0)
+        for index in range(sheet.nrows):
+            row = []
+            for cell in sheet.row(index):
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    try:
+                        row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
+                    except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+                        row.append(cell.value)
+                elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                    row.append(bool(cell.value))
+                elif cell.ctype == xlrd.XL_CELL_ERROR:
+                    row.append("")
+                else:
+                    row.append(cell.value)
+            yield index + 1, row
+    finally:
+        book.release_resources()
+
+
+def is_xls(filename: str, content: bytes) -> bool:
+    return content.startswith(XLS_MAGIC)
+
+
 def is_xlsx(filename: str, content: bytes) -> bool:
     return content.startswith(XLSX_MAGIC) or filename.lower().endswith((".xlsx", ".xlsm"))
 
@@ -115,7 +157,12 @@ def read_table(filename: str, content: bytes) -> Table:
     """The file's table; ``ValidationError({"file": ...})`` when it is unreadable or empty."""
     if not content or not content.strip():
         raise ValidationError({"file": "The file is empty."})
-    records = _records_xlsx(content) if is_xlsx(filename, content) else _records_csv(content)
+    if is_xls(filename, content):
+        records = _records_xls(content)
+    elif is_xlsx(filename, content):
+        records = _records_xlsx(content)
+    else:
+        records = _records_csv(content)
     headers = None
     rows: list[tuple[int, list[str]]] = []
     for line, record in records:

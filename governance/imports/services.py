@@ -15,8 +15,10 @@ below keeps this signature and meaning):
   values]}``.
 - ``import_job_preview(*, actor, job, mapping: dict, options: dict,
   save_preset_as: str = "") -> dict``: the dry run. Validates the mapping (field errors
-  keyed ``"mapping"``), optionally saves it as a named ``ImportPreset``, builds the plan
-  without writing anything, stores it in ``job.preview`` and sets status PREVIEWED. Returns
+  keyed ``"mapping"``), optionally saves it as a named ``ImportPreset``, builds the plan,
+  rehearses its writes in a savepoint that is rolled back (``"refused"``: the database's
+  refusal, "" when none; a refused dry run cannot be confirmed), stores it in
+  ``job.preview`` and sets status PREVIEWED. Returns
   ``{"counts": {"create", "update", "skip", "reject"}, "rows": [{"line", "action",
   "reference" or "title", "reason"}], "rejected": [{"line", "reason"}], "warnings":
   [{"line", "message"}]}`` (rejected rows always complete; other rows may be capped).
@@ -32,9 +34,9 @@ below keeps this signature and meaning):
   read without waiting for the import's transaction.
 - ``import_jobs_list(*, actor)`` (the history, newest first) and
   ``import_job_get(*, actor, pk)`` (404 outside the actor's scope).
-- ``import_file(*, actor, filename, content, preset, dry_run, options=None, mapping=None)
-  -> dict``: the CLI and API path: create + preview (``mapping`` laid over the suggested
-  one), then (unless ``dry_run``) run synchronously; returns
+- ``import_file(*, actor, filename, content, preset, dry_run, options=None, mapping=None,
+  save_preset_as="") -> dict``: the CLI and API path: create + preview (``mapping`` laid
+  over the suggested one), then (unless ``dry_run``) run synchronously; returns
   ``{"job": id, "preview": ..., "result": ... or None}``.
 """
 
@@ -54,7 +56,7 @@ from core.permissions import business_unit_ids, has_any_role, writes_whole_organ
 from core.scheduling import enqueue
 from governance.imports import apply, engine
 from governance.imports.choices import ImportStatus
-from governance.imports.fields import BY_NAME, REQUIRED
+from governance.imports.fields import BY_NAME, REQUIRED, FieldError, normalise
 from governance.imports.fields import target_fields as _target_fields
 from governance.imports.models import ImportJob, ImportPreset
 from governance.imports.presets import BUILT_IN, get_preset, suggest_mapping
@@ -180,6 +182,40 @@ def _clean_options(options: dict, headers) -> dict:
         if id_column not in headers:
             raise ValidationError({"id_column": f"The file has no column '{id_column}'."})
         cleaned["id_column"] = id_column
+    values = _clean_value_maps(options.get("values"))
+    if values:
+        cleaned["values"] = values
+    return cleaned
+
+
+def _clean_value_maps(value_maps) -> dict:
+    """``{field: {file value: Keel value}}`` → the same with the file values normalised; each
+    Keel value must be one the field reads (so a typo fails here, not on every row)."""
+    if not value_maps:
+        return {}
+    if not isinstance(value_maps, dict):
+        raise ValidationError({"values": "Value maps are {field: {file value: Keel value}}."})
+    errors, cleaned = [], {}
+    for name, table in value_maps.items():
+        spec = BY_NAME.get(name)
+        if spec is None:
+            errors.append(f"'{name}' is not a Keel field (value maps).")
+            continue
+        if not isinstance(table, dict):
+            errors.append(f"The value map of {name} is not {{file value: Keel value}}.")
+            continue
+        cleaned[name] = {}
+        for raw, value in table.items():
+            value = "" if value is None else str(value).strip()
+            if value:
+                try:
+                    spec.parse(value)
+                except FieldError as error:
+                    errors.append(f"{spec.label}: '{raw}' → {error}.")
+                    continue
+            cleaned[name][normalise(str(raw))] = value
+    if errors:
+        raise ValidationError({"values": errors})
     return cleaned
 
 
@@ -219,6 +255,26 @@ def _plan(job: ImportJob, actor, table=None) -> engine.Plan:
     )
 
 
+class _Rehearsed(Exception):
+    """Raised to roll back the dry run's rehearsal of the writes."""
+
+
+def _rehearse(plan: engine.Plan, actor) -> str:
+    """Apply ``plan`` inside a savepoint and roll it back, so the dry run meets every refusal
+    the database would give the real run (a constraint, a length, a trigger). Returns "" when
+    the database accepts every write, else the refusal as a file error."""
+    if not any(row.action in (engine.CREATE, engine.UPDATE) for row in plan.rows):
+        return ""
+    try:
+        with transaction.atomic():
+            apply.apply_plan(plan, actor)
+            raise _Rehearsed
+    except _Rehearsed:
+        return ""
+    except DatabaseError as error:
+        return f"The database would refuse this import, so nothing would be written: {error}"
+
+
 def import_job_preview(
     *, actor, job: ImportJob, mapping: dict, options: dict, save_preset_as: str = ""
 ) -> dict:
@@ -243,6 +299,8 @@ def import_job_preview(
         locked.mapping, locked.options = cleaned, cleaned_options
         plan = _plan(locked, actor, table)
         report = plan.report(cap=PREVIEW_ROWS_CAP)
+        # after the report: the rehearsal gives the plan's new rows keys it then rolls back
+        report["refused"] = _rehearse(plan, actor)
         locked.preview = report
         locked.total_rows = len(table.rows)
         locked.status = ImportStatus.PREVIEWED
@@ -255,6 +313,9 @@ def import_job_preview(
 def import_job_confirm(*, actor, job: ImportJob) -> ImportJob:
     _require_owner(actor, job)
     with transaction.atomic():
+        refused = (job.preview or {}).get("refused")
+        if refused:
+            raise Conflict(refused)
         updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
             status=ImportStatus.QUEUED
         )
@@ -373,18 +434,36 @@ def import_job_get(*, actor, pk) -> ImportJob:
     return ImportJob.objects.select_related("created_by").get(pk=job.pk)
 
 
-def import_file(*, actor, filename, content, preset, dry_run, options=None, mapping=None) -> dict:
+def import_file(
+    *,
+    actor,
+    filename,
+    content,
+    preset,
+    dry_run,
+    options=None,
+    mapping=None,
+    save_preset_as: str = "",
+) -> dict:
     """The CLI and API path: upload, dry run with the suggested mapping (``mapping`` laid
-    over it, header → field), then (unless ``dry_run``) the import itself, synchronously."""
+    over it, header → field; ``options["values"]`` laid over the preset's value maps), then
+    (unless ``dry_run``) the import itself, synchronously. ``save_preset_as`` saves the
+    mapping and options as a preset the upload page and the API offer too."""
     job = import_job_create(actor=actor, filename=filename, content=content, preset=preset)
+    options = dict(options or {})
+    if options.get("values") or job.options.get("values"):
+        options["values"] = {**job.options.get("values", {}), **options.get("values", {})}
     preview = import_job_preview(
         actor=actor,
         job=job,
         mapping={**job.mapping, **(mapping or {})},
-        options={**job.options, **(options or {})},
+        options={**job.options, **options},
+        save_preset_as=save_preset_as,
     )
     result = None
-    if not dry_run:
+    if preview.get("refused"):
+        result = {"error": preview["refused"]} if not dry_run else None
+    elif not dry_run:
         with transaction.atomic():
             ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
                 status=ImportStatus.QUEUED

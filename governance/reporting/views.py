@@ -276,8 +276,20 @@ class RegisterFormat:
 
 INITIATIVE_FORMATS = {
     presets.KEEL: RegisterFormat("initiatives", "Initiatives", "keel_header", "keel_rows"),
+    presets.US_FEDERAL_2023: RegisterFormat(
+        "ai-use-case-inventory-2023",
+        "AI use case inventory",
+        "federal_2023_header",
+        "federal_2023_rows",
+    ),
     presets.US_FEDERAL: RegisterFormat(
         "ai-use-case-inventory", "AI use case inventory", "federal_header", "federal_rows"
+    ),
+    presets.US_FEDERAL_2025: RegisterFormat(
+        "ai-use-case-inventory-2025",
+        "AI use case inventory",
+        "federal_2025_header",
+        "federal_2025_rows",
     ),
 }
 
@@ -309,8 +321,8 @@ def initiative_export_rows(*, user, params, register: RegisterFormat, request=No
 @require_GET
 def initiative_export(request, extension):
     """The initiative register as CSV or XLSX, ``?format=keel`` (default: Keel's own format,
-    which the importer reads back) or ``?format=us-federal-2024`` (the OMB 2024 columns),
-    with the initiative list's filters."""
+    which the importer reads back) or ``?format=us-federal-2023|2024|2025`` (the federal
+    inventory columns of that year), with the initiative list's filters."""
     register = initiative_format(request.GET)
     rows = initiative_export_rows(
         user=request.user, params=request.GET, register=register, request=request

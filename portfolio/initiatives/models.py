@@ -102,9 +102,11 @@ class Initiative(TransitionFieldGuard, models.Model):
     data_sensitivity = models.CharField(
         max_length=20, choices=DataSensitivity.choices, default=DataSensitivity.INTERNAL
     )
-    uses_pii = models.BooleanField("uses personal data (PII)", default=False)
+    # Unknown (None / "") when an imported inventory does not say: never a default posing as
+    # a fact. Forms still start from "no" and "in-house".
+    uses_pii = models.BooleanField("uses personal data (PII)", null=True, blank=True, default=False)
     sourcing = models.CharField(
-        "developed", max_length=10, choices=Sourcing.choices, default=Sourcing.IN_HOUSE
+        "developed", max_length=10, choices=Sourcing.choices, default=Sourcing.IN_HOUSE, blank=True
     )
     ai_type = models.CharField(
         "AI type", max_length=32, choices=AIType.choices, default=AIType.CLASSICAL_ML

@@ -55,6 +55,9 @@ class BasicsForm(WizardStepForm):
 class PurposeForm(WizardStepForm):
     """Step 2: the problem, the intended purpose, what the AI produces and the data."""
 
+    # A person registering answers yes or no (unknown is for imported inventories).
+    uses_pii = forms.BooleanField(label="Uses personal data (PII)", required=False)
+
     class Meta:
         model = Initiative
         fields = [
@@ -80,7 +83,7 @@ class PurposeForm(WizardStepForm):
         super().__init__(*args, **kwargs)
         # Optional on the model (drafts may start empty); the wizard asks for them, since
         # the risk assessment depends on them.
-        for name in ("problem_statement", "purpose", "outputs"):
+        for name in ("problem_statement", "purpose", "outputs", "sourcing"):
             self.fields[name].required = True
         self.focus_first_field()
 

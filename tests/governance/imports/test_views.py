@@ -242,7 +242,7 @@ def test_unreadable_file_is_refused_on_the_form(coe_admin):
         reverse("governance:import_upload"),
         {"file": csv_upload(b"%PDF-1.4", name="inventory.pdf"), "preset": FEDERAL},
     )
-    assert "Upload a .csv or .xlsx file." in wrong_type.content.decode()
+    assert "Upload a .csv, .xlsx or .xls file." in wrong_type.content.decode()
     assert ImportJob.objects.count() == 0
 
 
