@@ -120,20 +120,25 @@ def _read(content: bytes) -> tuple[list[_Row], list[RowError]]:
 
 
 def _by_name_or_id(model, rows, column, name_field) -> dict[str, object]:
-    """Look the column's values up by ``name_field`` (case-insensitive) or id, in chunks."""
-    wanted = {row.values.get(column, "") for row in rows} - {""}
-    found: dict[str, object] = {}
-    ids = sorted({int(value) for value in wanted if value.isdigit()})
-    texts = sorted({value for value in wanted if not value.isdigit()})
-    for first in range(0, len(ids), CHUNK):
-        for obj in model.objects.filter(pk__in=ids[first : first + CHUNK]):
-            found[str(obj.pk)] = obj
-    for first in range(0, len(texts), CHUNK):
-        chunk = [value.lower() for value in texts[first : first + CHUNK]]
+    """Look the column's values up by ``name_field`` (case-insensitive), else, for a number,
+    by id; in chunks, so a fixed number of queries per few thousand distinct values."""
+    wanted = sorted({row.values.get(column, "") for row in rows} - {""})
+    by_name: dict[str, object] = {}
+    by_id: dict[str, object] = {}
+    for first in range(0, len(wanted), CHUNK):
+        chunk = [value.lower() for value in wanted[first : first + CHUNK]]
         matches = model.objects.annotate(lookup_key=Lower(name_field)).filter(lookup_key__in=chunk)
         for obj in matches:
-            found[obj.lookup_key] = obj
-    return {value: found.get(value if value.isdigit() else value.lower()) for value in wanted}
+            by_name[obj.lookup_key] = obj
+    ids = sorted({int(value) for value in wanted if value.isdigit()})
+    for first in range(0, len(ids), CHUNK):
+        for obj in model.objects.filter(pk__in=ids[first : first + CHUNK]):
+            by_id[str(obj.pk)] = obj
+    return {
+        value: by_name.get(value.lower())
+        or (by_id.get(str(int(value))) if value.isdigit() else None)
+        for value in wanted
+    }
 
 
 PURPOSES = {

@@ -234,3 +234,18 @@ def test_an_empty_or_headerless_file_is_one_file_error(platform_engineer):
         result = allocation_import(actor=platform_engineer, content=content)
         assert len(result.errors) == 1 and isinstance(result.errors[0], RowError)
         assert result.errors[0].field == "file"
+
+
+def test_references_are_case_insensitive_and_pools_may_be_named_by_id(
+    platform_engineer, estate, unit_a
+):
+    content = (
+        HEADER
+        + f"{estate['slurm'].pk},1,retail,ai-0042,INFERENCE,2025-07-01,,\n"
+        + "K8S-A100-SHARED,1,Retail,,inference,2025-07-01,,\n"
+    ).encode()
+    result = allocation_import(actor=platform_engineer, content=content)
+    assert result.ok, result.errors
+    pools = sorted(GPUAllocation.objects.values_list("pool__name", flat=True))
+    assert pools == ["k8s-a100-shared", "slurm-h100"]
+    assert GPUAllocation.objects.filter(initiative__reference="AI-0042").count() == 1
