@@ -47,12 +47,14 @@ format: install
 	$(BIN)/ruff format .
 
 # Benchmarks against PostgreSQL on a 10,000-initiative organisation, then the GPU usage ingest
-# of 1,000,000 samples, the inventory import and the executive dashboard; writes
+# of 1,000,000 samples, the inventory import, a 5,000-row federal inventory and the executive
+# dashboard; writes
 # docs/benchmarks.md (run.py rewrites it, the others replace their own marked sections).
 bench: install
 	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/run.py
 	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/ingest.py
 	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/import_inventory.py
+	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/import_federal.py
 	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/dashboard.py
 	$(DEV_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/pods.py
 

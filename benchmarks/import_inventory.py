@@ -7,7 +7,8 @@ names, 5 % unknown owners who become placeholders, 10 % rights- or safety-impact
 get a Tier 3 assessment, a model (40 names, new to Keel) and a deployment per row) and times,
 through ``governance.imports.services`` as the upload page and the Celery task call it:
 
-1. upload + dry run (``import_job_create`` + ``import_job_preview``: read, map, plan);
+1. upload + dry run (``import_job_create`` + ``import_job_preview``: read, map, plan, and
+   the rehearsal of every write in a savepoint that is rolled back);
 2. the import (``import_job_run``: the plan rebuilt inside the transaction, then every write
    and audit event, one transaction);
 3. the dry run of the same file again (2,000 × skip) and 4. an import of the file with every
@@ -243,7 +244,8 @@ def write_report(result: dict) -> None:
         "",
         "| Step | Seconds | Rows/s | Queries |",
         "|---|---:|---:|---:|",
-        f"| Upload + dry run (read, map, plan: {_counts(result['counts'])}) | "
+        f"| Upload + dry run (read, map, plan, rehearse the writes and roll back: "
+        f"{_counts(result['counts'])}) | "
         f"{result['preview']:.2f} | "
         f"{result['rows'] / result['preview']:,.0f} | |",
         f"| **Import** (`import_job_run`: plan again + every write, one transaction) | "
