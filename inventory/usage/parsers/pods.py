@@ -7,7 +7,8 @@ qos, pod_phase, creation_time, deletion_time, scheduled_time``. Further optional
 object), ``gpu_type`` (or ``gpu_model``, else ``gpu_spec``), ``mig_profile`` (or
 ``gpu_resource``: ``nvidia.com/mig-1g.5gb``, ``mig-3g.20gb`` or ``1g.5gb``) and
 ``utilisation`` (GPU utilisation in %, 0–100). A JSON file is a list of such objects, or an
-object whose ``pods`` (or ``items``) is that list; ``labels`` may be an object.
+object whose ``pods`` (or ``items``) is that list; ``labels`` may be an object. A Kubernetes
+``PodList`` (``kubectl get pods -o json``) is read too (``kubernetes_pod_fields``).
 
 **GPU request.** ``num_gpu`` GPUs, each shared at ``gpu_milli`` thousandths (1–1000; empty =
 1000, a whole GPU), as GPU-sharing schedulers request them; or, with a MIG profile,
@@ -263,6 +264,74 @@ def _csv(text: str, errors: ErrorCollector, origin) -> list[PodUsage]:
     return pods
 
 
+GPU_RESOURCE = "nvidia.com/gpu"
+MIG_RESOURCE_PREFIX = "nvidia.com/mig-"
+GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"  # set by GPU feature discovery on the node
+
+
+def _quantity(value, resource: str) -> int:
+    text = str(value).strip()
+    if not text.isdigit():
+        raise ValueError(f"{resource} {text!r} is not a whole number of devices")
+    return int(text)
+
+
+def kubernetes_pod_fields(pod: dict) -> dict:
+    """The flat pod fields of a Kubernetes Pod object (``kubectl get pods -o json`` items):
+    name, namespace, labels, node, the GPUs its containers request (``nvidia.com/gpu``, or
+    ``nvidia.com/mig-<profile>`` instances; requests, else limits), the GPU product its node
+    selector names, the phase, creation time, the time ``PodScheduled`` turned true, and the
+    end: ``deletionTimestamp``, else for a finished pod its containers' last ``finishedAt``."""
+    metadata = pod.get("metadata") or {}
+    spec = pod.get("spec") or {}
+    status = pod.get("status") or {}
+    whole, mig = 0, {}
+    for container in spec.get("containers") or []:
+        resources = container.get("resources") or {}
+        asked = resources.get("requests") or resources.get("limits") or {}
+        for resource, value in asked.items():
+            if resource == GPU_RESOURCE:
+                whole += _quantity(value, resource)
+            elif resource.startswith(MIG_RESOURCE_PREFIX):
+                profile = resource.removeprefix(MIG_RESOURCE_PREFIX)
+                mig[profile] = mig.get(profile, 0) + _quantity(value, resource)
+    if len(mig) > 1 or (mig and whole):
+        raise ValueError("requests several kinds of GPU; import one kind per pod")
+    scheduled = next(
+        (
+            condition.get("lastTransitionTime")
+            for condition in status.get("conditions") or []
+            if condition.get("type") == "PodScheduled" and condition.get("status") == "True"
+        ),
+        None,
+    )
+    end = metadata.get("deletionTimestamp")
+    if not end and status.get("phase") in ("Succeeded", "Failed"):
+        finished = [
+            state["terminated"].get("finishedAt")
+            for container in status.get("containerStatuses") or []
+            if isinstance(state := container.get("state") or {}, dict) and state.get("terminated")
+        ]
+        end = max((when for when in finished if when), default=None)
+    fields = {
+        "name": metadata.get("name"),
+        "namespace": metadata.get("namespace"),
+        "labels": metadata.get("labels") or {},
+        "node": spec.get("nodeName"),
+        "gpu_type": (spec.get("nodeSelector") or {}).get(GPU_PRODUCT_LABEL),
+        "pod_phase": status.get("phase"),
+        "creation_time": metadata.get("creationTimestamp"),
+        "scheduled_time": scheduled,
+        "deletion_time": end,
+    }
+    if mig:
+        ((profile, count),) = mig.items()
+        fields.update(mig_profile=profile, num_gpu=count)
+    else:
+        fields["num_gpu"] = whole
+    return fields
+
+
 def _json(text: str, errors: ErrorCollector, origin) -> list[PodUsage]:
     try:
         document = json.loads(text)
@@ -279,6 +348,12 @@ def _json(text: str, errors: ErrorCollector, origin) -> list[PodUsage]:
         if not isinstance(item, dict):
             errors.add(None, f"$[{index}]: expected an object")
             continue
+        if isinstance(item.get("metadata"), dict):  # a Kubernetes Pod object (kubectl -o json)
+            try:
+                item = kubernetes_pod_fields(item)
+            except ValueError as exc:
+                errors.add(None, f"$.items[{index}]: {exc}")
+                continue
         lowered = {str(key).lower(): value for key, value in item.items()}
 
         def get(name, _item=lowered):

@@ -319,3 +319,32 @@ def test_members_cannot_import_pods(member_a):
     with pytest.raises(PermissionDenied):
         ingest(member_a, IngestKind.K8S_PODS, "k8s-pods.csv")
     assert not PodRecord.objects.exists()
+
+
+def test_a_kubectl_pod_list_is_read_from_its_specs_and_conditions(platform_engineer, estate):
+    content = fixture_bytes("kubectl-get-pods.json")
+    assert detect_kind("pods.json", content) == IngestKind.K8S_PODS
+    batch = ingest(
+        platform_engineer,
+        IngestKind.K8S_PODS,
+        "kubectl-get-pods.json",
+        observed_at="2025-06-03T12:00:00Z",
+    )
+    assert batch.summary["pods_counted"] == 2 and batch.summary["pods_running"] == 1
+    assert batch.summary["not_counted"] == [
+        {
+            "line": None,
+            "pod": "fraud-queue-2",
+            "namespace": "retail-fraud",
+            "reason": "never scheduled",
+        }
+    ]
+    train = PodRecord.objects.get(pod="fraud-train-7f9c")
+    # limits of 2 GPUs from PodScheduled (08:00) to the last container's finish (09:30)
+    assert train.num_gpu == 2 and train.gpu_hours == Decimal("3.000000")
+    assert train.allocation == estate["notebook"]  # the keel-initiative label wins
+    assert train.gpu_model == "NVIDIA-H100-80GB-HBM3" and train.node == "gpu-h100-07"
+    notebook = PodRecord.objects.get(pod="notebook-ana-0")
+    # one 3g.20gb instance (3/7 GPU), running from 10:00 to the list's time (12:00)
+    assert notebook.mig_profile == "3g.20gb" and notebook.end is None
+    assert notebook.gpu_hours == Decimal("0.857143") and notebook.allocation == estate["search"]
