@@ -8,19 +8,23 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from core.choices import Role
 from core.models import AuditEvent
 from inventory.gpu import allocation_import as bulk
 from inventory.gpu.allocation_import import RowError, allocation_import
 from inventory.gpu.choices import SharingMode
-from inventory.gpu.models import GPUAllocation
-from inventory.gpu.services import CapacityLedger, _committed_gpus
-from tests.factories import GPUAllocationFactory, GPUPoolFactory, InitiativeFactory
+from inventory.gpu.models import GPUAllocation, GPUPool
+from inventory.gpu.services import CapacityLedger, _committed_gpus, allocation_create
+from tests.concurrency import run_at_once
+from tests.factories import GPUAllocationFactory, GPUPoolFactory, InitiativeFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -249,3 +253,49 @@ def test_references_are_case_insensitive_and_pools_may_be_named_by_id(
     pools = sorted(GPUAllocation.objects.values_list("pool__name", flat=True))
     assert pools == ["k8s-a100-shared", "slurm-h100"]
     assert GPUAllocation.objects.filter(initiative__reference="AI-0042").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks (PostgreSQL)")
+@pytest.mark.django_db(transaction=True)
+def test_imports_and_single_allocations_racing_never_over_commit_a_pool(unit_a):
+    """Four bulk imports of 2 × 1 GPU and four single 1-GPU allocations at once into a
+    4-GPU pool: the pool ends full, never over, and each import is whole or absent."""
+    engineer = member(Role.PLATFORM_ENGINEER, unit_a, username="pete")
+    pool = GPUPoolFactory(name="last-gpus", gpu_count=4)
+    content = (
+        HEADER
+        + "last-gpus,1,RETAIL,,training,2025-07-01,2025-07-31,a\n"
+        + "last-gpus,1,RETAIL,,training,2025-07-01,2025-07-31,b\n"
+    ).encode()
+
+    class Work:
+        def prepare(self, i):
+            return i, get_user_model().objects.get(pk=engineer.pk)
+
+        def __call__(self, prepared):
+            i, user = prepared
+            if i < 4:
+                return len(allocation_import(actor=user, content=content).created)
+            allocation_create(
+                actor=user,
+                data={
+                    "pool": GPUPool.objects.get(pk=pool.pk),
+                    "gpu_count": Decimal("1"),
+                    "business_unit": unit_a,
+                    "purpose": "training",
+                    "starts_on": dt.date(2025, 7, 10),
+                    "ends_on": dt.date(2025, 7, 20),
+                },
+            )
+            return 1
+
+    results = run_at_once(8, Work())
+    errors = [value for status, value in results if status == "error"]
+    assert all(isinstance(error, ValidationError) for error in errors), errors
+    assert all(value in (0, 1, 2) for status, value in results if status == "ok")
+    allocated = sum(GPUAllocation.objects.filter(pool=pool).values_list("gpu_count", flat=True))
+    assert allocated == Decimal("4")
+    # An import's two rows go in together or not at all.
+    rows = GPUAllocation.objects.filter(pool=pool)
+    assert rows.filter(notes="a").count() == rows.filter(notes="b").count()
