@@ -1,6 +1,7 @@
 """Applying an import plan: creates and updates in one transaction, with their assessments,
 stage history and audit events, and progress reported per batch."""
 
+import datetime
 from collections import defaultdict
 
 from django.contrib.auth import get_user_model
@@ -10,6 +11,7 @@ from django.utils import timezone
 from core.audit import record_events
 from core.services import sequence_next, snapshot
 from governance.imports.engine import AUDITED_FIELDS, CREATE, REJECT, UPDATE, Plan
+from governance.imports.fields import IMPACT_RIGHTS, IMPACT_SAFETY
 from governance.risk.services import active_questionnaire, questionnaire_specs
 from inventory.registry.models import AIModel
 from portfolio.initiatives.choices import DeploymentStatus, Stage
@@ -35,7 +37,12 @@ def _new_assessment(row, questionnaire, specs, actor, now, filename):
         else {}
     )
     answers.update(dict.fromkeys(row.impact, "yes"))
+    for key in (IMPACT_RIGHTS, IMPACT_SAFETY):
+        answers.setdefault(key, "no")  # the file answered the impact question
     result = scoring.score_answers(specs, answers)
+    stated = " and ".join(key.replace("_", "-") for key in row.impact) or (
+        "neither rights- nor safety-impacting"
+    )
     return RiskAssessment(
         initiative=row.initiative,
         questionnaire=questionnaire,
@@ -46,14 +53,53 @@ def _new_assessment(row, questionnaire, specs, actor, now, filename):
         score=result.score,
         rationale=[
             *result.rationale,
-            f"Imported from {filename or 'an inventory file'}: "
-            + " and ".join(key.replace("_", "-") for key in row.impact)
-            + ". Answer the remaining questions in a reassessment.",
+            f"From import, not yet assessed: {filename or 'an inventory file'} says {stated}. "
+            "Answer the remaining questions in a reassessment.",
         ],
         subject_fingerprint="",
+        provisional=True,
         assessed_by=actor,
         completed_at=now,
     )
+
+
+# The path an imported initiative took, with the date field that says when it got there.
+HISTORY_PATH = (
+    (Stage.PROPOSED, "initiated_on"),
+    (Stage.PILOT, "pilot_started_on"),
+    (Stage.PRODUCTION, "production_on"),
+    (Stage.SCALED, None),
+    (Stage.RETIRED, "retired_on"),
+)
+
+
+def _midnight(day) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
+
+
+def imported_history(initiative, now) -> list[tuple[str, str, datetime.datetime]]:
+    """(from, to, when) for a new initiative: the steps of ``HISTORY_PATH`` up to its stage
+    that the file dates (initiated, pilot, production, retired), then its stage, dated by its
+    own field or, without one, the import; so trends and the scaling gap use the publisher's
+    dates rather than the day of the import."""
+    stages = [stage for stage, _ in HISTORY_PATH]
+    final = initiative.stage
+    steps = []
+    if final in stages:
+        for stage, name in HISTORY_PATH[: stages.index(final)]:
+            day = getattr(initiative, name) if name else None
+            if day is not None:
+                steps.append((stage, _midnight(day)))
+    own = dict(HISTORY_PATH).get(final)
+    day = getattr(initiative, own) if own else None
+    steps.append((final, _midnight(day) if day is not None else now))
+    history, previous, last = [], "", None
+    for stage, when in steps:
+        if last is not None and when < last:
+            when = last  # dates out of order in the file: keep the history in order
+        history.append((previous, stage, when))
+        previous, last = stage, when
+    return history
 
 
 def apply_plan(plan: Plan, actor, progress=None, *, job=None) -> dict:
@@ -116,13 +162,14 @@ def apply_plan(plan: Plan, actor, progress=None, *, job=None) -> dict:
                 [
                     StageChange(
                         initiative=row.initiative,
-                        from_stage="",
-                        to_stage=row.initiative.stage,
-                        changed_at=now,
+                        from_stage=from_stage,
+                        to_stage=to_stage,
+                        changed_at=changed_at,
                         changed_by=actor,
                         reason=reason,
                     )
                     for row in creates
+                    for from_stage, to_stage, changed_at in imported_history(row.initiative, now)
                 ],
                 batch_size=BATCH_SIZE,
             )
@@ -247,7 +294,7 @@ def apply_plan(plan: Plan, actor, progress=None, *, job=None) -> dict:
                     )
                 )
 
-        assessed = [row for row in written if row.impact]
+        assessed = [row for row in written if row.impact or row.impact_stated]
         if assessed:
             questionnaire = active_questionnaire()
             specs = questionnaire_specs(questionnaire)
@@ -277,7 +324,11 @@ def apply_plan(plan: Plan, actor, progress=None, *, job=None) -> dict:
         if links or assessed:
             model_tiers_refresh(
                 actor=actor,
-                initiative_ids=[row.initiative.pk for row in written if row.models or row.impact],
+                initiative_ids=[
+                    row.initiative.pk
+                    for row in written
+                    if row.models or row.impact or row.impact_stated
+                ],
             )
 
         counts = plan.counts

@@ -16,10 +16,12 @@ Decisions:
 - An unknown person becomes an inactive placeholder user (``placeholder-<slug>``, unusable
   password) and the initiative is flagged ``owner_to_confirm``. A row without an accountable
   owner gets the importing person as a stand-in, flagged the same way.
-- Impact (rights/safety-impacting) writes a completed, current risk assessment whose answers
-  are the previous current assessment's plus the imported "yes" answers: the tier floor makes
-  it Tier 3 at least. Its subject fingerprint is left empty so Keel asks for a reassessment.
-  "Neither" writes nothing, and an import never lowers an answer.
+- Impact (rights/safety-impacting) writes a completed, current, *provisional* risk assessment
+  ("from import, not yet assessed") whose answers are the previous current assessment's plus
+  the imported "yes" answers: the tier floor makes it Tier 3 at least. "Neither" gives an
+  initiative without an assessment a provisional one answering both "no" (so the risk mix does
+  not show a real inventory as unassessed). Its subject fingerprint is left empty so Keel asks
+  for a reassessment, and an import never lowers an answer.
 - Models and deployments are additive: listed ones are linked / created, others stay.
 - Text is compared whitespace-insensitively (the reader folds line breaks), so re-importing
   an export changes nothing.
@@ -114,6 +116,9 @@ class RowPlan:
     stage: str | None = None  # set when the stage is written
     old_stage: str = ""
     impact: tuple = ()  # questionnaire keys to answer "yes"
+    # the file answers the impact question and there is no assessment yet: a provisional
+    # one is written from the answer ("from import, not yet assessed")
+    impact_stated: bool = False
     current_assessment: object = None
     models: list = field(default_factory=list)  # AIModel (saved or pending) to link
     deployments: list = field(default_factory=list)  # BusinessUnit to deploy to
@@ -666,7 +671,7 @@ def _plan_row(context: _Context, row: RowPlan, cells, seen: dict) -> None:
         )
 
     stage = values.pop("stage", None)
-    impact = values.pop("impact", ())
+    impact = values.pop("impact", None)
     products = values.pop("products", [])
     row.products = {name.casefold() for name in products}
     model_names = [*values.pop("models", []), *products]
@@ -791,7 +796,8 @@ def _plan_create(context, row, values, stage, impact, model_names, deployments) 
         created_by=context.actor,
     )
     row.action, row.initiative, row.stage = CREATE, initiative, initiative.stage
-    row.impact = _impact_answers(impact, {})
+    row.impact = _impact_answers(impact or (), {})
+    row.impact_stated = impact is not None
     row.models = [
         context.model(
             name,
@@ -825,9 +831,11 @@ def _plan_update(context, row, existing, values, stage, impact, model_names, dep
         row.stage, row.old_stage = stage, existing.stage
     current = existing.current_assessments[0] if existing.current_assessments else None
     answers = current.answers if current is not None else {}
-    wanted = _impact_answers(impact, answers)
+    wanted = _impact_answers(impact or (), answers)
     if any(answers.get(key) != "yes" for key in wanted):
         row.impact, row.current_assessment = wanted, current
+    elif impact is not None and current is None:
+        row.impact_stated = True
     linked = {model.name.casefold() for model in existing.ai_models.all()}
     row.models = [
         context.model(
@@ -844,7 +852,7 @@ def _plan_update(context, row, existing, values, stage, impact, model_names, dep
     row.deployments = list(
         {unit.pk: unit for unit in deployments if unit.pk not in deployed}.values()
     )
-    if row.after or row.stage or row.impact or row.models or row.deployments:
+    if row.after or row.stage or row.impact or row.impact_stated or row.models or row.deployments:
         row.action = UPDATE
     else:
         row.action, row.reason = SKIP, "unchanged"

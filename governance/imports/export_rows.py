@@ -54,8 +54,12 @@ def _chunks(initiatives):
 
 
 def impact_label(initiative) -> str:
+    """Rights-impacting, safety-impacting, both or neither from the current assessment; blank
+    (unknown) when the initiative has none."""
     current = initiative.current_assessments[0] if initiative.current_assessments else None
-    answers = current.answers if current is not None else {}
+    if current is None:
+        return ""
+    answers = current.answers
     keys = tuple(key for key in (IMPACT_RIGHTS, IMPACT_SAFETY) if answers.get(key) == "yes")
     return IMPACT_LABELS[keys]
 
@@ -204,7 +208,7 @@ def federal_2025_rows(initiatives) -> Iterator[list]:
     """Every 2025 (OMB M-25-21) column, blank where Keel holds nothing."""
     for initiative in _chunks(initiatives):
         agency, bureau = _agency_and_bureau(initiative)
-        high_impact = bool(impact_label(initiative) != IMPACT_LABELS[()])
+        impact = impact_label(initiative)
         operational = (
             initiative.pilot_started_on
             if initiative.stage == Stage.PILOT
@@ -220,7 +224,9 @@ def federal_2025_rows(initiatives) -> Iterator[list]:
                 "agency_bureau": bureau,
                 "contact_email": _contact(initiative),
                 "development_stage": _federal_stage("2025", initiative.stage),
-                "is_high_impact": federal.EXPORT_HIGH_IMPACT[high_impact],
+                "is_high_impact": federal.EXPORT_HIGH_IMPACT[impact != IMPACT_LABELS[()]]
+                if impact
+                else "",
                 "topic_area": topic_area(initiative),
                 "classification": federal.EXPORT_AI_TYPE.get(initiative.ai_type, ""),
                 "problem_solved": initiative.problem_statement,

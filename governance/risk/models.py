@@ -145,6 +145,9 @@ class RiskAssessment(models.Model):
     rationale = models.JSONField(default=list, blank=True)
     # What the assessment was made on; a change to any of these requires reassessment.
     subject_fingerprint = models.CharField(max_length=64, blank=True)
+    # From an imported inventory's impact answers ("from import, not yet assessed"): the tier
+    # is provisional until someone answers the questionnaire.
+    provisional = models.BooleanField(default=False)
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

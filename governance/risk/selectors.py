@@ -61,6 +61,7 @@ def risk_register(*, user) -> QuerySet[Initiative]:
             computed_tier=current_assessment_value("computed_tier"),
             override_tier=current_assessment_value("override_tier"),
             assessed_at=current_assessment_value("completed_at"),
+            tier_provisional=current_assessment_value("provisional"),
             controls_total=Count("control_results", filter=required, distinct=True),
             controls_satisfied=Count("control_results", filter=satisfied, distinct=True),
             controls_failing=Count("control_results", filter=failing, distinct=True),

@@ -280,7 +280,15 @@ def test_messy_file_imports_valid_rows_and_reports_each_bad_row(coe_admin, alice
     assert not placeholder.is_active and not placeholder.has_usable_password()
     assert placeholder.first_name == "Jane" and placeholder.last_name == "Unknown"
     # stage history and audit: one event per created initiative, chain intact
-    assert StageChange.objects.get(initiative=triage).reason.startswith("Imported from")
+    # the stage history is backfilled from the file's dates: initiated 2023-10-01, then
+    # production (no production date: the day of the import)
+    history = list(StageChange.objects.filter(initiative=triage).order_by("changed_at", "pk"))
+    assert [(c.from_stage, c.to_stage) for c in history] == [
+        ("", "proposed"),
+        ("proposed", "production"),
+    ]
+    assert history[0].changed_at.date() == datetime.date(2023, 10, 1)
+    assert all(change.reason.startswith("Imported from") for change in history)
     assert AuditEvent.objects.filter(action="initiative.imported").count() == 4
     assert AuditEvent.objects.filter(action="import.completed").count() == 1
     assert verify_audit_chain().ok
@@ -432,7 +440,12 @@ def test_federal_file_creates_agency_bureaus_and_tier_3(coe_admin):
     assert current_tier(bridge) == 3 and bridge.stage == "pilot"
     assert bridge.sourcing == "both" and bridge.initiated_on == datetime.date(2023, 10, 1)
     summaries = Initiative.objects.get(title="Correspondence summaries")
-    assert summaries.business_unit == agency and current_tier(summaries) is None
+    # "Neither" gives a provisional tier ("from import, not yet assessed"), not "unassessed"
+    assert summaries.business_unit == agency and current_tier(summaries) == 1
+    provisional = RiskAssessment.objects.get(initiative=summaries, is_current=True)
+    assert provisional.provisional and provisional.subject_fingerprint == ""
+    assert provisional.answers == {"rights_impacting": "no", "safety_impacting": "no"}
+    assert provisional.rationale[-1].startswith("From import, not yet assessed")
     permit = Initiative.objects.get(title="Permit triage")
     answers = RiskAssessment.objects.get(initiative=permit, is_current=True).answers
     assert answers == {"rights_impacting": "yes", "safety_impacting": "yes"}
@@ -457,7 +470,7 @@ def test_reimporting_the_federal_file_updates_instead_of_duplicating(coe_admin):
     assert result["preview"]["counts"] == {"create": 0, "update": 1, "skip": 3, "reject": 0}
     assert Initiative.objects.count() == 4
     assert Initiative.objects.get(title="Correspondence summaries").stage == "retired"
-    assert RiskAssessment.objects.count() == 3  # impacts unchanged: no new assessment
+    assert RiskAssessment.objects.count() == 4  # impacts unchanged: no new assessment
 
 
 def test_unknown_units_are_rejected_unless_create_units(coe_admin):

@@ -504,7 +504,10 @@ def test_2025_columns_import_stage_impact_classification_and_operational_date(co
     translation = Initiative.objects.get(external_id="DOE-0002")
     assert translation.stage == "production" and translation.ai_type == "nlp"
     assert translation.production_on is None and translation.uses_pii is None
-    assert not RiskAssessment.objects.filter(initiative=translation).exists()
+    # presumed high-impact but determined not: a provisional assessment answering "no"
+    provisional = RiskAssessment.objects.get(initiative=translation)
+    assert provisional.provisional
+    assert provisional.answers == {"rights_impacting": "no", "safety_impacting": "no"}
 
 
 def test_2025_original_excel_headers_are_suggested_too():
@@ -656,3 +659,51 @@ def test_each_federal_export_reimported_changes_nothing(demo, preset, header, ro
         [row for row in outcome["preview"]["rows"] if row["action"] != "skip"][:3],
     )
     assert counts["skip"] == initiatives.count()
+
+
+def test_imported_stage_dates_backfill_the_stage_history(coe_admin):
+    from portfolio.initiatives.models import StageChange
+
+    content = csv_bytes(
+        HEADER_2024,
+        [
+            row_2024(
+                "Dated use case",
+                "Department of Examples",
+                **{
+                    fed.STAGE: "Operation and Maintenance",
+                    fed.DATE_INITIATED: "1/4/2021",
+                    fed.DATE_ACQUISITION: "6/1/2021",
+                    fed.DATE_IMPLEMENTED: "3/15/2022",
+                },
+            ),
+            row_2024("Undated pilot", "Department of Examples", **{fed.STAGE: "Initiated"}),
+        ],
+    )
+    import_bytes(coe_admin, content, presets.US_FEDERAL)
+    dated = Initiative.objects.get(title="Dated use case")
+    history = [
+        (change.from_stage, change.to_stage, change.changed_at.date())
+        for change in StageChange.objects.filter(initiative=dated).order_by("changed_at", "pk")
+    ]
+    assert history == [
+        ("", "proposed", datetime.date(2021, 1, 4)),
+        ("proposed", "pilot", datetime.date(2021, 6, 1)),
+        ("pilot", "production", datetime.date(2022, 3, 15)),
+    ]
+    undated = StageChange.objects.get(initiative__title="Undated pilot")
+    assert undated.to_stage == "proposed"
+    assert undated.changed_at.date() == datetime.date.today()  # no date in the file: the import
+
+
+def test_provisional_tier_is_shown_as_from_import_not_yet_assessed(client, coe_admin):
+    from django.urls import reverse
+
+    content = csv_bytes(HEADER_2024, [row_2024("Neither row", "Department of Examples")])
+    import_bytes(coe_admin, content, presets.US_FEDERAL)
+    initiative = Initiative.objects.get(title="Neither row")
+    client.force_login(coe_admin)
+    register = client.get(reverse("governance:risk_register")).content.decode()
+    assert "from import, not yet assessed" in register
+    panel = client.get(reverse("governance:risk_panel", args=[initiative.pk])).content.decode()
+    assert "From import, not yet assessed" in panel
