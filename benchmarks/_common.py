@@ -1,9 +1,12 @@
-"""What the benchmark scripts share: a throwaway PostgreSQL database around the run, and a
-section of docs/benchmarks.md that each script rewrites between its own markers."""
+"""What the benchmark scripts share: a throwaway PostgreSQL database around the run, a
+section of docs/benchmarks.md that each script rewrites between its own markers, a timer, the
+counted portfolio change hooks and the audit-chain check of the import benchmarks."""
 
 import sys
+import time
 import traceback
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -53,3 +56,36 @@ def write_section(start: str, end: str, lines: list[str], output: Path = OUTPUT)
     else:
         text = text.rstrip("\n") + "\n\n" + section
     output.write_text(text)
+
+
+def timed(function, *args, **kwargs):
+    """(what ``function`` returns, the seconds it took)."""
+    started = time.perf_counter()
+    value = function(*args, **kwargs)
+    return value, time.perf_counter() - started
+
+
+@contextmanager
+def counted_change_hooks():
+    """The portfolio change hooks (controls, duplicates: Celery work after commit) replaced by
+    a list that records their calls, so an import benchmark counts them instead of running
+    them eagerly; restored afterwards."""
+    from portfolio.initiatives import services
+
+    calls: list = []
+    saved = list(services.CHANGE_HOOKS)
+    services.CHANGE_HOOKS[:] = [calls.append]
+    try:
+        yield calls
+    finally:
+        services.CHANGE_HOOKS[:] = saved
+
+
+def verified_audit_events() -> int:
+    """The number of audit events, after checking the hash chain (raises when broken)."""
+    from core.audit import verify_audit_chain
+
+    chain = verify_audit_chain()
+    if not chain.ok:
+        raise RuntimeError(chain.describe())
+    return chain.checked

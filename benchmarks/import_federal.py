@@ -24,7 +24,6 @@ import datetime
 import io
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,17 +162,12 @@ def generate() -> bytes:
 
 
 def measure(actor) -> dict:
-    from core.audit import verify_audit_chain
+    from benchmarks._common import counted_change_hooks, timed, verified_audit_events
     from core.models import BusinessUnit
     from governance.imports import services as imports
     from governance.imports.choices import ImportStatus
     from governance.imports.models import ImportJob
     from governance.imports.presets import US_FEDERAL
-    from portfolio.initiatives import services as portfolio_services
-
-    hook_calls = []
-    saved_hooks = list(portfolio_services.CHANGE_HOOKS)
-    portfolio_services.CHANGE_HOOKS[:] = [hook_calls.append]
 
     def preview(content):
         job = imports.import_job_create(
@@ -191,23 +185,14 @@ def measure(actor) -> dict:
             raise RuntimeError(f"import failed: {done.error}")
         return done
 
-    def clock(function, *args):
-        started = time.perf_counter()
-        value = function(*args)
-        return value, time.perf_counter() - started
-
-    try:
+    with counted_change_hooks():
         content = generate()
-        (job, report), preview_seconds = clock(preview, content)
+        (job, report), preview_seconds = timed(preview, content)
         if report["refused"]:
             raise RuntimeError(report["refused"])
-        done, import_seconds = clock(run, job)
-        (_, again), again_seconds = clock(preview, content)
-    finally:
-        portfolio_services.CHANGE_HOOKS[:] = saved_hooks
-    chain = verify_audit_chain()
-    if not chain.ok:
-        raise RuntimeError(chain.describe())
+        done, import_seconds = timed(run, job)
+        (_, again), again_seconds = timed(preview, content)
+    audit_events = verified_audit_events()
     return {
         "rows": ROWS,
         "bytes": len(content),
@@ -220,7 +205,7 @@ def measure(actor) -> dict:
         "ocio_units": BusinessUnit.objects.filter(name="OCIO").count(),
         "again": again_seconds,
         "again_counts": again["counts"],
-        "audit_events": chain.checked,
+        "audit_events": audit_events,
     }
 
 

@@ -30,7 +30,6 @@ import datetime
 import io
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,25 +145,14 @@ def generate(stages=STAGES) -> bytes:
     return buffer.getvalue().encode()
 
 
-def timed(function, *args, **kwargs):
-    started = time.perf_counter()
-    value = function(*args, **kwargs)
-    return value, time.perf_counter() - started
-
-
 def measure(actor) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from core.audit import verify_audit_chain
+    from benchmarks._common import counted_change_hooks, timed, verified_audit_events
     from governance.imports import services as imports
     from governance.imports.choices import ImportStatus
     from governance.imports.models import ImportJob
-    from portfolio.initiatives import services as portfolio_services
-
-    hook_calls = []
-    saved_hooks = list(portfolio_services.CHANGE_HOOKS)
-    portfolio_services.CHANGE_HOOKS[:] = [hook_calls.append]
 
     def preview(content, name):
         job = imports.import_job_create(actor=actor, filename=name, content=content)
@@ -179,7 +167,7 @@ def measure(actor) -> dict:
             raise RuntimeError(f"import failed: {done.error}")
         return done, len(queries)
 
-    try:
+    with counted_change_hooks() as hook_calls:
         content = generate()
         (job, report), preview_seconds = timed(preview, content, "bench.csv")
         (done, queries), import_seconds = timed(run, job)
@@ -188,11 +176,7 @@ def measure(actor) -> dict:
         changed = generate(OTHER_STAGES)
         (update_job, update_report), update_preview_seconds = timed(preview, changed, "b2.csv")
         (updated, update_queries), update_seconds = timed(run, update_job)
-    finally:
-        portfolio_services.CHANGE_HOOKS[:] = saved_hooks
-    chain = verify_audit_chain()
-    if not chain.ok:
-        raise RuntimeError(chain.describe())
+    audit_events = verified_audit_events()
     return {
         "rows": ROWS,
         "bytes": len(content),
@@ -209,7 +193,7 @@ def measure(actor) -> dict:
         "update_counts": update_report["counts"],
         "update": update_seconds,
         "update_queries": update_queries,
-        "audit_events": chain.checked,
+        "audit_events": audit_events,
     }
 
 
