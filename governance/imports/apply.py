@@ -55,6 +55,7 @@ def _new_assessment(row, questionnaire, specs, actor, now, filename):
             *result.rationale,
             f"From import, not yet assessed: {filename or 'an inventory file'} says {stated}. "
             "Answer the remaining questions in a reassessment.",
+            *(f"Reported (M-25-21) — {practice}" for practice in row.practices),
         ],
         subject_fingerprint="",
         provisional=True,

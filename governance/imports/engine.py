@@ -124,6 +124,7 @@ class RowPlan:
     deployments: list = field(default_factory=list)  # BusinessUnit to deploy to
     warnings: list = field(default_factory=list)
     products: set = field(default_factory=set)  # casefolded names of commercial products
+    practices: list = field(default_factory=list)  # "label: answer" of M-25-21 practices
 
     def as_dict(self) -> dict:
         return {
@@ -670,6 +671,11 @@ def _plan_row(context: _Context, row: RowPlan, cells, seen: dict) -> None:
             "not import for"
         )
 
+    row.practices = [
+        f"{BY_NAME[name].label.removeprefix('M-25-21 practice: ')}: {values.pop(name)}"
+        for name in PRACTICE_FIELDS
+        if name in values
+    ]
     stage = values.pop("stage", None)
     impact = values.pop("impact", None)
     products = values.pop("products", [])
@@ -751,6 +757,8 @@ def _add_topic_tag(values: dict, topic, existing) -> None:
     ]
     values["tags"] = ",".join(dict.fromkeys([*tags, federal.TOPIC_TAG_PREFIX + topic]))
 
+
+PRACTICE_FIELDS = tuple(name for name, _ in federal.PRACTICES_2025.values())
 
 # A federal stage is coarser than Keel's: "Operation and Maintenance" (production) also
 # covers a scaled initiative, "Initiated" (proposed) a draft; matching ones are not changed.

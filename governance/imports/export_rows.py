@@ -17,10 +17,10 @@ from django.db.models import Prefetch
 
 from governance.imports import federal
 from governance.imports.fields import (
-    FIELDS,
     IMPACT_LABELS,
     IMPACT_RIGHTS,
     IMPACT_SAFETY,
+    KEEL_FIELDS,
 )
 from portfolio.initiatives.choices import Stage
 
@@ -85,8 +85,6 @@ def _keel_value(initiative, name: str):
         return _person(getattr(initiative, name))
     if name == "uses_pii":
         return "" if initiative.uses_pii is None else ("yes" if initiative.uses_pii else "no")
-    if name in ("topic_area", "operational_on", "in_use", "products"):
-        return ""  # read-only federal columns: the keel format holds them in other fields
     if name == "impact":
         return impact_label(initiative)
     if name == "links":
@@ -104,11 +102,11 @@ def _keel_value(initiative, name: str):
 
 
 def keel_header() -> list[str]:
-    return [field.label for field in FIELDS]
+    return [field.label for field in KEEL_FIELDS]
 
 
 def keel_rows(initiatives) -> Iterator[list]:
-    names = [field.name for field in FIELDS]
+    names = [field.name for field in KEEL_FIELDS]
     for initiative in _chunks(initiatives):
         yield [_keel_value(initiative, name) for name in names]
 

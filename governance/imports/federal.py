@@ -149,6 +149,22 @@ EXCEL_HEADERS_2025 = {
     "Does this AI use case  involve personally  identifiable information (PII)  that is "
     "maintained by the  agency?": "has_pii",
 }
+# M-25-21 justification and minimum-practice columns (high-impact use cases): Keel keeps each
+# answer in the rationale of the tier it writes from the file ("practice_*" fields).
+PRACTICES_2025 = {
+    "HI_justification": ("practice_justification", "Why not high-impact"),
+    "hi_testing_conducted": ("practice_testing", "Pre-deployment testing"),
+    "hi_assessment_completed": ("practice_impact_assessment", "AI impact assessment"),
+    "hi_potential_impacts": ("practice_potential_impacts", "Potential impacts"),
+    "hi_independent_review": ("practice_independent_review", "Independent review"),
+    "hi_ongoing_monitoring": ("practice_monitoring", "Ongoing monitoring"),
+    "hi_training_established": ("practice_training", "Operator training"),
+    "hi_failsafe_presence": ("practice_fail_safe", "Fail-safe"),
+    "hi_appeal_process": ("practice_appeal", "Appeal process"),
+    "hi_public_consultation": ("practice_public_consultation", "Public consultation"),
+}
+COLUMNS_2025.update({column: name for column, (name, _) in PRACTICES_2025.items()})
+
 # Every column of the 2025 consolidated file, in its order (the export writes them all,
 # blank where Keel holds nothing).
 EXPORT_2025 = (

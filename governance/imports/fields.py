@@ -470,6 +470,16 @@ FIELDS: tuple[Field, ...] = (
     Field("expected_annual_value", "Expected annual value", parse=parse_decimal),
     Field("expected_annual_cost", "Expected annual cost", parse=parse_decimal),
     Field("realised_value", "Realised value", parse=parse_decimal),
+    *(
+        Field(
+            name,
+            f"M-25-21 practice: {label}",
+            target="special",
+            blank="keep",
+            help="Kept in the rationale of the tier the import writes.",
+        )
+        for name, label in federal.PRACTICES_2025.values()
+    ),
     Field("impacted_stakeholders", "Impacted stakeholders"),
     Field("jurisdictions", "Jurisdictions"),
     Field("tags", "Tags", parse=parse_tags, help="Comma-separated."),
@@ -505,6 +515,13 @@ FIELDS: tuple[Field, ...] = (
     ),
 )
 BY_NAME = {field.name: field for field in FIELDS}
+# Read from federal files only: Keel keeps them elsewhere (a topic tag, the stage dates, the
+# models, the tier's rationale), so the keel format neither writes nor needs them.
+FEDERAL_ONLY = frozenset(
+    {"topic_area", "operational_on", "in_use", "products"}
+    | {name for name, _ in federal.PRACTICES_2025.values()}
+)
+KEEL_FIELDS = tuple(field for field in FIELDS if field.name not in FEDERAL_ONLY)
 # Fields whose "not stated" is stored as unknown (displayed "unknown"), never as a default
 # that would turn "not known" into a fact ("no PII", "in-house").
 UNKNOWN_VALUES = {"uses_pii": None, "sourcing": ""}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from governance.imports import federal
-from governance.imports.fields import BY_NAME, FIELDS, normalise
+from governance.imports.fields import BY_NAME, KEEL_FIELDS, normalise
 
 KEEL = "keel"
 US_FEDERAL = "us-federal-2024"
@@ -35,7 +35,7 @@ DESCRIPTIONS = {
 }
 
 # The keel export's header: one column per field, labelled as the field.
-KEEL_COLUMNS = {field.label: field.name for field in FIELDS}
+KEEL_COLUMNS = {field.label: field.name for field in KEEL_FIELDS}
 
 FEDERAL_COLUMNS = dict(federal.COLUMNS_2024)
 FEDERAL_2023_COLUMNS = dict(federal.COLUMNS_2023)

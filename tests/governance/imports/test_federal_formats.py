@@ -499,8 +499,11 @@ def test_2025_columns_import_stage_impact_classification_and_operational_date(co
     assert agent.problem_statement == "Claims wait weeks." and agent.purpose == "Faster claims."
     assert agent.sourcing == "both" and agent.uses_pii is True
     assert "topic: Government Benefits Processing" in agent.tags
-    answers = RiskAssessment.objects.get(initiative=agent).answers
-    assert answers["rights_impacting"] == answers["safety_impacting"] == "yes"
+    assessment = RiskAssessment.objects.get(initiative=agent)
+    assert assessment.answers["rights_impacting"] == assessment.answers["safety_impacting"]
+    assert assessment.answers["rights_impacting"] == "yes" and assessment.provisional
+    # the minimum-practice answers are kept in the tier's rationale
+    assert "Reported (M-25-21) — Pre-deployment testing: b) In-progress" in assessment.rationale
     translation = Initiative.objects.get(external_id="DOE-0002")
     assert translation.stage == "production" and translation.ai_type == "nlp"
     assert translation.production_on is None and translation.uses_pii is None
@@ -508,6 +511,10 @@ def test_2025_columns_import_stage_impact_classification_and_operational_date(co
     provisional = RiskAssessment.objects.get(initiative=translation)
     assert provisional.provisional
     assert provisional.answers == {"rights_impacting": "no", "safety_impacting": "no"}
+    assert (
+        "Reported (M-25-21) — Why not high-impact: Human translators review every output."
+        in provisional.rationale
+    )
 
 
 def test_2025_original_excel_headers_are_suggested_too():
