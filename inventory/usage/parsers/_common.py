@@ -77,6 +77,24 @@ def csv_records(text: str, **reader_kwargs) -> Iterator[tuple[int, list[str]]]:
         yield start, fields
 
 
+def csv_header(records, aliases: dict[str, tuple[str, ...]], errors):
+    """Read the header record: ``(its line, its fields, {key: column index})`` where each
+    key of ``aliases`` is found under the first of its (lower-case) names the header has. An
+    empty header is reported on ``errors`` and raised."""
+    header_line, header = next(records, (1, []))
+    names = [name.strip().lower() for name in header]
+    if not any(names):
+        errors.add(1, "empty input: expected a header row")
+        errors.raise_if_any()
+    columns: dict[str, int] = {}
+    for key, candidates in aliases.items():
+        for alias in candidates:
+            if alias in names:
+                columns[key] = names.index(alias)
+                break
+    return header_line, header, columns
+
+
 def csv_data_rows(records, *, width: int, columns: dict[str, int], errors):
     """The data records after a CSV header: yield ``(line number, get)`` for each non-blank
     record of ``width`` fields, where ``get(name)`` is the stripped value of column ``name``

@@ -39,6 +39,7 @@ from fractions import Fraction
 from inventory.gpu.catalogue import MIG_SLICES
 from inventory.usage.parsers._common import (
     csv_data_rows,
+    csv_header,
     csv_records,
     from_epoch,
     parse_datetime,
@@ -237,17 +238,7 @@ def _close(pods: list[PodUsage], observed_at: dt.datetime | None) -> list[PodUsa
 
 def _csv(text: str, errors: ErrorCollector, origin) -> list[PodUsage]:
     records = csv_records(text)
-    header_line, header = next(records, (1, []))
-    names = [name.strip().lower() for name in header]
-    if not any(names):
-        errors.add(1, "empty input: expected a header row")
-        errors.raise_if_any()
-    columns: dict[str, int] = {}
-    for key, aliases in _ALIASES.items():
-        for alias in aliases:
-            if alias in names:
-                columns[key] = names.index(alias)
-                break
+    header_line, header, columns = csv_header(records, _ALIASES, errors)
     missing = [key for key in ("pod", "scheduled_time") if key not in columns]
     if "num_gpu" not in columns and "mig_profile" not in columns:
         missing.append("num_gpu or mig_profile")

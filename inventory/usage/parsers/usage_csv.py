@@ -12,6 +12,7 @@ import re
 
 from inventory.usage.parsers._common import (
     csv_data_rows,
+    csv_header,
     csv_records,
     from_epoch,
     parse_datetime,
@@ -42,17 +43,7 @@ def _timestamp(raw: str):
 def parse_usage_csv(text: str | bytes) -> list[UsageRow]:
     errors = ErrorCollector("usage CSV")
     records = csv_records(to_text(text))
-    header_line, header = next(records, (1, []))
-    names = [name.strip().lower() for name in header]
-    if not any(names):
-        errors.add(1, "empty input: expected a header row")
-        errors.raise_if_any()
-    columns: dict[str, int] = {}
-    for key, aliases in _ALIASES.items():
-        for alias in aliases:
-            if alias in names:
-                columns[key] = names.index(alias)
-                break
+    header_line, header, columns = csv_header(records, _ALIASES, errors)
     missing = [key for key in ("timestamp", "utilisation") if key not in columns]
     if "allocation_id" not in columns and "device_id" not in columns:
         missing.append("allocation_id or device_id")

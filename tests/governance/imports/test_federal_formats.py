@@ -565,6 +565,13 @@ def test_cots_file_skips_products_not_in_use_and_links_vendor_models(coe_admin):
 # --- mapping from the command line --------------------------------------------------------
 
 
+def command(*args) -> str:
+    """``manage.py import_inventory … --user dana``; what it printed."""
+    out = io.StringIO()
+    call_command("import_inventory", *args, "--user", "dana", stdout=out)
+    return out.getvalue()
+
+
 def test_command_mapping_file_with_value_maps_and_saved_preset(coe_admin, tmp_path):
     path = tmp_path / "agency.csv"
     path.write_bytes(
@@ -584,19 +591,8 @@ def test_command_mapping_file_with_value_maps_and_saved_preset(coe_admin, tmp_pa
         "options:\n  create_units: true\n",
         encoding="utf-8",
     )
-    out = io.StringIO()
-    call_command(
-        "import_inventory",
-        str(path),
-        "--user",
-        "dana",
-        "--mapping",
-        str(mapping),
-        "--save-preset",
-        "Agency sheet",
-        stdout=out,
-    )
-    assert "create 2, update 0, skip 0, reject 0" in out.getvalue()
+    text = command(str(path), "--mapping", str(mapping), "--save-preset", "Agency sheet")
+    assert "create 2, update 0, skip 0, reject 0" in text
     assert dict(Initiative.objects.values_list("title", "stage")) == {
         "Forecasting": "production",
         "Search": "proposed",
@@ -605,18 +601,8 @@ def test_command_mapping_file_with_value_maps_and_saved_preset(coe_admin, tmp_pa
     assert preset.mapping["Where it is"] == "stage"
     assert preset.options["values"]["stage"] == {"liveish": "production", "idea": "proposed"}
     # the saved preset alone maps and translates the same file on the next run
-    out = io.StringIO()
-    call_command(
-        "import_inventory",
-        str(path),
-        "--user",
-        "dana",
-        "--preset",
-        "Agency sheet",
-        "--dry-run",
-        stdout=out,
-    )
-    assert "create 0, update 0, skip 2, reject 0" in out.getvalue()
+    text = command(str(path), "--preset", "Agency sheet", "--dry-run")
+    assert "create 0, update 0, skip 2, reject 0" in text
 
 
 def test_command_mapping_file_errors_are_clear(coe_admin, tmp_path):
