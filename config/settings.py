@@ -208,7 +208,8 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     # Token first: an anonymous call then gets 401 with a WWW-Authenticate challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",  # legacy ``Token <key>``
+        "core.api.authentication.BearerTokenAuthentication",  # personal tokens (issue 18)
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -219,6 +220,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
 }
+# Personal API tokens: the longest lifetime anyone may choose (the default is 90 days).
+KEEL_API_TOKEN_MAX_DAYS = int(os.environ.get("KEEL_API_TOKEN_MAX_DAYS", "365"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Keel API",
     "DESCRIPTION": "AI portfolio governance: initiatives, models, GPU pools and allocations.",

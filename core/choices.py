@@ -43,3 +43,8 @@ class NotificationKind(models.TextChoices):
     GPU_FINDING = "gpu_finding", "GPU waste finding"
     AUDIT_ALERT = "audit_alert", "Audit alert"
     GENERAL = "general", "General"
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", "Read only"
+    READ_WRITE = "read_write", "Read and write"

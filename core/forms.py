@@ -1,8 +1,9 @@
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxValueValidator
 from django.db.models import QuerySet
 
-from core.choices import NotificationKind
+from core.choices import NotificationKind, TokenScope
 from core.models import BusinessUnit, Webhook
 
 
@@ -105,3 +106,31 @@ def permitted_units(user, predicate, *, current=None) -> QuerySet[BusinessUnit]:
 def may_create_for_some_unit(user, predicate) -> bool:
     """Whether ``predicate(user, unit)`` holds for at least one business unit."""
     return any(predicate(user, unit) for unit in BusinessUnit.objects.only("pk"))
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal API token: a name, a lifetime and a scope (``core.tokens`` checks)."""
+
+    name = forms.CharField(
+        max_length=100,
+        help_text="What will use it, e.g. “nightly export script”.",
+        widget=forms.TextInput(attrs={"autofocus": True}),
+    )
+    days = forms.IntegerField(
+        label="Expires after (days)",
+        min_value=1,
+        initial=90,
+        help_text="90 days unless you need longer; the administrator sets the maximum.",
+    )
+    scope = forms.ChoiceField(
+        choices=TokenScope.choices,
+        initial=TokenScope.READ,
+        widget=forms.RadioSelect,
+        help_text="Read only cannot change anything, whatever your roles allow.",
+    )
+
+    def __init__(self, *args, max_days: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["days"].max_value = max_days
+        self.fields["days"].widget.attrs["max"] = max_days
+        self.fields["days"].validators.append(MaxValueValidator(max_days))

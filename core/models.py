@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
-from core.choices import NotificationKind, Role
+from core.choices import NotificationKind, Role, TokenScope
 
 
 class TransitionFieldGuard:
@@ -335,3 +335,43 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.webhook} · {self.event} · {self.delivery_id}"
+
+
+class ApiToken(models.Model):
+    """A personal API token (``Authorization: Bearer keel_<prefix>_<secret>``). Only the
+    SHA-256 of the whole key is stored; the key is shown once, when it is created. The token
+    acts as its user, limited by ``scope`` (a read-only token may not change anything)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scope = models.CharField(max_length=10, choices=TokenScope.choices, default=TokenScope.READ)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="api_token_user_recent_idx")]
+
+    def __str__(self):
+        return f"{self.name} (keel_{self.prefix}_…)"
+
+    def state(self, now) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "active"

@@ -12,4 +12,7 @@ urlpatterns = [
         views.notification_preferences,
         name="notification_preferences",
     ),
+    path("account/api-tokens/", views.api_tokens, name="api_tokens"),
+    path("account/api-tokens/all/", views.api_tokens_all, name="api_tokens_all"),
+    path("account/api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
 ]

@@ -1,11 +1,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core import selectors, services
-from core.forms import NotificationPreferencesForm
+from core import selectors, services, tokens
+from core.exceptions import Conflict
+from core.forms import ApiTokenForm, NotificationPreferencesForm, apply_validation_error
 from core.models import NotificationPreference
 from core.permissions import reads_whole_organisation, roles_of
 from inventory.gpu.selectors import allocation_summary
@@ -64,3 +68,68 @@ def notification_preferences(request):
         messages.success(request, "Your email preferences are saved.")
         return redirect("core:notification_preferences")
     return render(request, "core/notification_preferences.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """The person's API tokens and a form for a new one; the new key is shown once, in the
+    response to the POST that created it (never stored, never redirected with)."""
+    form = ApiTokenForm(request.POST or None, max_days=tokens.max_days())
+    created = key = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created, key = tokens.token_create(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
+                scope=form.cleaned_data["scope"],
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            form = ApiTokenForm(max_days=tokens.max_days())
+    context = {
+        "form": form,
+        "created": created,
+        "key": key,
+        "tokens": tokens.tokens_of(request.user)[:200],
+        "now": timezone.now(),
+        "may_manage": tokens.can_manage_tokens(request.user),
+    }
+    response = render(request, "core/api_tokens.html", context, status=201 if key else 200)
+    if key:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk):
+    token = tokens.token_get(actor=request.user, pk=pk)
+    try:
+        tokens.token_revoke(actor=request.user, token=token)
+    except (PermissionDenied, Conflict) as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Revoked “{token.name}” (keel_{token.prefix}_…).")
+    if request.POST.get("next") == "all" and tokens.can_manage_tokens(request.user):
+        return redirect("core:api_tokens_all")
+    return redirect("core:api_tokens")
+
+
+@login_required
+def api_tokens_all(request):
+    """Everyone's tokens (CoE admins), searchable, 50 a page."""
+    q = request.GET.get("q", "")
+    page = Paginator(tokens.all_tokens(actor=request.user, q=q), 50).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page_obj": page,
+        "tokens": page.object_list,
+        "q": q,
+        "querystring": f"q={q}" if q else "",
+        "now": timezone.now(),
+    }
+    return render(request, "core/api_tokens_all.html", context)

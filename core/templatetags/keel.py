@@ -33,3 +33,9 @@ def sort_link(context, field: str, label: str):
 @register.filter
 def stage_class(stage: str) -> str:
     return f"badge badge-{stage}"
+
+
+@register.filter
+def token_state(token, now) -> str:
+    """An API token's state at ``now``: active, expired or revoked."""
+    return token.state(now)
