@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core import selectors, services, tokens
+from core import logins, selectors, services, tokens
 from core.exceptions import Conflict
 from core.forms import ApiTokenForm, NotificationPreferencesForm, apply_validation_error
 from core.models import NotificationPreference
@@ -133,3 +134,26 @@ def api_tokens_all(request):
         "now": timezone.now(),
     }
     return render(request, "core/api_tokens_all.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def locked_sign_ins(request):
+    """Sign-ins locked out now (CoE admins), each with an Unlock button."""
+    if request.method == "POST":
+        try:
+            attempt_id = int(request.POST.get("attempt", ""))
+        except ValueError:
+            attempt_id = 0
+        removed = logins.sign_in_unlock(actor=request.user, attempt_id=attempt_id)
+        if removed:
+            messages.success(request, "Unlocked: that username and address may sign in again.")
+        else:
+            messages.error(request, "That lockout has already ended or been lifted.")
+        return redirect("core:locked_sign_ins")
+    locked = logins.locked_sign_ins(actor=request.user)[:200]
+    return render(
+        request,
+        "core/locked_sign_ins.html",
+        {"locked": locked, "failure_limit": settings.AXES_FAILURE_LIMIT},
+    )
