@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Each signed-in session's last use, for the person's Sessions page.
+    "core.sessions.SessionActivityMiddleware",
     # Last: django-axes refuses sign-ins while a username or address is locked out.
     "axes.middleware.AxesMiddleware",
 ]

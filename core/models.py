@@ -375,3 +375,23 @@ class ApiToken(models.Model):
         if self.expires_at <= now:
             return "expired"
         return "active"
+
+
+class UserSession(models.Model):
+    """A signed-in browser session of a person (``core.sessions``): listed on their Sessions
+    page, where they sign it out, or all others ("sign out everywhere")."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="browser_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+
+    def __str__(self):
+        return f"{self.user} · {self.user_agent[:40]}"

@@ -16,4 +16,5 @@ urlpatterns = [
     path("account/api-tokens/all/", views.api_tokens_all, name="api_tokens_all"),
     path("account/api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("account/locked-sign-ins/", views.locked_sign_ins, name="locked_sign_ins"),
+    path("account/sessions/", views.account_sessions, name="account_sessions"),
 ]

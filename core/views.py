@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import logins, selectors, services, tokens
+from core import sessions as browser_sessions
 from core.exceptions import Conflict
 from core.forms import ApiTokenForm, NotificationPreferencesForm, apply_validation_error
 from core.models import NotificationPreference
@@ -157,3 +158,30 @@ def locked_sign_ins(request):
         "core/locked_sign_ins.html",
         {"locked": locked, "failure_limit": settings.AXES_FAILURE_LIMIT},
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_sessions(request):
+    """The person's signed-in sessions; sign one out, or all the others."""
+    current = request.session.session_key
+    if request.method == "POST":
+        if request.POST.get("everywhere"):
+            ended = browser_sessions.sign_out_everywhere(actor=request.user, current_key=current)
+            messages.success(
+                request, f"Signed out of {ended} other session{'s' if ended != 1 else ''}."
+            )
+        else:
+            try:
+                pk = int(request.POST.get("session", ""))
+            except ValueError:
+                pk = 0
+            try:
+                browser_sessions.session_sign_out(actor=request.user, pk=pk, current_key=current)
+            except PermissionDenied as refused:
+                messages.error(request, str(refused))
+            else:
+                messages.success(request, "That session is signed out.")
+        return redirect("core:account_sessions")
+    listed = browser_sessions.sessions_of(request.user)[:100]
+    return render(request, "core/account_sessions.html", {"sessions": listed, "current": current})
