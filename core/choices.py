@@ -48,3 +48,11 @@ class NotificationKind(models.TextChoices):
 class TokenScope(models.TextChoices):
     READ = "read", "Read only"
     READ_WRITE = "read_write", "Read and write"
+
+
+class GrantedVia(models.TextChoices):
+    """How a membership was granted (the People page shows it)."""
+
+    MANUAL = "manual", "Granted by hand"
+    GROUP_MAPPING = "group_mapping", "Directory group mapping"
+    SCIM = "scim", "SCIM provisioning"

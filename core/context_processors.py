@@ -1,6 +1,7 @@
 from core.choices import Role
 from core.permissions import (
     can_manage_inventory,
+    can_manage_organisation,
     can_view_dashboard,
     reads_whole_organisation,
     roles_of,
@@ -19,4 +20,5 @@ def navigation(request):
         "nav_can_manage_inventory": can_manage_inventory(user),
         "nav_reads_organisation": reads_whole_organisation(user),
         "nav_can_view_dashboard": can_view_dashboard(user),
+        "nav_manages_people": user.is_superuser or can_manage_organisation(user),
     }

@@ -3,7 +3,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db.models import QuerySet
 
-from core.choices import NotificationKind, TokenScope
+from core.choices import NotificationKind, Role, TokenScope
 from core.models import BusinessUnit, Webhook
 
 
@@ -134,3 +134,38 @@ class ApiTokenForm(forms.Form):
         self.fields["days"].max_value = max_days
         self.fields["days"].widget.attrs["max"] = max_days
         self.fields["days"].validators.append(MaxValueValidator(max_days))
+
+
+class PersonInviteForm(forms.Form):
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autofocus": True}))
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    business_unit = forms.ModelChoiceField(
+        queryset=BusinessUnit.objects.order_by("name"),
+        required=False,
+        help_text="Optional: a first membership.",
+    )
+    role = forms.ChoiceField(choices=[("", "—"), *Role.choices], required=False)
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("business_unit")) != bool(data.get("role")):
+            raise forms.ValidationError("Choose both a business unit and a role, or neither.")
+        return data
+
+
+class MembershipGrantForm(forms.Form):
+    business_unit = forms.ModelChoiceField(queryset=BusinessUnit.objects.order_by("name"))
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class PeopleFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search")
+    role = forms.ChoiceField(choices=[("", "Any role"), *Role.choices], required=False)
+    business_unit = forms.ModelChoiceField(
+        queryset=BusinessUnit.objects.order_by("name"), required=False, empty_label="Any unit"
+    )
+    status = forms.ChoiceField(
+        choices=[("", "Active and inactive"), ("active", "Active"), ("inactive", "Inactive")],
+        required=False,
+    )

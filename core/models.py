@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
-from core.choices import NotificationKind, Role, TokenScope
+from core.choices import GrantedVia, NotificationKind, Role, TokenScope
 
 
 class TransitionFieldGuard:
@@ -105,6 +105,16 @@ class Membership(models.Model):
         BusinessUnit, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=32, choices=Role.choices)
+    granted_via = models.CharField(
+        max_length=16, choices=GrantedVia.choices, default=GrantedVia.MANUAL
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

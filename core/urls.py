@@ -17,4 +17,7 @@ urlpatterns = [
     path("account/api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("account/locked-sign-ins/", views.locked_sign_ins, name="locked_sign_ins"),
     path("account/sessions/", views.account_sessions, name="account_sessions"),
+    path("people/", views.people_list, name="people_list"),
+    path("people/invite/", views.person_invite, name="person_invite"),
+    path("people/<int:pk>/", views.person_detail, name="person_detail"),
 ]

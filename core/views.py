@@ -8,11 +8,19 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core import logins, selectors, services, tokens
+from core import logins, people, selectors, services, tokens
 from core import sessions as browser_sessions
+from core.choices import Role
 from core.exceptions import Conflict
-from core.forms import ApiTokenForm, NotificationPreferencesForm, apply_validation_error
-from core.models import NotificationPreference
+from core.forms import (
+    ApiTokenForm,
+    MembershipGrantForm,
+    NotificationPreferencesForm,
+    PeopleFilterForm,
+    PersonInviteForm,
+    apply_validation_error,
+)
+from core.models import Membership, NotificationPreference
 from core.permissions import reads_whole_organisation, roles_of
 from inventory.gpu.selectors import allocation_summary
 from inventory.registry import selectors as inventory_selectors
@@ -185,3 +193,112 @@ def account_sessions(request):
         return redirect("core:account_sessions")
     listed = browser_sessions.sessions_of(request.user)[:100]
     return render(request, "core/account_sessions.html", {"sessions": listed, "current": current})
+
+
+@login_required
+def people_list(request):
+    """Everyone and their access (CoE admins): search, filters, 50 a page."""
+    filters = PeopleFilterForm(request.GET or None)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    listed = people.people_list(
+        actor=request.user,
+        q=data.get("q", ""),
+        role=data.get("role", ""),
+        unit=data.get("business_unit"),
+        status=data.get("status", ""),
+    )
+    page = Paginator(listed, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filters": filters,
+        "page_obj": page,
+        "people": page.object_list,
+        "querystring": query.urlencode(),
+    }
+    return render(request, "core/people_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_invite(request):
+    if not people.can_manage_people(request.user):
+        raise PermissionDenied("Only CoE admins and administrators manage people and access.")
+    form = PersonInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            person = people.person_invite(
+                actor=request.user,
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                request=request,
+            )
+            if data.get("business_unit"):
+                people.person_grant(
+                    actor=request.user,
+                    user=person,
+                    business_unit=data["business_unit"],
+                    role=data["role"],
+                )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, f"Invited {person.email}: they choose a password by email.")
+            return redirect("core:person_detail", pk=person.pk)
+    return render(request, "core/person_invite.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_detail(request, pk):
+    """One person's access: memberships (change role, remove), a new one, deactivate."""
+    person = people.person_get(actor=request.user, pk=pk)
+    grant_form = MembershipGrantForm(
+        request.POST if request.POST.get("action") == "grant" else None
+    )
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "grant":
+                if grant_form.is_valid():
+                    people.person_grant(actor=request.user, user=person, **grant_form.cleaned_data)
+                    messages.success(request, "Membership added.")
+                    return redirect("core:person_detail", pk=person.pk)
+            elif action in ("remove", "change_role"):
+                membership = Membership.objects.select_related("user").get(
+                    pk=request.POST.get("membership"), user=person
+                )
+                if action == "remove":
+                    people.membership_remove(actor=request.user, membership=membership)
+                    messages.success(request, "Membership removed.")
+                else:
+                    people.membership_change_role(
+                        actor=request.user, membership=membership, role=request.POST.get("role")
+                    )
+                    messages.success(request, "Role changed.")
+                return redirect("core:person_detail", pk=person.pk)
+            elif action in ("deactivate", "reactivate"):
+                people.person_set_active(
+                    actor=request.user, user=person, active=action == "reactivate"
+                )
+                messages.success(request, f"{person.get_username()} is {action}d.")
+                return redirect("core:person_detail", pk=person.pk)
+        except (PermissionDenied, Membership.DoesNotExist, ValueError) as refused:
+            messages.error(request, str(refused) or "No such membership.")
+            return redirect("core:person_detail", pk=person.pk)
+        except ValidationError as error:
+            if action == "grant":
+                apply_validation_error(grant_form, error)
+            else:
+                messages.error(request, " ".join(error.messages))
+                return redirect("core:person_detail", pk=person.pk)
+    context = {
+        "person": person,
+        "memberships": list(person.memberships.all()),
+        "grant_form": grant_form,
+        "roles": Role.choices,
+        "is_self": person.pk == request.user.pk,
+    }
+    return render(request, "core/person_detail.html", context)
