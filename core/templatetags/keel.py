@@ -1,5 +1,10 @@
+import datetime
+
 from django import template
+from django.utils.formats import date_format
 from django.utils.html import format_html
+
+from core.periods import ONE_DAY, is_midnight
 
 register = template.Library()
 
@@ -39,3 +44,25 @@ def stage_class(stage: str) -> str:
 def token_state(token, now) -> str:
     """An API token's state at ``now``: active, expired or revoked."""
     return token.state(now)
+
+
+def _period_bound(moment, *, end: bool) -> str:
+    if moment is None:
+        return ""
+    if is_midnight(moment):
+        day = (moment - ONE_DAY) if end else moment
+        return date_format(day.astimezone(datetime.UTC).date(), "j M Y")
+    return date_format(moment.astimezone(datetime.UTC), "j M Y H:i") + " UTC"
+
+
+@register.filter
+def period_start(moment) -> str:
+    """An allocation's start on a page: its UTC day, with the time only when not midnight."""
+    return _period_bound(moment, end=False)
+
+
+@register.filter
+def period_end(moment) -> str:
+    """An allocation's (exclusive) end on a page: the last day held for a whole-day end, else
+    the instant with its time; "" when open-ended (so ``|default:"open-ended"`` applies)."""
+    return _period_bound(moment, end=True)

@@ -1,3 +1,5 @@
+import datetime
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -5,6 +7,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api.views import ServiceBackedViewSet
+from core.periods import parse_period_bound
 from inventory.gpu import selectors, services
 from inventory.gpu.allocation_import import MAX_UPLOAD_BYTES as ALLOCATION_IMPORT_MAX_BYTES
 from inventory.gpu.allocation_import import allocation_import
@@ -38,8 +41,42 @@ class GPUPoolSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
+class PeriodBoundField(serializers.DateTimeField):
+    """An ISO 8601 date-time (UTC unless it carries an offset) or a date, meaning whole days:
+    a start date is 00:00 UTC of that day, an end date the end of that (last) day held."""
+
+    def __init__(self, *, end: bool, **kwargs):
+        self.end = end
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and len(value.strip()) == len("YYYY-MM-DD"):
+            try:
+                return parse_period_bound(value, end=self.end)
+            except ValueError:
+                pass  # the date-time parser words the error
+        return super().to_internal_value(value)
+
+
 class GPUAllocationSerializer(serializers.ModelSerializer):
+    """Write the period as ``starts_at``/``ends_at`` (instants; ``ends_at`` exclusive) or, as
+    before, ``starts_on``/``ends_on`` (whole days, ``ends_on`` inclusive); both are returned."""
+
     is_orphaned = serializers.BooleanField(read_only=True)
+    starts_at = PeriodBoundField(
+        end=False,
+        required=False,
+        default_timezone=datetime.UTC,
+        help_text="When the GPUs are taken (UTC unless offset). A date means 00:00 UTC.",
+    )
+    ends_at = PeriodBoundField(
+        end=True,
+        required=False,
+        allow_null=True,
+        default_timezone=datetime.UTC,
+        help_text="Exclusive: when the GPUs are given back; null = open-ended. A date means "
+        "the end of that day.",
+    )
 
     class Meta:
         model = GPUAllocation
@@ -52,6 +89,15 @@ class GPUAllocationSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "requested_by", "approved_by", "created_at"]
+        extra_kwargs = {
+            "starts_on": {"required": False, "help_text": "UTC day of starts_at."},
+            "ends_on": {"help_text": "UTC day of the last instant held (inclusive)."},
+        }
+
+    def validate(self, attrs):
+        if self.instance is None and not (attrs.get("starts_at") or attrs.get("starts_on")):
+            raise serializers.ValidationError({"starts_on": ["This field is required."]})
+        return attrs
 
 
 @extend_schema(tags=["gpu"])

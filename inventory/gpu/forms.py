@@ -1,6 +1,7 @@
 """Input shape and validation of GPU pools and allocations. Forms never save: views hand the
 cleaned data to ``inventory.gpu.services``."""
 
+import datetime
 from decimal import Decimal
 
 from django import forms
@@ -8,6 +9,7 @@ from django.core.validators import MinValueValidator
 from django.utils import timezone
 
 from core.forms import date_input, permitted_units
+from core.periods import dates_from_period, is_midnight, parse_period_bound
 from inventory.gpu.allocation_import import MAX_UPLOAD_BYTES as ALLOCATION_IMPORT_MAX_BYTES
 from inventory.gpu.choices import SharingMode
 from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
@@ -107,20 +109,79 @@ class PoolChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.gpu_type.name})"
 
 
+class DateOrDateTimeField(forms.CharField):
+    """A day typed as a date (``YYYY-MM-DD``, as the date picker sends it), or a full ISO 8601
+    date-time from a script (UTC unless it carries an offset). Cleans to a ``date`` or an aware
+    ``datetime``; None when empty."""
+
+    widget = date_input()
+
+    def prepare_value(self, value):
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return value
+
+    def to_python(self, value):
+        text = (super().to_python(value) or "").strip()
+        if not text:
+            return None
+        try:
+            if len(text) == len("YYYY-MM-DD"):
+                return datetime.date.fromisoformat(text)
+            return parse_period_bound(text, end=False)
+        except ValueError:
+            raise forms.ValidationError(
+                "Enter a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM).",
+                code="invalid",
+            ) from None
+
+
+def _time_input() -> forms.TimeInput:
+    return forms.TimeInput(attrs={"type": "time", "step": "60"}, format="%H:%M")
+
+
 class GPUAllocationForm(forms.ModelForm):
+    """An allocation's period as whole days (dates alone) or to the minute: a start time, an
+    end time (the instant the GPUs are given back), both UTC."""
+
+    starts_on = DateOrDateTimeField(label="Starts on")
+    starts_time = forms.TimeField(
+        label="Start time (UTC)",
+        required=False,
+        widget=_time_input(),
+        help_text="Empty: from the start of the day.",
+    )
+    ends_on = DateOrDateTimeField(
+        label="Ends on", required=False, help_text="Leave empty for an open-ended allocation."
+    )
+    ends_time = forms.TimeField(
+        label="End time (UTC)",
+        required=False,
+        widget=_time_input(),
+        help_text="When the GPUs are given back. Empty: the end date is the last day held.",
+    )
+    field_order = [
+        "pool",
+        "gpu_count",
+        "initiative",
+        "business_unit",
+        "purpose",
+        "starts_on",
+        "starts_time",
+        "ends_on",
+        "ends_time",
+        "notes",
+    ]
+
     class Meta:
         model = GPUAllocation
-        fields = list(ALLOCATION_FIELDS)
+        # The instants come from the date and time fields (see clean()).
+        fields = [name for name in ALLOCATION_FIELDS if name not in ("starts_at", "ends_at")]
         field_classes = {"pool": PoolChoiceField}
-        labels = {"gpu_count": "GPUs", "starts_on": "Starts on", "ends_on": "Ends on"}
-        widgets = {
-            "starts_on": date_input(),
-            "ends_on": date_input(),
-            "notes": forms.Textarea(attrs={"rows": 2}),
-        }
+        labels = {"gpu_count": "GPUs"}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
         help_texts = {
             "gpu_count": "Fractions (to 0.001) are allowed for MIG or time-sliced sharing.",
-            "ends_on": "Leave empty for an open-ended allocation.",
             "initiative": "An allocation without a live initiative is reported as orphaned.",
         }
 
@@ -137,6 +198,51 @@ class GPUAllocationForm(forms.ModelForm):
         )
         if not self.instance.pk:
             self.fields["starts_on"].initial = timezone.localdate()
+        else:
+            self.initial.update(_period_initial(self.instance))
+
+    def clean(self):
+        """Hand the service both the instants and their UTC dates."""
+        cleaned = super().clean()
+        if "ends_time" in cleaned and cleaned["ends_time"] and not cleaned.get("ends_on"):
+            if "ends_on" not in self.errors:
+                self.add_error("ends_time", "Give the end date too.")
+            return cleaned
+        if cleaned.get("starts_on") is None or self.errors:
+            return cleaned
+        starts_at = _bound(cleaned["starts_on"], cleaned.get("starts_time"), end=False)
+        ends_at = _bound(cleaned.get("ends_on"), cleaned.get("ends_time"), end=True)
+        cleaned["starts_at"], cleaned["ends_at"] = starts_at, ends_at
+        cleaned["starts_on"], cleaned["ends_on"] = dates_from_period(starts_at, ends_at)
+        # The model's own rules (end after start) judge these instants, not stored ones.
+        self.instance.starts_at, self.instance.ends_at = starts_at, ends_at
+        return cleaned
+
+
+def _bound(day, time, *, end: bool):
+    """The instant typed as a date (whole day: its start, or for an end the start of the next
+    day), a date and a UTC time, or a full date-time."""
+    if day is None:
+        return None
+    if isinstance(day, datetime.datetime):
+        return day
+    if time is not None:
+        return datetime.datetime.combine(day, time.replace(tzinfo=None), tzinfo=datetime.UTC)
+    return parse_period_bound(day.isoformat(), end=end)
+
+
+def _period_initial(allocation) -> dict:
+    """The date and time boxes of a stored period: dates alone when it is whole days."""
+    starts_at, ends_at = allocation.starts_at, allocation.ends_at
+    initial = {"starts_on": allocation.starts_on, "starts_time": None}
+    if starts_at is not None and not is_midnight(starts_at):
+        initial["starts_on"] = starts_at.astimezone(datetime.UTC).date()
+        initial["starts_time"] = starts_at.astimezone(datetime.UTC).time()
+    initial["ends_on"], initial["ends_time"] = allocation.ends_on, None
+    if ends_at is not None and not is_midnight(ends_at):
+        initial["ends_on"] = ends_at.astimezone(datetime.UTC).date()
+        initial["ends_time"] = ends_at.astimezone(datetime.UTC).time()
+    return initial
 
 
 class AllocationImportForm(forms.Form):

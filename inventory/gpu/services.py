@@ -61,10 +61,14 @@ ALLOCATION_FIELDS = (
     "initiative",
     "business_unit",
     "purpose",
+    "starts_at",
+    "ends_at",
     "starts_on",
     "ends_on",
     "notes",
 )
+# The instants and their derived dates: a caller may give either (``sync_period``).
+ALLOCATION_PERIOD_FIELDS = ("starts_at", "ends_at", "starts_on", "ends_on")
 
 
 def gpu_type_create(*, actor, data: dict) -> GPUType:
@@ -232,7 +236,9 @@ ALLOCATION_RELATED = ("pool", "initiative", "business_unit", "requested_by", "ap
 
 def allocation_validate(allocation: GPUAllocation, *, related_resolved: bool = False) -> None:
     """The field and model rules of an allocation (``full_clean``); raises field-level
-    ValidationErrors. The capacity check needs the pool's lock: ``_check_capacity``."""
+    ValidationErrors. The capacity check needs the pool's lock: ``_check_capacity``.
+    The period is synced first, so a caller may give dates, instants or both."""
+    allocation.sync_period()
     if related_resolved:
         allocation.full_clean(exclude=ALLOCATION_RELATED, validate_constraints=False)
     else:
@@ -262,8 +268,15 @@ def allocation_update(*, actor, allocation: GPUAllocation, data: dict) -> GPUAll
         raise PermissionDenied("Only platform engineers can change GPU allocations.")
     with transaction.atomic():
         locked = GPUAllocation.objects.select_for_update().get(pk=allocation.pk)
+        stored_period = snapshot(locked, ALLOCATION_PERIOD_FIELDS)
         before, after = apply_changes(locked, data, ALLOCATION_FIELDS)
         allocation_validate(locked)
+        # Changing one side of the period changes the other: audit both as stored.
+        for name, old in stored_period.items():
+            before.pop(name, None), after.pop(name, None)
+            new = getattr(locked, name)
+            if new != old:
+                before[name], after[name] = old, new
         locked.pool = GPUPool.objects.select_for_update().get(pk=locked.pool_id)
         _check_capacity(locked)
         if after:

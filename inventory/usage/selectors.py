@@ -12,8 +12,8 @@ Everything reads the daily roll-up (``UsageDaily``), never raw samples. Definiti
   was at its busiest day (a conservative figure for right-sizing; the weighted average of
   daily p95s would hide one saturated day among quiet ones).
 * **Used GPU-hours** = Σ ``UsageDaily.gpu_hours``. **Allocated GPU-hours** of an allocation =
-  gpu_count × 24 × the days of the period on which it is active (starts_on ≤ day ≤ ends_on,
-  or open-ended).
+  gpu_count × the time it holds within the period's UTC days ([starts_at, ends_at), exact to
+  0.001 GPU-hour; a whole-day allocation: gpu_count × 24 × its active days).
 * **Status** against the target band ``settings.KEEL_FINOPS`` ``TARGET_LOW``–``TARGET_HIGH``
   (a *target*, not a measurement): ``below`` when the average is under the low end, ``in_band``
   from low to high inclusive, ``above`` over the high end, ``no_data`` without samples. The
@@ -44,7 +44,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core.models import BusinessUnit
-from core.periods import HOURS_PER_DAY, allocated_gpu_hours, month_start, month_to_date
+from core.periods import HOURS_PER_DAY, held_gpu_hours, month_start, month_to_date
 from core.permissions import visible_business_unit_ids
 from inventory.gpu.models import GPUAllocation, GPUPool
 from inventory.usage.choices import CostCategory
@@ -223,12 +223,10 @@ def utilisation_by_bu_and_pool(
         bucket[3] += entry["gpu_hours"] or Decimal("0")
 
     allocated: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    for unit_id, pool_id, gpu_count, starts_on, ends_on in _scoped_allocations(
+    for unit_id, pool_id, gpu_count, starts_at, ends_at in _scoped_allocations(
         actor, start=start, end=end, business_unit=business_unit, pool=pool
-    ).values_list("business_unit_id", "pool_id", "gpu_count", "starts_on", "ends_on"):
-        allocated[(unit_id, pool_id)] += allocated_gpu_hours(
-            gpu_count, starts_on, ends_on, start, end
-        )
+    ).values_list("business_unit_id", "pool_id", "gpu_count", "starts_at", "ends_at"):
+        allocated[(unit_id, pool_id)] += held_gpu_hours(gpu_count, starts_at, ends_at, start, end)
 
     keys = set(accumulated) | set(allocated)
     units = BusinessUnit.objects.in_bulk({unit for unit, _ in keys if unit is not None})
@@ -525,8 +523,8 @@ def initiative_gpu_summary(
         for allocation in allocations:
             if (month, allocation.pk) in costed:
                 continue
-            hours = allocated_gpu_hours(
-                allocation.gpu_count, allocation.starts_on, allocation.ends_on, month, last
+            hours = held_gpu_hours(
+                allocation.gpu_count, allocation.starts_at, allocation.ends_at, month, last
             )
             rate_based += hours * allocation.pool.hourly_rate
         matched = matched_by_month.get(month, Decimal("0"))

@@ -12,8 +12,10 @@ Rules
 * **Direct cost** (kind DIRECT): per allocation, the sum of ``effective_cost`` of its USAGE
   cost records in the month (source FOCUS). An allocation active in the month with no
   matched USAGE record gets *rate-based cost*: allocated GPU-hours in the month (gpu_count ×
-  24 × days of the month it is active, up to today in a month still running — the days held
-  so far, not a forecast of the rest) × ``pool.hourly_rate`` (source RATE). USAGE records
+  the time it holds within the month's UTC days up to today in a month still running — the
+  days held so far, not a forecast of the rest; exact to 0.001 GPU-hour for an allocation
+  starting or ending within a day, gpu_count × 24 × days for whole days) ×
+  ``pool.hourly_rate`` (source RATE). USAGE records
   matched to an initiative but no allocation are that initiative's direct cost (allocation
   null); USAGE records matched to a business unit only are that unit's direct cost.
 * **Orphaned** (kind ORPHANED): the direct cost (FOCUS or RATE) of an orphaned allocation (no
@@ -63,7 +65,7 @@ from django.utils import timezone
 from core.audit import record_event
 from core.exceptions import Conflict
 from core.models import BusinessUnit
-from core.periods import allocated_gpu_hours, month_bounds, month_start, month_to_date
+from core.periods import held_gpu_hours, month_bounds, month_start, month_to_date
 from inventory.finops.choices import ChargebackStatus, IdleSharePolicy
 from inventory.finops.models import ChargebackLine, ChargebackMonth
 from inventory.gpu.models import ORPHANING_STAGES, GPUAllocation
@@ -200,8 +202,8 @@ def build_lines(month: datetime.date, policy: str) -> list[ChargebackLine]:
     ).values(
         "pk",
         "gpu_count",
-        "starts_on",
-        "ends_on",
+        "starts_at",
+        "ends_at",
         "business_unit",
         "initiative",
         "initiative__stage",
@@ -209,10 +211,10 @@ def build_lines(month: datetime.date, policy: str) -> list[ChargebackLine]:
         "pool__hourly_rate",
     )
     for allocation in uncosted:
-        hours = allocated_gpu_hours(
+        hours = held_gpu_hours(
             allocation["gpu_count"],
-            allocation["starts_on"],
-            allocation["ends_on"],
+            allocation["starts_at"],
+            allocation["ends_at"],
             first,
             held_until,
         )
