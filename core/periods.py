@@ -91,10 +91,12 @@ def parse_period_bound(raw: str, *, end: bool) -> datetime.datetime:
     the start of the next day) or an ISO 8601 date-time (an offset-less one is UTC; an end
     is the exclusive instant the GPUs are given back). Raises ValueError otherwise."""
     text = raw.strip()
-    if len(text) == 10:
+    try:
         day = datetime.date.fromisoformat(text)
+    except ValueError:
+        moment = datetime.datetime.fromisoformat(text)
+    else:
         return day_start(day + ONE_DAY) if end else day_start(day)
-    moment = datetime.datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
     return moment

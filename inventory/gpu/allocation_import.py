@@ -3,9 +3,11 @@
 
 **File.** UTF-8 CSV (a BOM is dropped), header row, columns in any order, names
 case-insensitive: ``pool`` (name or id), ``gpu_count`` (to 0.001), ``business_unit`` (code or
-id), ``purpose`` (value or label: training, inference …), ``starts_on`` (YYYY-MM-DD) and the
-optional ``initiative`` (reference ``AI-0042`` or id), ``ends_on`` and ``notes``. This is the
-allocation export's shape in the model's field names.
+id), ``purpose`` (value or label: training, inference …), ``starts_on`` and the optional
+``initiative`` (reference ``AI-0042`` or id), ``ends_on`` and ``notes``. This is the
+allocation export's shape in the model's field names. ``starts_on``/``ends_on`` take a date
+(YYYY-MM-DD: whole days, ``ends_on`` the last day held) or an ISO 8601 date-time (UTC unless
+it has an offset; ``ends_on`` then the instant the GPUs are given back, as a pod's end).
 
 **Rules.** Who may allocate (``can_create_allocation``) per row's unit; each allocation's
 field and model rules (``services.allocation_validate``); the pool's capacity in file order
@@ -21,7 +23,6 @@ appends one ``gpu_allocation.created`` audit event each (``core.audit.record_eve
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -32,6 +33,7 @@ from django.db.models.functions import Lower
 
 from core.audit import record_events
 from core.models import BusinessUnit
+from core.periods import parse_period_bound
 from core.services import snapshot
 from inventory.gpu.choices import AllocationPurpose
 from inventory.gpu.models import GPUAllocation, GPUPool
@@ -176,15 +178,21 @@ def _parse_row(row, *, actor, pools, units, initiatives, errors) -> GPUAllocatio
         except InvalidOperation:
             problems.append(RowError(line, "gpu_count", f"{values['gpu_count']!r} is not a number"))
             gpu_count = None
-    dates = {}
+    bounds = {}
     for column in ("starts_on", "ends_on"):
         raw = values.get(column, "")
-        dates[column] = None
+        bounds[column] = None
         if raw:
             try:
-                dates[column] = dt.date.fromisoformat(raw)
+                bounds[column] = parse_period_bound(raw, end=column == "ends_on")
             except ValueError:
-                problems.append(RowError(line, column, f"{raw!r} is not a date (YYYY-MM-DD)"))
+                problems.append(
+                    RowError(
+                        line,
+                        column,
+                        f"{raw!r} is not a date (YYYY-MM-DD) or a date-time (ISO 8601)",
+                    )
+                )
     purpose = PURPOSES.get(values.get("purpose", "").lower())
     if values.get("purpose") and purpose is None:
         problems.append(
@@ -205,8 +213,8 @@ def _parse_row(row, *, actor, pools, units, initiatives, errors) -> GPUAllocatio
         business_unit=unit,
         initiative=initiative,
         purpose=purpose,
-        starts_on=dates["starts_on"],
-        ends_on=dates["ends_on"],
+        starts_at=bounds["starts_on"],
+        ends_at=bounds["ends_on"],
         notes=values.get("notes", ""),
         requested_by=actor,
         approved_by=actor,

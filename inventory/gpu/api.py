@@ -1,4 +1,5 @@
 import datetime
+from collections.abc import Mapping
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -7,7 +8,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api.views import ServiceBackedViewSet
-from core.periods import parse_period_bound
+from core.periods import dates_from_period, parse_period_bound
 from inventory.gpu import selectors, services
 from inventory.gpu.allocation_import import MAX_UPLOAD_BYTES as ALLOCATION_IMPORT_MAX_BYTES
 from inventory.gpu.allocation_import import allocation_import
@@ -90,14 +91,23 @@ class GPUAllocationSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "requested_by", "approved_by", "created_at"]
         extra_kwargs = {
-            "starts_on": {"required": False, "help_text": "UTC day of starts_at."},
+            "starts_on": {
+                "help_text": "UTC day of starts_at; may be left out when starts_at is given."
+            },
             "ends_on": {"help_text": "UTC day of the last instant held (inclusive)."},
         }
 
-    def validate(self, attrs):
-        if self.instance is None and not (attrs.get("starts_at") or attrs.get("starts_on")):
-            raise serializers.ValidationError({"starts_on": ["This field is required."]})
-        return attrs
+    def to_internal_value(self, data):
+        # A start given as an instant dates itself; the schema keeps starts_on required, as
+        # it was (the OpenAPI schema only grows).
+        if isinstance(data, Mapping) and "starts_on" not in data and data.get("starts_at"):
+            try:
+                starts_at = self.fields["starts_at"].run_validation(data["starts_at"])
+            except serializers.ValidationError:
+                pass  # reported on starts_at
+            else:
+                data = {**data, "starts_on": dates_from_period(starts_at, None)[0]}
+        return super().to_internal_value(data)
 
 
 @extend_schema(tags=["gpu"])
@@ -126,7 +136,8 @@ class GPUPoolViewSet(ServiceBackedViewSet):
 class AllocationImportSerializer(serializers.Serializer):
     file = serializers.FileField(
         help_text="CSV: pool, gpu_count, business_unit, purpose, starts_on, and optionally "
-        "initiative, ends_on, notes."
+        "initiative, ends_on, notes. starts_on/ends_on: a date (whole days) or an ISO 8601 "
+        "date-time (ends_on exclusive)."
     )
     dry_run = serializers.BooleanField(
         default=False, help_text="Check every row and write nothing."

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from core.exports import EXPORT_CHUNK_SIZE
 from core.filtersets import apply_filters
+from core.periods import format_period_bound, is_midnight
 from inventory.gpu import selectors
 from inventory.gpu.filtersets import GPUAllocationFilterSet, GPUPoolFilterSet
 
@@ -80,6 +81,14 @@ def pool_export_rows(*, user, params, request=None) -> Iterator[tuple]:
         )
 
 
+def _bound(moment, day, *, end: bool):
+    """A whole-day bound as its date (as always); one within a day as its ISO 8601 UTC
+    date-time, which the allocation import reads back."""
+    if moment is None or is_midnight(moment):
+        return day
+    return format_period_bound(moment, end=end) + "Z"
+
+
 def allocation_export_rows(*, user, params, request=None) -> Iterator[tuple]:
     """The header, then one row per allocation of the filtered, scoped allocation list."""
     yield ALLOCATION_EXPORT_HEADER
@@ -99,8 +108,8 @@ def allocation_export_rows(*, user, params, request=None) -> Iterator[tuple]:
             initiative.title if initiative else "",
             allocation.business_unit.name,
             allocation.get_purpose_display(),
-            allocation.starts_on,
-            allocation.ends_on,
+            _bound(allocation.starts_at, allocation.starts_on, end=False),
+            _bound(allocation.ends_at, allocation.ends_on, end=True),
             "Yes" if allocation.is_orphaned else "No",
             _person(allocation.requested_by),
             allocation.notes,

@@ -250,7 +250,8 @@ class AllocationImportForm(forms.Form):
         label="Allocations CSV",
         help_text="Columns pool, gpu_count, business_unit, purpose, starts_on and optionally "
         "initiative, ends_on, notes (pool name, unit code, initiative reference; dates "
-        "YYYY-MM-DD).",
+        "YYYY-MM-DD for whole days, or ISO 8601 date-times such as 2025-06-02T09:00Z, an "
+        "end being when the GPUs are given back).",
     )
     dry_run = forms.BooleanField(
         label="Dry run: check every row, write nothing",

@@ -239,10 +239,12 @@ def allocation_validate(allocation: GPUAllocation, *, related_resolved: bool = F
     ValidationErrors. The capacity check needs the pool's lock: ``_check_capacity``.
     The period is synced first, so a caller may give dates, instants or both."""
     allocation.sync_period()
+    # Without any start, say so once, on ``starts_on`` (the field every caller shows).
+    unstarted = {"starts_at"} if allocation.starts_at is None else set()
     if related_resolved:
-        allocation.full_clean(exclude=ALLOCATION_RELATED, validate_constraints=False)
+        allocation.full_clean(exclude=[*ALLOCATION_RELATED, *unstarted], validate_constraints=False)
     else:
-        allocation.full_clean()
+        allocation.full_clean(exclude=unstarted or None)
 
 
 def allocation_insert(*, actor, allocation: GPUAllocation, audit_extra=None) -> GPUAllocation:
