@@ -125,6 +125,9 @@ class GPUPool(models.Model):
 # is paused.
 ORPHANING_STAGES = frozenset({*ENDED_STAGES, Stage.PAUSED})
 
+# An allocation's period: the instants (the truth) and their derived UTC days.
+PERIOD_FIELDS = ("starts_at", "ends_at", "starts_on", "ends_on")
+
 
 class GPUAllocationQuerySet(models.QuerySet):
     def orphaned(self):
@@ -279,7 +282,8 @@ class GPUAllocation(models.Model):
         super().validate_constraints(exclude=exclude)
 
     def _period(self):
-        return (self.starts_at, self.ends_at, self.starts_on, self.ends_on)
+        # From __dict__: a deferred field (``.only()``) must not be loaded row by row here.
+        return tuple(self.__dict__.get(name) for name in PERIOD_FIELDS)
 
     def sync_period(self) -> None:
         """Make the instants and the derived dates agree, whichever side the caller set.
@@ -288,7 +292,7 @@ class GPUAllocation(models.Model):
         still writes ``starts_on``/``ends_on``): then the changed date becomes whole days — its
         start, or for ``ends_on`` the end of that day. A new row with only dates gets whole days.
         """
-        for name in ("starts_at", "ends_at", "starts_on", "ends_on"):
+        for name in PERIOD_FIELDS:
             value = self._meta.get_field(name).to_python(getattr(self, name))
             if isinstance(value, datetime.datetime) and timezone.is_naive(value):
                 value = timezone.make_aware(value, datetime.UTC)

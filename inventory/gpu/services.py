@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.audit import record_event
 from core.services import apply_changes, create_audited, snapshot, update_audited
-from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
+from inventory.gpu.models import PERIOD_FIELDS, GPUAllocation, GPUPool, GPUType
 from inventory.gpu.permissions import (
     can_create_allocation,
     can_edit_allocation,
@@ -67,8 +67,6 @@ ALLOCATION_FIELDS = (
     "ends_on",
     "notes",
 )
-# The instants and their derived dates: a caller may give either (``sync_period``).
-ALLOCATION_PERIOD_FIELDS = ("starts_at", "ends_at", "starts_on", "ends_on")
 
 
 def gpu_type_create(*, actor, data: dict) -> GPUType:
@@ -270,15 +268,15 @@ def allocation_update(*, actor, allocation: GPUAllocation, data: dict) -> GPUAll
         raise PermissionDenied("Only platform engineers can change GPU allocations.")
     with transaction.atomic():
         locked = GPUAllocation.objects.select_for_update().get(pk=allocation.pk)
-        stored_period = snapshot(locked, ALLOCATION_PERIOD_FIELDS)
+        stored_period = snapshot(locked, PERIOD_FIELDS)
         before, after = apply_changes(locked, data, ALLOCATION_FIELDS)
         allocation_validate(locked)
         # Changing one side of the period changes the other: audit both as stored.
         for name, old in stored_period.items():
-            before.pop(name, None), after.pop(name, None)
-            new = getattr(locked, name)
-            if new != old:
-                before[name], after[name] = old, new
+            before.pop(name, None)
+            after.pop(name, None)
+            if getattr(locked, name) != old:
+                before[name], after[name] = old, getattr(locked, name)
         locked.pool = GPUPool.objects.select_for_update().get(pk=locked.pool_id)
         _check_capacity(locked)
         if after:
