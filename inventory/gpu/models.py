@@ -181,7 +181,8 @@ class GPUAllocation(models.Model):
     microsecond, as a pod or a Slurm job holds them for hours. ``starts_on``/``ends_on`` are
     stored, derived UTC days (``ends_on`` inclusive: the day of the last instant held) that
     every date-based query, quota and report keeps using; ``sync_period`` keeps the two
-    consistent and runs in ``save()`` — bulk writers call it themselves.
+    consistent and runs in ``save()``, ``clean()`` and the queryset's ``bulk_create`` (its
+    ``update`` derives the other side of plain values; an ``F()`` update must set both).
     """
 
     pool = models.ForeignKey(GPUPool, on_delete=models.PROTECT, related_name="allocations")
