@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "portfolio",
     "inventory",
@@ -79,6 +82,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a second factor in this session.
+    "django_otp.middleware.OTPMiddleware",
+    # Sends a person with a second factor to enter it, and an admin without one (when
+    # KEEL_REQUIRE_MFA_FOR_ADMINS) to set it up, before anything else.
+    "core.mfa.MFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -179,6 +187,11 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Two-factor sign-in (issue 18): TOTP apps with recovery codes (django-otp). Required for
+# administrators and CoE admins when KEEL_REQUIRE_MFA_FOR_ADMINS (on unless DEBUG).
+KEEL_REQUIRE_MFA_FOR_ADMINS = env_bool("KEEL_REQUIRE_MFA_FOR_ADMINS", not DEBUG)
+OTP_TOTP_ISSUER = "Keel"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/setup/", core_views.mfa_setup, name="mfa_setup"),
+    path("accounts/two-factor/verify/", core_views.mfa_verify, name="mfa_verify"),
     # Password reset by email for local accounts (Django's views and token generator; a
     # person without a usable password, e.g. an imported placeholder, gets no email).
     path(

@@ -5,10 +5,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core import logins, people, selectors, services, tokens
+from core import logins, mfa, people, selectors, services, tokens
 from core import sessions as browser_sessions
 from core.choices import Role
 from core.exceptions import Conflict
@@ -279,6 +281,10 @@ def person_detail(request, pk):
                     )
                     messages.success(request, "Role changed.")
                 return redirect("core:person_detail", pk=person.pk)
+            elif action == "reset_mfa":
+                mfa.mfa_disable(actor=request.user, user=person)
+                messages.success(request, "Two-factor sign-in reset: they set it up again.")
+                return redirect("core:person_detail", pk=person.pk)
             elif action in ("deactivate", "reactivate"):
                 people.person_set_active(
                     actor=request.user, user=person, active=action == "reactivate"
@@ -300,5 +306,78 @@ def person_detail(request, pk):
         "grant_form": grant_form,
         "roles": Role.choices,
         "is_self": person.pk == request.user.pk,
+        "has_mfa": mfa.has_mfa(person),
     }
     return render(request, "core/person_detail.html", context)
+
+
+def _safe_next(request, fallback="home"):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(fallback)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa_setup(request):
+    """Two-factor sign-in: set up an authenticator app (QR code and its secret, then a code
+    to confirm; the recovery codes are shown once), or turn it off."""
+    user = request.user
+    if mfa.has_mfa(user) and not user.is_verified():
+        return redirect(f"{reverse('mfa_verify')}?next={reverse('mfa_setup')}")
+    codes, error = None, ""
+    if request.method == "POST" and request.POST.get("action") == "disable":
+        try:
+            mfa.mfa_disable(actor=user, user=user)
+        except PermissionDenied as refused:
+            messages.error(request, str(refused))
+        else:
+            mfa.remember_device(request, False)
+            messages.success(request, "Two-factor sign-in is off.")
+        return redirect("mfa_setup")
+    if request.method == "POST":
+        codes = mfa.totp_confirm(request, token=request.POST.get("token", ""))
+        if codes is None:
+            error = "That code does not match: check the app's clock and try the next code."
+        else:
+            # sessions signed in with the password alone end (as after a password change)
+            browser_sessions.sign_out_everywhere(
+                actor=user, current_key=request.session.session_key
+            )
+    enabled = mfa.has_mfa(user)
+    device = None if enabled else (mfa.pending_totp(user) or mfa.totp_begin(user))
+    context = {
+        "enabled": enabled,
+        "codes": codes,
+        "error": error,
+        "device": device,
+        "qr": mfa.qr_svg(device) if device else "",
+        "secret": device.config_url.split("secret=", 1)[1].split("&", 1)[0] if device else "",
+        "required": mfa.mfa_required(user),
+        "next": _safe_next(request),
+    }
+    response = render(request, "registration/mfa_setup.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa_verify(request):
+    """The second step of signing in: a code from the app, or a recovery code."""
+    if request.user.is_verified():
+        return redirect(_safe_next(request))
+    if not mfa.has_mfa(request.user):  # reset meanwhile: nothing to ask
+        mfa.remember_device(request, False)
+        return redirect(_safe_next(request))
+    error = ""
+    if request.method == "POST":
+        if mfa.mfa_verify(request, token=request.POST.get("token", "")):
+            return redirect(_safe_next(request))
+        error = "That code is not right (or was used already). Try the next code from the app."
+    return render(
+        request, "registration/mfa_verify.html", {"error": error, "next": _safe_next(request)}
+    )
