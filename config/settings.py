@@ -13,6 +13,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from config.sso_settings import socialaccount_providers
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -69,6 +71,12 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Single sign-on: OpenID Connect and SAML 2.0 identity providers (core.sso).
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "core",
     "portfolio",
     "inventory",
@@ -87,6 +95,7 @@ MIDDLEWARE = [
     # Sends a person with a second factor to enter it, and an admin without one (when
     # KEEL_REQUIRE_MFA_FOR_ADMINS) to set it up, before anything else.
     "core.mfa.MFAMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -192,6 +201,26 @@ AXES_VERBOSE = False
 # administrators and CoE admins when KEEL_REQUIRE_MFA_FOR_ADMINS (on unless DEBUG).
 KEEL_REQUIRE_MFA_FOR_ADMINS = env_bool("KEEL_REQUIRE_MFA_FOR_ADMINS", not DEBUG)
 OTP_TOTP_ISSUER = "Keel"
+
+# Single sign-on (issue 18): providers from KEEL_OIDC_<ID>_* and KEEL_SAML_<ID>_* (see
+# config/sso_settings.py and README "Single sign-on") or the admin's Social applications.
+# KEEL_LOCAL_LOGIN=0 switches local passwords off for everyone but superusers (break-glass).
+KEEL_LOCAL_LOGIN = env_bool("KEEL_LOCAL_LOGIN", True)
+# A first SSO sign-in creates the person (just-in-time); off: only invited people sign in.
+KEEL_SSO_JIT = env_bool("KEEL_SSO_JIT", True)
+# Shown to someone signed in with no role ("ask …"); CoE admins are listed when blank.
+KEEL_ACCESS_CONTACT = os.environ.get("KEEL_ACCESS_CONTACT", "")
+SOCIALACCOUNT_PROVIDERS = socialaccount_providers()
+ACCOUNT_ADAPTER = "core.sso.KeelAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "core.sso.KeelSocialAccountAdapter"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in page posts (with its CSRF token)
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

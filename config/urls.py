@@ -1,3 +1,4 @@
+from allauth.urls import build_provider_urlpatterns
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -5,10 +6,19 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import views as core_views
+from core.forms import KeelPasswordResetForm
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", core_views.KeelLoginView.as_view(), name="login"),
+    # The names allauth's single sign-on flow reverses (core.sso; the same pages as Keel's).
+    path("accounts/login/", core_views.KeelLoginView.as_view(), name="account_login"),
+    path("accounts/inactive/", core_views.account_inactive, name="account_inactive"),
+    path("accounts/no-access/", core_views.no_access, name="no_access"),
+    # Single sign-on: /sso/oidc/<id>/login/ (callback …/login/callback/) and
+    # /sso/saml/<id>/login/ (ACS …/acs/, metadata …/metadata/), plus allauth's error pages.
+    path("sso/", include(build_provider_urlpatterns())),
+    path("sso/", include("allauth.socialaccount.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/setup/", core_views.mfa_setup, name="mfa_setup"),
     path("accounts/two-factor/verify/", core_views.mfa_verify, name="mfa_verify"),
@@ -16,7 +26,7 @@ urlpatterns = [
     # person without a usable password, e.g. an imported placeholder, gets no email).
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(),
+        auth_views.PasswordResetView.as_view(form_class=KeelPasswordResetForm),
         name="password_reset",
     ),
     path(

@@ -1,4 +1,6 @@
 from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db.models import QuerySet
@@ -169,3 +171,49 @@ class PeopleFilterForm(forms.Form):
         choices=[("", "Active and inactive"), ("active", "Active"), ("inactive", "Inactive")],
         required=False,
     )
+
+
+class GroupMappingForm(forms.Form):
+    """A directory group → role mapping (People › Group mappings)."""
+
+    provider = forms.ChoiceField(
+        required=False,
+        help_text="Which identity provider sends this group; “Any” includes SCIM.",
+    )
+    group = forms.CharField(
+        max_length=255,
+        help_text="Exactly as the provider sends it: a name, a distinguished name or an id.",
+    )
+    role = forms.ChoiceField(choices=Role.choices)
+    business_unit = forms.ModelChoiceField(
+        queryset=BusinessUnit.objects.order_by("name"),
+        required=False,
+        empty_label="The organisation (organisation-wide roles)",
+    )
+
+    def __init__(self, *args, providers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = [("", "Any provider"), *providers]
+
+
+class KeelAuthenticationForm(AuthenticationForm):
+    """The local sign-in form; with ``KEEL_LOCAL_LOGIN`` off only superusers (break-glass)
+    may use a password."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not settings.KEEL_LOCAL_LOGIN and not user.is_superuser:
+            raise ValidationError(
+                "Local passwords are switched off here: sign in with your organisation's account.",
+                code="local_login_off",
+            )
+
+
+class KeelPasswordResetForm(PasswordResetForm):
+    """Password reset by email; with local passwords off, only for superusers."""
+
+    def get_users(self, email):
+        users = super().get_users(email)
+        if settings.KEEL_LOCAL_LOGIN:
+            return users
+        return (user for user in users if user.is_superuser)

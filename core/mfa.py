@@ -24,6 +24,8 @@ from core.audit import record_event
 from core.choices import Role
 from core.permissions import can_manage_organisation, has_any_role
 
+# Set by core.sso on a single sign-on: the identity provider asked for the second factor.
+SSO_SESSION_KEY = "_keel_sso_provider"
 RECOVERY_CODES = 10
 SETUP_NAME = "Authenticator app"
 
@@ -160,6 +162,7 @@ class MFAMiddleware:
             user is not None
             and user.is_authenticated
             and not user.is_verified()
+            and not request.session.get(SSO_SESSION_KEY)  # the identity provider's job
             and not request.path.startswith(OPEN_PREFIXES)
         ):
             if _has_device(request):

@@ -405,3 +405,52 @@ class UserSession(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.user_agent[:40]}"
+
+
+class GroupMapping(models.Model):
+    """A directory group → a role (issue 18): whoever signs in through single sign-on (or is
+    provisioned by SCIM) with ``group`` among their groups holds ``role`` in
+    ``business_unit``. Memberships granted this way are recomputed at every sign-in; manual
+    ones are never touched. A blank ``provider`` matches every identity provider and SCIM; a
+    blank unit (organisation-wide roles only) means the top-level unit."""
+
+    provider = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Identity provider id (blank: any provider, SCIM included).",
+    )
+    group = models.CharField(
+        max_length=255,
+        help_text="The group as the provider sends it: a name, a DN or an object id.",
+    )
+    business_unit = models.ForeignKey(
+        BusinessUnit,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="group_mappings",
+    )
+    role = models.CharField(max_length=32, choices=Role.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["group", "provider", "role", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "group", "business_unit", "role"],
+                name="group_mapping_unique",
+                violation_error_message="This group already grants this role in this unit.",
+            ),
+        ]
+        indexes = [models.Index(fields=["group"], name="group_mapping_group_idx")]
+
+    def __str__(self):
+        where = self.business_unit.code if self.business_unit_id else "organisation"
+        return f"{self.group} → {self.get_role_display()} · {where}"

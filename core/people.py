@@ -218,3 +218,13 @@ def person_invite(*, actor, email: str, first_name: str = "", last_name: str = "
             )
         )
     return user
+
+
+def access_contacts(limit: int = 10):
+    """Whom someone with no access should ask: active CoE admins (then administrators)."""
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, memberships__role__in=[Role.COE_ADMIN, Role.ADMIN])
+        .distinct()
+        .order_by("last_name", "first_name", "username")[:limit]
+    )

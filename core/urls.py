@@ -19,5 +19,6 @@ urlpatterns = [
     path("account/sessions/", views.account_sessions, name="account_sessions"),
     path("people/", views.people_list, name="people_list"),
     path("people/invite/", views.person_invite, name="person_invite"),
+    path("people/group-mappings/", views.group_mappings, name="group_mappings"),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
 ]

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -10,12 +11,14 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core import logins, mfa, people, selectors, services, tokens
+from core import directory, logins, mfa, people, selectors, services, sso, tokens
 from core import sessions as browser_sessions
 from core.choices import Role
 from core.exceptions import Conflict
 from core.forms import (
     ApiTokenForm,
+    GroupMappingForm,
+    KeelAuthenticationForm,
     MembershipGrantForm,
     NotificationPreferencesForm,
     PeopleFilterForm,
@@ -381,3 +384,82 @@ def mfa_verify(request):
     return render(
         request, "registration/mfa_verify.html", {"error": error, "next": _safe_next(request)}
     )
+
+
+class KeelLoginView(auth_views.LoginView):
+    """Sign in: a "Sign in with …" button per identity provider, and the local password
+    form unless ``KEEL_LOCAL_LOGIN`` is off (then only a break-glass superuser uses it,
+    from the folded "Administrator sign-in")."""
+
+    form_class = KeelAuthenticationForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.providers = sso.sso_providers(request)
+        response = super().dispatch(request, *args, **kwargs)
+        origins = sorted({p["origin"] for p in self.providers if p["origin"]})
+        if origins:
+            # Chromium applies form-action to the redirect after a form is posted.
+            response._csp_update = {"form-action": origins}
+        return response
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            sso_providers=self.providers, local_login=settings.KEEL_LOCAL_LOGIN, **kwargs
+        )
+
+
+@login_required
+def no_access(request):
+    """Where someone signed in with no role lands: whom to ask, and what Keel received."""
+    contacts = [] if settings.KEEL_ACCESS_CONTACT else people.access_contacts()
+    context = {
+        "contact": settings.KEEL_ACCESS_CONTACT,
+        "contacts": contacts,
+        "groups": request.session.get(sso.SSO_GROUPS_KEY, []),
+        "has_roles": bool(roles_of(request.user)) or request.user.is_superuser,
+    }
+    return render(request, "registration/no_access.html", context)
+
+
+def account_inactive(request):
+    return render(request, "registration/account_inactive.html", status=403)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_mappings(request):
+    """Directory group → role mappings (CoE admins): list with search, add one, remove one."""
+    listed = directory.mapping_list(actor=request.user, q=request.GET.get("q", ""))
+    providers = [(p["id"], p["name"]) for p in sso.sso_providers(request)]
+    form = GroupMappingForm(
+        request.POST if request.POST.get("action") == "add" else None, providers=providers
+    )
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "add" and form.is_valid():
+                mapping = directory.mapping_create(actor=request.user, **form.cleaned_data)
+                messages.success(request, f"Added: {mapping}.")
+                return redirect("core:group_mappings")
+            if action == "delete":
+                mapping = listed.filter(pk=request.POST.get("mapping")).first()
+                if mapping is not None:
+                    directory.mapping_delete(actor=request.user, mapping=mapping)
+                    messages.success(request, f"Removed: {mapping}.")
+                return redirect("core:group_mappings")
+        except ValidationError as error:
+            apply_validation_error(form, error)
+    page = Paginator(listed, 50).get_page(request.GET.get("page"))
+    names = dict(providers)
+    for mapping in page.object_list:
+        mapping.provider_name = names.get(mapping.provider, mapping.provider)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page_obj": page,
+        "mappings": page.object_list,
+        "q": request.GET.get("q", ""),
+        "querystring": query.urlencode(),
+    }
+    return render(request, "core/group_mappings.html", context)
