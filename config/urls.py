@@ -17,6 +17,11 @@ urlpatterns = [
     path("accounts/no-access/", core_views.no_access, name="no_access"),
     # Single sign-on: /sso/oidc/<id>/login/ (callback …/login/callback/) and
     # /sso/saml/<id>/login/ (ACS …/acs/, metadata …/metadata/), plus allauth's error pages.
+    path(
+        "sso/saml/<str:organization_slug>/acs/finish/",
+        core_views.saml_finish_acs,
+        name="saml_finish_acs",
+    ),
     path("sso/", include(build_provider_urlpatterns())),
     path("sso/", include("allauth.socialaccount.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -134,6 +134,18 @@ def _refuse(request, provider, reason: str):
     )
 
 
+def refuse_unsolicited(request, organization_slug: str):
+    from allauth.socialaccount.providers.saml.utils import get_app_or_404
+
+    provider = get_app_or_404(request, organization_slug).get_provider(request)
+    return _refuse(
+        request,
+        provider,
+        "This SAML response does not answer a sign-in started in this browser (replayed or "
+        "unsolicited).",
+    )
+
+
 def _id_token_reason(exception) -> str:
     cause = exception.__cause__
     if isinstance(cause, jwt.InvalidAudienceError):

@@ -463,3 +463,14 @@ def group_mappings(request):
         "querystring": query.urlencode(),
     }
     return render(request, "core/group_mappings.html", context)
+
+
+def saml_finish_acs(request, organization_slug):
+    """allauth's SAML ACS finish, with a replayed or unsolicited Response (no sign-in of this
+    browser waits for it) refused on Keel's page with the reason, not a bare 403."""
+    from allauth.socialaccount.providers.saml.views import finish_acs
+
+    try:
+        return finish_acs(request, organization_slug=organization_slug)
+    except PermissionDenied:
+        return sso.refuse_unsolicited(request, organization_slug)

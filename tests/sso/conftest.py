@@ -3,13 +3,16 @@ its own keys: an OpenID Connect provider (Authlib, ``oidc_provider.py``) and a S
 (pysaml2, ``saml_idp.py``). Keel is configured against them the way an administrator does,
 with Social application rows."""
 
+import html
 import re
 
 import pytest
 import requests
 from allauth.socialaccount.models import SocialApp
 
+from config.sso_settings import SAML_DEFAULT_ATTRIBUTES
 from tests.sso.oidc_provider import OidcProvider
+from tests.sso.saml_idp import SamlIdP
 
 OIDC_ID = "corp"
 OIDC_NAME = "Corp Login"
@@ -66,6 +69,77 @@ def is_signed_in(session: requests.Session, base_url: str) -> bool:
     """Whether Keel treats this session as signed in (a page that needs it answers 200)."""
     response = session.get(f"{base_url}/account/sessions/", allow_redirects=False, timeout=10)
     return response.status_code == 200
+
+
+SAML_SLUG = "corp-saml"
+SAML_NAME = "Corp SAML"
+
+
+@pytest.fixture(scope="session")
+def saml_idp(live_server):
+    idp = SamlIdP(
+        sp_entity_id=f"{live_server.url}/sso/saml/{SAML_SLUG}/metadata/",
+        acs_url=f"{live_server.url}/sso/saml/{SAML_SLUG}/acs/",
+    ).start()
+    yield idp
+    idp.stop()
+
+
+@pytest.fixture
+def saml_app(saml_idp, db):
+    """Keel's SAML settings as the environment would give them (config.sso_settings), with
+    the IdP's metadata URL; single-label host names allowed only because tests run on
+    localhost."""
+    saml_idp.set_mode("ok")
+    settings = {
+        "idp": {"entity_id": saml_idp.entity_id, "metadata_url": saml_idp.metadata_url},
+        "sp": {"entity_id": saml_idp.sp_entity_id},
+        "advanced": {
+            "want_assertion_signed": True,
+            "reject_idp_initiated_sso": True,
+            "strict": True,
+            "allow_single_label_domains": True,
+        },
+        "attribute_mapping": dict(SAML_DEFAULT_ATTRIBUTES),
+        "keel_groups_claim": "groups",
+    }
+    return SocialApp.objects.create(
+        provider="saml",
+        provider_id=saml_idp.entity_id,
+        name=SAML_NAME,
+        client_id=SAML_SLUG,
+        settings=settings,
+    )
+
+
+FORM_FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
+
+
+def saml_sign_in(base_url: str, username: str, password: str, session=None):
+    """Press "Sign in with Corp SAML", sign in at the IdP, and post its Response to Keel's
+    ACS as the IdP's page does; returns (session, Keel's final response)."""
+    session = session or requests.Session()
+    login_page = session.get(f"{base_url}/accounts/login/", timeout=10)
+    token = CSRF.search(login_page.text).group(1)
+    to_idp = session.post(
+        f"{base_url}/sso/saml/{SAML_SLUG}/login/",
+        data={"csrfmiddlewaretoken": token, "process": "login"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert to_idp.status_code == 302, to_idp.text[:500]
+    idp_page = session.get(to_idp.headers["Location"], timeout=10)
+    fields = dict(FORM_FIELD.findall(idp_page.text))
+    idp_origin = "/".join(to_idp.headers["Location"].split("/")[:3])
+    posted = session.post(
+        f"{idp_origin}/login",
+        data={**fields, "username": username, "password": password},
+        timeout=10,
+    )
+    acs = html.unescape(FORM_ACTION.search(posted.text).group(1))
+    answer = {k: html.unescape(v) for k, v in FORM_FIELD.findall(posted.text)}
+    return session, session.post(acs, data=answer, timeout=10)
 
 
 # The browser journeys here use the same Chromium fixtures as tests/browser.

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from core.choices import Role
 from core.models import GroupMapping
 from tests.factories import BusinessUnitFactory, InitiativeFactory, UserFactory
-from tests.sso.conftest import OIDC_NAME
+from tests.sso.conftest import OIDC_NAME, SAML_NAME
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,3 +66,25 @@ def test_oidc_journey_roles_follow_directory_groups(
     assert [
         error for error in console_errors if oidc_provider.url not in error and "cdn." not in error
     ] == []
+
+
+def test_saml_journey_lands_with_mapped_role(live_server, saml_idp, saml_app, page, console_errors):
+    retail = BusinessUnitFactory(name="Retail Banking", code="RETAIL")
+    owner = UserFactory(username="owner")
+    InitiativeFactory(title="Retail fraud scoring", business_unit=retail, accountable_owner=owner)
+    GroupMapping.objects.create(group="Keel Retail", business_unit=retail, role=Role.BU_MEMBER)
+    saml_idp.set_user(
+        "noor", password="idp-pass", email="noor@corp.example", groups=["Keel Retail"]
+    )
+    page.goto(f"{live_server.url}/initiatives/")
+    page.get_by_role("button", name=f"Sign in with {SAML_NAME}").click()
+    expect(page.get_by_role("heading", name="Keel test IdP")).to_be_visible()
+    page.get_by_label("Username").fill("noor")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wrong username or password")
+    page.get_by_label("Password").fill("idp-pass")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live_server.url}/initiatives/")
+    expect(page.locator("#results")).to_contain_text("Retail fraud scoring")
+    assert [e for e in console_errors if saml_idp.url not in e] == []
