@@ -7,7 +7,6 @@ Membership grants go through ``core.services.membership_grant`` (the one grant, 
 the demo); what is here adds the People-page rules around it.
 """
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,9 +20,10 @@ from django.utils.text import slugify
 
 from core.audit import record_event
 from core.choices import Role
-from core.models import Membership, UserSession
+from core.models import Membership
 from core.permissions import can_manage_organisation, forget_memberships
 from core.services import membership_grant
+from core.sessions import sessions_end
 
 
 def can_manage_people(actor) -> bool:
@@ -140,28 +140,24 @@ def membership_change_role(*, actor, membership: Membership, role: str) -> Membe
     return membership
 
 
-def person_set_active(*, actor, user, active: bool):
-    """Deactivate (every session ends; tokens stop working) or reactivate a person."""
-    from importlib import import_module
-
+def person_set_active(*, actor, user, active: bool, reason: str = ""):
+    """Deactivate (every session ends; tokens stop working) or reactivate a person. ``reason``
+    says where the change came from when not the People page (SCIM provisioning)."""
     _require(actor)
     _not_self(actor, user)
     if user.is_active == active:
         return user
-    store = import_module(settings.SESSION_ENGINE).SessionStore
     with transaction.atomic():
         user.is_active = active
         user.save(update_fields=["is_active"])
-        if not active:
-            for key in UserSession.objects.filter(user=user).values_list("session_key", flat=True):
-                store(session_key=key).delete()
-            UserSession.objects.filter(user=user).delete()
+        ended = 0 if active else sessions_end(user=user)
         record_event(
             actor=actor,
             action="user.reactivated" if active else "user.deactivated",
             target=user,
             before={"is_active": not active},
-            after={"is_active": active},
+            after={"is_active": active, **({} if active else {"sessions_ended": ended})},
+            reason=reason,
         )
     return user
 

@@ -93,21 +93,31 @@ def session_sign_out(*, actor, pk: int, current_key: str) -> UserSession:
     return target
 
 
+def sessions_end(*, user, keep: str | None = None) -> int:
+    """End every stored session of ``user`` (but ``keep``, a session key); how many were
+    ended. The caller audits: "sign out everywhere", a deactivation (People page, SCIM)."""
+    keys = list(
+        sessions_of(user).exclude(session_key=keep or "").values_list("session_key", flat=True)
+    )
+    with transaction.atomic():
+        for key in keys:
+            _store(key).delete()
+        UserSession.objects.filter(user=user, session_key__in=keys).delete()
+    return len(keys)
+
+
 def sign_out_everywhere(*, actor, current_key: str) -> int:
     """End every session of the actor but the current one; how many were ended."""
-    others = list(sessions_of(actor).exclude(session_key=current_key))
     with transaction.atomic():
-        for other in others:
-            _store(other.session_key).delete()
-        UserSession.objects.filter(pk__in=[other.pk for other in others]).delete()
+        ended = sessions_end(user=actor, keep=current_key)
         record_event(
             actor=actor,
             action="session.signed_out_everywhere",
             object_type="user",
             object_id=str(actor.pk),
-            after={"sessions_ended": len(others)},
+            after={"sessions_ended": ended},
         )
-    return len(others)
+    return ended
 
 
 class SessionActivityMiddleware:
