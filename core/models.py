@@ -1,6 +1,7 @@
 """The organisation (business units, memberships), the audit chain and notifications."""
 
 import secrets
+import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -454,3 +455,48 @@ class GroupMapping(models.Model):
     def __str__(self):
         where = self.business_unit.code if self.business_unit_id else "organisation"
         return f"{self.group} → {self.get_role_display()} · {where}"
+
+
+class ScimIdentity(models.Model):
+    """How the organisation's directory knows a person (SCIM provisioning, ``core.scim``): the
+    SCIM ``id`` Keel gave them (a UUID, never reassigned) and the directory's own
+    ``externalId``. A person gets one the first time the directory creates, reads or lists
+    them; a SCIM DELETE ends it (the person stays, deactivated, for the audit trail)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_identity"
+    )
+    scim_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    external_id = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The user resource's meta.lastModified: every SCIM write of the person touches it.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "SCIM identity"
+        verbose_name_plural = "SCIM identities"
+
+    def __str__(self):
+        return f"{self.user} · {self.scim_id}"
+
+
+class DirectoryGroup(models.Model):
+    """A group of the organisation's directory, provisioned by SCIM (``core.scim``). Its
+    members' directory-granted roles are what the ``GroupMapping`` rows give its
+    ``display_name`` (``core.directory.memberships_sync``, provider ``scim``), recomputed
+    whenever its name or members change."""
+
+    scim_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    display_name = models.CharField(max_length=255, db_index=True)
+    external_id = models.CharField(max_length=255, blank=True, db_index=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="directory_groups", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name", "pk"]
+
+    def __str__(self):
+        return self.display_name
