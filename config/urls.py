@@ -57,6 +57,8 @@ urlpatterns = [
     path("", include("core.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
+    # SCIM 2.0 provisioning for the identity provider (core.api.scim): bearer tokens only.
+    path("scim/v2/", include("core.api.scim_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
