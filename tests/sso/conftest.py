@@ -42,20 +42,25 @@ def oidc_app(oidc_provider, db):
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def start_oidc(base_url: str, session: requests.Session | None = None):
-    """Press "Sign in with Corp Login" as a browser would: returns (session, the
-    provider's authorization URL)."""
+def press_sign_in_with(base_url: str, path: str, session: requests.Session | None = None):
+    """Press a "Sign in with …" button of Keel's sign-in page (its form posts to ``path``)
+    as a browser would: returns (session, the identity provider's URL Keel redirects to)."""
     session = session or requests.Session()
     login_page = session.get(f"{base_url}/accounts/login/", timeout=10)
     token = CSRF.search(login_page.text).group(1)
     response = session.post(
-        f"{base_url}/sso/oidc/{OIDC_ID}/login/",
+        f"{base_url}{path}",
         data={"csrfmiddlewaretoken": token, "process": "login"},
         allow_redirects=False,
         timeout=10,
     )
     assert response.status_code == 302, response.text[:500]
     return session, response.headers["Location"]
+
+
+def start_oidc(base_url: str, session: requests.Session | None = None):
+    """Press "Sign in with Corp Login": returns (session, the authorization URL)."""
+    return press_sign_in_with(base_url, f"/sso/oidc/{OIDC_ID}/login/", session)
 
 
 def authorize_at_provider(session: requests.Session, authorize_url: str, sub: str) -> str:
@@ -119,19 +124,10 @@ FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
 def saml_sign_in(base_url: str, username: str, password: str, session=None):
     """Press "Sign in with Corp SAML", sign in at the IdP, and post its Response to Keel's
     ACS as the IdP's page does; returns (session, Keel's final response)."""
-    session = session or requests.Session()
-    login_page = session.get(f"{base_url}/accounts/login/", timeout=10)
-    token = CSRF.search(login_page.text).group(1)
-    to_idp = session.post(
-        f"{base_url}/sso/saml/{SAML_SLUG}/login/",
-        data={"csrfmiddlewaretoken": token, "process": "login"},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert to_idp.status_code == 302, to_idp.text[:500]
-    idp_page = session.get(to_idp.headers["Location"], timeout=10)
+    session, sso_url = press_sign_in_with(base_url, f"/sso/saml/{SAML_SLUG}/login/", session)
+    idp_page = session.get(sso_url, timeout=10)
     fields = dict(FORM_FIELD.findall(idp_page.text))
-    idp_origin = "/".join(to_idp.headers["Location"].split("/")[:3])
+    idp_origin = "/".join(sso_url.split("/")[:3])
     posted = session.post(
         f"{idp_origin}/login",
         data={**fields, "username": username, "password": password},

@@ -17,8 +17,10 @@ Modes for negative tests (``set_mode``), each still a well-formed response:
 - ``ok``: signed assertion inside a signed response, valid for 5 minutes from now, audience
   the SP's entity ID.
 - ``unsigned``: neither the response nor the assertion is signed.
-- ``expired``: signed, but every instant of the assertion is 2 hours in the past (shifted
-  before signing, so the signature is valid over the old times).
+- ``expired``: signed, but the assertion's instants (IssueInstant, AuthnInstant, NotBefore,
+  NotOnOrAfter of the Conditions and of the SubjectConfirmationData) are shifted 2 hours
+  into the past, before signing, so the signature is valid over the old times. The
+  Response's own IssueInstant stays now: a fresh response carrying a stale assertion.
 - ``wrong_audience``: signed, for the audience ``https://not-keel.example/sp``.
 
 The SP is known only from metadata this module writes from its entity ID and ACS URL; its
@@ -29,6 +31,7 @@ signature, if one is sent, is ignored).
 import base64
 import datetime as dt
 import html
+import logging
 import secrets
 import shutil
 import tempfile
@@ -42,28 +45,30 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.assertion import Policy
-from saml2.attribute_converter import AttributeConverter
-from saml2.config import IdPConfig
-from saml2.metadata import entity_descriptor
-from saml2.saml import (
-    NAME_FORMAT_BASIC,
-    NAMEID_FORMAT_EMAILADDRESS,
-    NAMEID_FORMAT_UNSPECIFIED,
-    Assertion,
-    NameID,
-)
-from saml2.samlp import AuthnRequest
-from saml2.time_util import TIME_FORMAT
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+# pysaml2 builds its XML schemas on import (xmlschema logs each one at INFO) and still names
+# cryptography's CFB mode (deprecated since cryptography 46): both kept quiet.
+logging.getLogger("xmlschema").setLevel(logging.WARNING)
 with warnings.catch_warnings():
-    # pysaml2 7.5 still names cryptography's CFB mode where cryptography 46+ warns about it.
     warnings.filterwarnings("ignore", message="CFB has been moved", module="saml2")
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+    from saml2.assertion import Policy
+    from saml2.attribute_converter import AttributeConverter
+    from saml2.config import IdPConfig
+    from saml2.metadata import entity_descriptor
+    from saml2.saml import (
+        NAME_FORMAT_BASIC,
+        NAMEID_FORMAT_EMAILADDRESS,
+        NAMEID_FORMAT_UNSPECIFIED,
+        Assertion,
+        NameID,
+    )
+    from saml2.samlp import AuthnRequest
     from saml2.server import Server
+    from saml2.time_util import TIME_FORMAT
+    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 PASSWORD_PROTECTED_TRANSPORT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 MODES = ("ok", "unsigned", "expired", "wrong_audience")
@@ -112,7 +117,6 @@ class _ResponsePolicy(Policy):
 
     def __init__(self, restrictions, mds, *, shift: dt.timedelta, audience: str):
         super().__init__(restrictions, mds=mds)
-        self.shift = shift
         self.audience = audience
         self.now = dt.datetime.now(dt.UTC) + shift
 
@@ -139,7 +143,7 @@ class _Server(Server):
 
     def setup_assertion(
         self, authn, sp_entity_id, in_response_to, consumer_url, name_id, policy, *args, **kwargs
-    ):  # noqa: E501
+    ):
         assertion = super().setup_assertion(
             authn, sp_entity_id, in_response_to, consumer_url, name_id, policy, *args, **kwargs
         )
@@ -189,7 +193,8 @@ def _sp_metadata(entity_id: str, acs_url: str) -> str:
     """Metadata for the SP, as its administrator would hand it to the IdP: entity ID, an
     HTTP-POST AssertionConsumerService and the NameID formats; no certificate."""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID={quoteattr(entity_id)}>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
+    entityID={quoteattr(entity_id)}>
   <md:SPSSODescriptor AuthnRequestsSigned="false" WantAssertionsSigned="true"
       protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
     <md:NameIDFormat>{NAMEID_FORMAT_EMAILADDRESS}</md:NameIDFormat>
@@ -198,7 +203,7 @@ def _sp_metadata(entity_id: str, acs_url: str) -> str:
         Binding="{BINDING_HTTP_POST}" Location={quoteattr(acs_url)}/>
   </md:SPSSODescriptor>
 </md:EntityDescriptor>
-"""  # noqa: E501
+"""
 
 
 def _attribute_converter() -> AttributeConverter:
@@ -227,7 +232,8 @@ class SamlIdP:
         self._users: dict[str, _User] = {}
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()  # users and pending requests
-        self._saml_lock = threading.Lock()  # pysaml2's Server is not made for threads
+        # pysaml2's Server is not documented as thread-safe: one request at a time in it.
+        self._saml_lock = threading.Lock()
 
         self._server = make_server(
             host, port, self._wsgi, threaded=True, request_handler=_QuietHandler
@@ -237,7 +243,9 @@ class SamlIdP:
         self.metadata_url = f"{self.url}/metadata"
         self.sso_url = f"{self.url}/sso/redirect"
         self.sso_post_url = f"{self.url}/sso/post"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
         self._dir = Path(tempfile.mkdtemp(prefix="keel-saml-idp-"))
         key_path, cert_path, self.certificate_pem = _key_and_certificate(

@@ -7,7 +7,6 @@ import base64
 import html
 import re
 import threading
-import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -16,6 +15,7 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
+from defusedxml import ElementTree as ET
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
@@ -237,8 +237,9 @@ def test_negative_modes_are_refused_by_python3_saml(idp, mode, error):
 def test_expired_assertion_is_two_hours_old(idp):
     idp.set_mode("expired")
     saml_response, _, _ = full_sso(idp)
-    assertion = ET.fromstring(base64.b64decode(saml_response)).find(f"{SAML}Assertion")
-    response_instant = ET.fromstring(base64.b64decode(saml_response)).get("IssueInstant")
+    root = ET.fromstring(base64.b64decode(saml_response))
+    assertion = root.find(f"{SAML}Assertion")
+    response_instant = root.get("IssueInstant")
     times = {
         "IssueInstant": assertion.get("IssueInstant"),
         "Conditions": assertion.find(f"{SAML}Conditions").get("NotOnOrAfter"),
