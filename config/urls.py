@@ -1,3 +1,4 @@
+from allauth.socialaccount import views as sso_views
 from allauth.urls import build_provider_urlpatterns
 from django.conf import settings
 from django.contrib import admin
@@ -23,7 +24,11 @@ urlpatterns = [
         name="saml_finish_acs",
     ),
     path("sso/", include(build_provider_urlpatterns())),
-    path("sso/", include("allauth.socialaccount.urls")),
+    # allauth's error and sign-up pages; not its "connections" page (a person does not attach
+    # further identities: each comes from one directory).
+    path("sso/login/cancelled/", sso_views.login_cancelled, name="socialaccount_login_cancelled"),
+    path("sso/login/error/", sso_views.login_error, name="socialaccount_login_error"),
+    path("sso/signup/", sso_views.signup, name="socialaccount_signup"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/setup/", core_views.mfa_setup, name="mfa_setup"),
     path("accounts/two-factor/verify/", core_views.mfa_verify, name="mfa_verify"),

@@ -3,6 +3,7 @@ assertion → JIT person with the mapped roles; unsigned, expired, wrong-audienc
 responses each refused with the reason and no session."""
 
 import pytest
+import requests
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
 
@@ -80,3 +81,12 @@ def test_replayed_response_is_refused(live_server, saml_idp, saml_app):
     assert "Sign-in refused" in again.text
     assert "replayed or unsolicited" in again.text
     assert not is_signed_in(other, live_server.url)
+
+
+def test_sp_metadata_names_keel_and_its_acs(live_server, saml_idp, saml_app):
+    response = requests.get(saml_idp.sp_entity_id, timeout=10)
+    assert response.status_code == 200
+    assert f'entityID="{saml_idp.sp_entity_id}"' in response.text
+    assert saml_idp.acs_url in response.text
+    # No page lets a signed-in person attach further identities.
+    assert requests.get(f"{live_server.url}/sso/", timeout=10).status_code == 404
