@@ -14,17 +14,14 @@ from django.db.models import Q
 from core.audit import record_event
 from core.choices import ORGANISATION_WIDE_READ_ROLES, GrantedVia, Role
 from core.models import BusinessUnit, GroupMapping, Membership
-from core.permissions import can_manage_organisation, forget_memberships
+from core.people import can_manage_people
+from core.permissions import forget_memberships
 
 BU_ROLES = frozenset({Role.BU_MEMBER, Role.BU_LEAD})
 
 
-def can_manage_mappings(actor) -> bool:
-    return bool(actor.is_authenticated and (actor.is_superuser or can_manage_organisation(actor)))
-
-
 def _require(actor) -> None:
-    if not can_manage_mappings(actor):
+    if not can_manage_people(actor):
         raise PermissionDenied("Only CoE admins and administrators edit group mappings.")
 
 
@@ -157,11 +154,9 @@ def memberships_sync(*, user, groups, provider: str, via: str, claim: str = "") 
             ],
             ignore_conflicts=True,
         )
+        removed = {(m.business_unit_id, m.role) for m in to_remove}
         after = sorted(
-            _label(units, unit, role)
-            for unit, role in Membership.objects.filter(user=user).values_list(
-                "business_unit_id", "role"
-            )
+            _label(units, unit, role) for unit, role in (held.keys() - removed) | set(to_add)
         )
         change = {
             "memberships": after,

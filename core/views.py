@@ -200,6 +200,14 @@ def account_sessions(request):
     return render(request, "core/account_sessions.html", {"sessions": listed, "current": current})
 
 
+def _paginate(request, items, per_page: int = 50):
+    """The requested page of ``items`` and the query string (without ``page``) its links keep."""
+    page = Paginator(items, per_page).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
 @login_required
 def people_list(request):
     """Everyone and their access (CoE admins): search, filters, 50 a page."""
@@ -212,14 +220,12 @@ def people_list(request):
         unit=data.get("business_unit"),
         status=data.get("status", ""),
     )
-    page = Paginator(listed, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, querystring = _paginate(request, listed)
     context = {
         "filters": filters,
         "page_obj": page,
         "people": page.object_list,
-        "querystring": query.urlencode(),
+        "querystring": querystring,
     }
     return render(request, "core/people_list.html", context)
 
@@ -449,18 +455,16 @@ def group_mappings(request):
                 return redirect("core:group_mappings")
         except ValidationError as error:
             apply_validation_error(form, error)
-    page = Paginator(listed, 50).get_page(request.GET.get("page"))
+    page, querystring = _paginate(request, listed)
     names = dict(providers)
     for mapping in page.object_list:
         mapping.provider_name = names.get(mapping.provider, mapping.provider)
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "form": form,
         "page_obj": page,
         "mappings": page.object_list,
         "q": request.GET.get("q", ""),
-        "querystring": query.urlencode(),
+        "querystring": querystring,
     }
     return render(request, "core/group_mappings.html", context)
 
