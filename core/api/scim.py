@@ -15,10 +15,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import scim
 from core.api.authentication import BearerTokenAuthentication
 from core.choices import TokenScope
 from core.models import ApiToken
+from core.scim import base, groups, users
 
 SCIM_MEDIA_TYPE = "application/scim+json"
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -59,7 +59,7 @@ class CanProvision(BasePermission):
         return (
             isinstance(token, ApiToken)
             and token.scope == TokenScope.READ_WRITE
-            and scim.can_provision(request.user)
+            and base.can_provision(request.user)
         )
 
 
@@ -72,7 +72,7 @@ def error_response(detail: str, http_status: int, scim_type: str = "", headers=N
 
 def scim_exception_handler(exc, context):
     """Every refusal as a SCIM Error; ``status`` is a string (RFC 7644 §3.12)."""
-    if isinstance(exc, scim.ScimError):
+    if isinstance(exc, base.ScimError):
         return error_response(exc.detail, exc.status, exc.scim_type)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
@@ -106,7 +106,7 @@ class ScimView(APIView):
     def body(self) -> dict:
         data = self.request.data
         if not isinstance(data, dict):
-            raise scim.ScimError("The body must be a JSON object.", scim_type="invalidSyntax")
+            raise base.ScimError("The body must be a JSON object.", scim_type="invalidSyntax")
         return data
 
 
@@ -158,7 +158,7 @@ def user_resource(view: ScimView, user) -> dict:
     scim_id = str(identity.scim_id)
     full_name = user.get_full_name()
     resource = {
-        "schemas": [scim.USER_SCHEMA],
+        "schemas": [base.USER_SCHEMA],
         "id": scim_id,
         "userName": user.username,
         "name": {
@@ -191,7 +191,7 @@ def user_resource(view: ScimView, user) -> dict:
 
 def group_resource(view: ScimView, group, *, members: bool = True) -> dict:
     resource = {
-        "schemas": [scim.GROUP_SCHEMA],
+        "schemas": [base.GROUP_SCHEMA],
         "id": str(group.scim_id),
         "displayName": group.display_name,
         "meta": {
@@ -229,7 +229,7 @@ def _wants_members(request) -> bool:
 
 class UsersView(ScimView):
     def get(self, request):
-        total, page, start = scim.users_page(
+        total, page, start = users.users_page(
             actor=request.user,
             filter_text=request.query_params.get("filter", ""),
             start=request.query_params.get("startIndex"),
@@ -238,8 +238,8 @@ class UsersView(ScimView):
         return list_response(total, start, [user_resource(self, user) for user in page])
 
     def post(self, request):
-        user = scim.user_create(actor=request.user, body=self.body())
-        created = scim.user_get(actor=request.user, scim_id=user.scim_identity.scim_id)
+        user = users.user_create(actor=request.user, body=self.body())
+        created = users.user_get(actor=request.user, scim_id=user.scim_identity.scim_id)
         resource = user_resource(self, created)
         return Response(
             resource,
@@ -250,33 +250,33 @@ class UsersView(ScimView):
 
 class UserView(ScimView):
     def resource(self, scim_id) -> Response:
-        resource = user_resource(self, scim.user_get(actor=self.request.user, scim_id=scim_id))
+        resource = user_resource(self, users.user_get(actor=self.request.user, scim_id=scim_id))
         return Response(resource, headers={"Location": resource["meta"]["location"]})
 
     def get(self, request, scim_id):
         return self.resource(scim_id)
 
     def put(self, request, scim_id):
-        user = scim.user_get(actor=request.user, scim_id=scim_id)
-        scim.user_replace(actor=request.user, user=user, body=self.body())
+        user = users.user_get(actor=request.user, scim_id=scim_id)
+        users.user_replace(actor=request.user, user=user, body=self.body())
         return self.resource(scim_id)
 
     def patch(self, request, scim_id):
-        user = scim.user_get(actor=request.user, scim_id=scim_id)
+        user = users.user_get(actor=request.user, scim_id=scim_id)
         operations = {str(k).lower(): v for k, v in self.body().items()}.get("operations")
-        scim.user_patch(actor=request.user, user=user, operations=operations)
+        users.user_patch(actor=request.user, user=user, operations=operations)
         return self.resource(scim_id)
 
     def delete(self, request, scim_id):
-        user = scim.user_get(actor=request.user, scim_id=scim_id)
-        scim.user_delete(actor=request.user, user=user)
+        user = users.user_get(actor=request.user, scim_id=scim_id)
+        users.user_delete(actor=request.user, user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class GroupsView(ScimView):
     def get(self, request):
         members = _wants_members(request)
-        total, page, start = scim.groups_page(
+        total, page, start = groups.groups_page(
             actor=request.user,
             filter_text=request.query_params.get("filter", ""),
             start=request.query_params.get("startIndex"),
@@ -287,8 +287,8 @@ class GroupsView(ScimView):
         return list_response(total, start, resources)
 
     def post(self, request):
-        group = scim.group_create(actor=request.user, body=self.body())
-        resource = group_resource(self, scim.group_get(actor=request.user, scim_id=group.scim_id))
+        group = groups.group_create(actor=request.user, body=self.body())
+        resource = group_resource(self, groups.group_get(actor=request.user, scim_id=group.scim_id))
         return Response(
             resource,
             status=status.HTTP_201_CREATED,
@@ -299,25 +299,25 @@ class GroupsView(ScimView):
 class GroupView(ScimView):
     def get(self, request, scim_id):
         members = _wants_members(request)
-        group = scim.group_get(actor=request.user, scim_id=scim_id, members=members)
+        group = groups.group_get(actor=request.user, scim_id=scim_id, members=members)
         resource = group_resource(self, group, members=members)
         return Response(resource, headers={"Location": resource["meta"]["location"]})
 
     def put(self, request, scim_id):
-        group = scim.group_get(actor=request.user, scim_id=scim_id, members=False)
-        scim.group_replace(actor=request.user, group=group, body=self.body())
+        group = groups.group_get(actor=request.user, scim_id=scim_id, members=False)
+        groups.group_replace(actor=request.user, group=group, body=self.body())
         return self.get(request, scim_id)
 
     def patch(self, request, scim_id):
         """204 No Content, as Entra's documentation asks (a member list can be long)."""
-        group = scim.group_get(actor=request.user, scim_id=scim_id, members=False)
+        group = groups.group_get(actor=request.user, scim_id=scim_id, members=False)
         operations = {str(k).lower(): v for k, v in self.body().items()}.get("operations")
-        scim.group_patch(actor=request.user, group=group, operations=operations)
+        groups.group_patch(actor=request.user, group=group, operations=operations)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def delete(self, request, scim_id):
-        group = scim.group_get(actor=request.user, scim_id=scim_id, members=False)
-        scim.group_delete(actor=request.user, group=group)
+        group = groups.group_get(actor=request.user, scim_id=scim_id, members=False)
+        groups.group_delete(actor=request.user, group=group)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -326,7 +326,7 @@ class NotFoundView(ScimView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        raise scim.ScimError(f"No SCIM endpoint at {request.path}.", status=404)
+        raise base.ScimError(f"No SCIM endpoint at {request.path}.", status=404)
 
 
 # --- Discovery (RFC 7644 §4) -----------------------------------------------------------------
@@ -433,12 +433,12 @@ GROUP_ATTRIBUTES = [
     ),
 ]
 SCHEMAS = {
-    scim.USER_SCHEMA: ("User", "A person in Keel", USER_ATTRIBUTES),
-    scim.GROUP_SCHEMA: ("Group", "A directory group", GROUP_ATTRIBUTES),
+    base.USER_SCHEMA: ("User", "A person in Keel", USER_ATTRIBUTES),
+    base.GROUP_SCHEMA: ("Group", "A directory group", GROUP_ATTRIBUTES),
 }
 RESOURCE_TYPES = {
-    "User": ("/Users", scim.USER_SCHEMA, "A person in Keel"),
-    "Group": ("/Groups", scim.GROUP_SCHEMA, "A directory group"),
+    "User": ("/Users", base.USER_SCHEMA, "A person in Keel"),
+    "Group": ("/Groups", base.GROUP_SCHEMA, "A directory group"),
 }
 
 
@@ -449,7 +449,7 @@ class ServiceProviderConfigView(ScimView):
                 "schemas": [SERVICE_PROVIDER_CONFIG],
                 "patch": {"supported": True},
                 "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
-                "filter": {"supported": True, "maxResults": scim.MAX_RESULTS},
+                "filter": {"supported": True, "maxResults": base.MAX_RESULTS},
                 "changePassword": {"supported": False},
                 "sort": {"supported": False},
                 "etag": {"supported": False},
@@ -493,7 +493,7 @@ class ResourceTypesView(ScimView):
             resources = [self.resource(n) for n in RESOURCE_TYPES]
             return list_response(len(resources), 1, resources)
         if name not in RESOURCE_TYPES:
-            raise scim.ScimError(f"No resource type {name}.", status=404)
+            raise base.ScimError(f"No resource type {name}.", status=404)
         return Response(self.resource(name))
 
 
@@ -514,5 +514,5 @@ class SchemasView(ScimView):
             resources = [self.resource(u) for u in SCHEMAS]
             return list_response(len(resources), 1, resources)
         if urn not in SCHEMAS:
-            raise scim.ScimError(f"No schema {urn}.", status=404)
+            raise base.ScimError(f"No schema {urn}.", status=404)
         return Response(self.resource(urn))

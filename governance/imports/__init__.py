@@ -10,7 +10,9 @@ Layout (one concept, one place):
   ``us-federal-2024`` (OMB 2024 AI use-case inventory) presets and ``suggest_mapping``.
 - ``federal``: the OMB 2024 column names, shared by the import preset and the export.
 - ``engine``: mapping + options → a plan (create / update / skip / reject per row, with the
-  line and the reason); ``apply``: its application in one transaction.
+  line and the reason), over what ``context`` loads in bulk (units, people, models, matched
+  initiatives); ``plan``: the plan's shape and the field groups; ``apply``: its application
+  in one transaction.
 
 ``services`` is the service layer the UI, the API, the Celery task and
 ``manage.py import_inventory`` call.

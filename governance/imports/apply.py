@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from core.audit import record_events
 from core.services import sequence_next, snapshot
-from governance.imports.engine import AUDITED_FIELDS, CREATE, REJECT, UPDATE, Plan
 from governance.imports.fields import IMPACT_RIGHTS, IMPACT_SAFETY
+from governance.imports.plan import AUDITED_FIELDS, CREATE, REJECT, UPDATE, Plan
 from governance.risk.services import active_questionnaire, questionnaire_specs
 from inventory.registry.models import AIModel
 from portfolio.initiatives.choices import DeploymentStatus, Stage

@@ -28,19 +28,14 @@ Decisions:
 """
 
 import re
-from collections import defaultdict
-from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q, Value
-from django.db.models.functions import Concat, Lower
-from django.utils.text import slugify
-
-from core.choices import Role
-from core.models import BusinessUnit
-from core.permissions import business_unit_ids, writes_whole_organisation
 from governance.imports import federal
+from governance.imports.context import (
+    ImportContext,
+    federal_key,
+    numbered,
+    numbered_base,
+)
 from governance.imports.fields import (
     ALL_DATE_FIELDS,
     BY_NAME,
@@ -50,7 +45,6 @@ from governance.imports.fields import (
     IMPACT_HIGH,
     IMPACT_RIGHTS,
     IMPACT_SAFETY,
-    PLAIN,
     REQUIRED,
     UNKNOWN_VALUES,
     FieldError,
@@ -58,416 +52,22 @@ from governance.imports.fields import (
     normalise,
     plausible_date,
 )
-from governance.imports.presets import KEEL, US_FEDERAL
-from inventory.registry.choices import ModelType
-from inventory.registry.models import AIModel
-from portfolio.initiatives.choices import Stage
-from portfolio.initiatives.models import Deployment, Initiative
-from portfolio.initiatives.services import (
-    INITIATIVE_FIELDS,
+from governance.imports.plan import (
+    CREATE,
+    FK_FIELDS,
+    PEOPLE,
+    PLACEHOLDER_PREFIX,
+    REJECT,
+    SKIP,
+    UPDATE,
+    Plan,
+    Reject,
+    RowPlan,
+    text_equal,
 )
-
-CREATE, UPDATE, SKIP, REJECT = "create", "update", "skip", "reject"
-
-ACTIONS = (CREATE, UPDATE, SKIP, REJECT)
-
-
-PLACEHOLDER_PREFIX = "placeholder-"
-
-PEOPLE = ("accountable_owner", "technical_lead", "executive_sponsor")
-
-FK_FIELDS = ("business_unit", *PEOPLE)
-
-WHITESPACE_TEXT = {
-    name
-    for name in PLAIN
-    if name not in DATE_FIELDS
-    and name
-    not in (
-        "category",
-        "uses_pii",
-        "data_sensitivity",
-        "sourcing",
-        "ai_type",
-        "autonomy_level",
-        "eu_ai_act_role",
-        "roadmap_phase",
-        "currency",
-        "expected_annual_value",
-        "expected_annual_cost",
-        "realised_value",
-    )
-}
-
-AUDITED_FIELDS = tuple(name for name in INITIATIVE_FIELDS) + ("owner_to_confirm",)
-
-
-@dataclass
-class RowPlan:
-    line: int
-    action: str = SKIP
-    title: str = ""
-    reference: str = ""
-    reason: str = ""
-    key: str = ""
-    initiative: Initiative | None = None
-    before: dict = field(default_factory=dict)
-    after: dict = field(default_factory=dict)
-    stage: str | None = None  # set when the stage is written
-    old_stage: str = ""
-    impact: tuple = ()  # questionnaire keys to answer "yes"
-    # the file answers the impact question and there is no assessment yet: a provisional
-    # one is written from the answer ("from import, not yet assessed")
-    impact_stated: bool = False
-    current_assessment: object = None
-    models: list = field(default_factory=list)  # AIModel (saved or pending) to link
-    deployments: list = field(default_factory=list)  # BusinessUnit to deploy to
-    warnings: list = field(default_factory=list)
-    products: set = field(default_factory=set)  # casefolded names of commercial products
-    practices: list = field(default_factory=list)  # "label: answer" of M-25-21 practices
-
-    def as_dict(self) -> dict:
-        return {
-            "line": self.line,
-            "action": self.action,
-            "reference": self.reference,
-            "title": self.title,
-            "reason": self.reason,
-            "changes": sorted(self.after),
-        }
-
-
-@dataclass
-class Plan:
-    rows: list[RowPlan]
-    new_units: list = field(default_factory=list)
-    new_people: list = field(default_factory=list)
-    new_models: list = field(default_factory=list)
-    filename: str = ""
-
-    @property
-    def counts(self) -> dict:
-        counts = dict.fromkeys(ACTIONS, 0)
-        for row in self.rows:
-            counts[row.action] += 1
-        return counts
-
-    @property
-    def warnings(self) -> list[dict]:
-        return [
-            {"line": row.line, "message": message} for row in self.rows for message in row.warnings
-        ]
-
-    def report(self, cap: int = 500) -> dict:
-        """The dry run as plain data (``ImportJob.preview``); rejected rows always complete."""
-        return {
-            "counts": self.counts,
-            "rows": [row.as_dict() for row in self.rows[:cap]],
-            "rejected": [
-                {"line": row.line, "reason": row.reason}
-                for row in self.rows
-                if row.action == REJECT
-            ],
-            "warnings": self.warnings[:cap],
-            "new_units": [unit.name for unit in self.new_units],
-            "new_people": [person.username for person in self.new_people],
-            "new_models": [model.name for model in self.new_models],
-        }
-
-
-class Reject(Exception):
-    pass
-
-
-def _text_equal(name, old, new) -> bool:
-    if name == "tags":
-        split = lambda text: [t.strip() for t in re.split(r"[,;]", text or "") if t.strip()]  # noqa: E731
-        return split(old) == split(new)
-    if name in WHITESPACE_TEXT:
-        return " ".join((old or "").split()) == " ".join((new or "").split())
-    return old == new
-
-
-def _placeholder_username(text: str) -> str:
-    return (PLACEHOLDER_PREFIX + (slugify(text) or "unknown"))[:150]
-
-
-class _Context:
-    """Everything ``build_plan`` loads in bulk, and the look-ups over it."""
-
-    def __init__(self, table, columns, options, actor, preset_base, filename):
-        self.options = options
-        self.actor = actor
-        self.preset_base = preset_base
-        self.filename = filename
-        self.writes_all = writes_whole_organisation(actor)
-        self.lead_units = business_unit_ids(actor, {Role.BU_LEAD})
-        if not self.writes_all and not self.lead_units:
-            raise PermissionDenied("Only CoE admins, administrators and BU leads can import.")
-        self.create_units = bool(options.get("create_units")) and self.writes_all
-        self.columns = columns
-        self.new_units: list = []
-        self.new_people: list = []
-        self.new_models: list = []
-        self.claimed: set[int] = set()
-        self._load(table)
-
-    def cell(self, cells, name) -> str | None:
-        index = self.columns.get(name)
-        return None if index is None else cells[index]
-
-    # -- bulk loading -------------------------------------------------------------------------
-
-    def _load(self, table):
-        def values(name) -> set[str]:
-            if name not in self.columns:
-                return set()
-            return {cells[self.columns[name]] for _, cells in table.rows} - {""}
-
-        self.units = list(BusinessUnit.objects.all())
-        # A unit named without its parent: by code (unique), then a top-level unit's name,
-        # then a sub-unit's name when no other sub-unit has it.
-        self.unit_index: dict[str, BusinessUnit] = {}
-        for unit in self.units:
-            self.unit_index.setdefault(normalise(unit.code), unit)
-        for unit in self.units:
-            if unit.parent_id is None:
-                self.unit_index.setdefault(normalise(unit.name), unit)
-        sub_units = defaultdict(list)
-        for unit in self.units:
-            if unit.parent_id is not None:
-                sub_units[normalise(unit.name)].append(unit)
-        for key, units in sub_units.items():
-            if len(units) == 1:
-                self.unit_index.setdefault(key, units[0])
-        self.codes = {unit.code.casefold() for unit in self.units}
-
-        people = set()
-        for name in PEOPLE:
-            people |= values(name)
-        lowered = {text.casefold() for text in people}
-        placeholders = {_placeholder_username(text) for text in people}
-        User = get_user_model()
-        users = list(
-            User.objects.annotate(
-                u=Lower("username"),
-                e=Lower("email"),
-                full=Lower(Concat("first_name", Value(" "), "last_name")),
-            ).filter(
-                Q(u__in=lowered)
-                | Q(e__in=lowered)
-                | Q(full__in=lowered)
-                | Q(username__in=placeholders)
-            )
-            if people
-            else []
-        )
-        self.people: dict[str, object] = {}
-        by_full = defaultdict(list)
-        for user in users:
-            if user.is_active and user.get_full_name():
-                by_full[user.get_full_name().casefold()].append(user)
-        for user in users:
-            self.people[user.username.casefold()] = user
-        for user in users:
-            if user.email:
-                self.people.setdefault(user.email.casefold(), user)
-        for full, matches in by_full.items():
-            if len(matches) == 1:
-                self.people.setdefault(full, matches[0])
-
-        keys = values("external_id") | self._id_column_values(table)
-        federal_keys = self.preset_base == US_FEDERAL and not self.options.get("id_column")
-        if federal_keys and "business_unit" in self.columns and "title" in self.columns:
-            occurrences = defaultdict(int)
-            for _, cells in table.rows:
-                base = _federal_key(
-                    cells[self.columns["business_unit"]], cells[self.columns["title"]]
-                )
-                occurrences[base] += 1
-                keys.add(_numbered(base, occurrences[base]))
-        references = values("reference")
-        if self.preset_base == US_FEDERAL:
-            # a federal export writes the Keel reference as the use case id where there is
-            # no external id, so an id can name a reference too
-            references |= values("external_id")
-        titles = values("title")
-        wanted = Q(external_id__in=keys) | Q(reference__in=references)
-        if self.preset_base == US_FEDERAL:
-            wanted |= Q(title__in=titles)
-        candidates = (
-            Initiative.objects.filter(wanted)
-            .select_related("business_unit", "accountable_owner")
-            .prefetch_related(
-                Prefetch("ai_models", queryset=AIModel.objects.only("id", "name")),
-                Prefetch(
-                    "deployments",
-                    queryset=Deployment.objects.only("id", "initiative_id", "business_unit_id"),
-                ),
-                Prefetch(
-                    "risk_assessments",
-                    queryset=_current_assessments(),
-                    to_attr="current_assessments",
-                ),
-            )
-            if keys or references or (self.preset_base == US_FEDERAL and titles)
-            else []
-        )
-        self.by_external_id: dict[str, Initiative] = {}
-        self.by_reference: dict[str, Initiative] = {}
-        self.by_title: dict[tuple, list] = defaultdict(list)
-        for initiative in candidates:
-            if initiative.external_id:
-                self.by_external_id.setdefault(initiative.external_id, initiative)
-            self.by_reference[initiative.reference] = initiative
-            self.by_title[(initiative.business_unit_id, normalise(initiative.title))].append(
-                initiative
-            )
-        model_names = set()
-        for text in values("models"):
-            model_names |= {name.strip() for name in text.split(";") if name.strip()}
-        self.models_by_unit: dict[tuple, AIModel] = {}
-        self.models_by_name: dict[str, list] = defaultdict(list)
-        if model_names:
-            for model in AIModel.objects.filter(name__in=model_names).only(
-                "id", "name", "business_unit_id"
-            ):
-                self.models_by_unit[(model.business_unit_id, model.name.casefold())] = model
-                self.models_by_name[model.name.casefold()].append(model)
-
-    def _id_column_values(self, table) -> set:
-        header = self.options.get("id_column")
-        if not header or header not in self.columns.get("__headers__", {}):
-            return set()
-        index = self.columns["__headers__"][header]
-        return {cells[index] for _, cells in table.rows} - {""}
-
-    # -- look-ups --------------------------------------------------------------------------
-
-    def unit(self, text: str, *, parent=None, what="business unit") -> BusinessUnit:
-        key = normalise(text)
-        if parent is None:
-            found = self.unit_index.get(key)
-        else:
-            found = next(
-                (
-                    unit
-                    for unit in self.units
-                    if (
-                        unit.parent is parent
-                        if unit.pk is None
-                        else parent.pk is not None and unit.parent_id == parent.pk
-                    )
-                    and key in (normalise(unit.code), normalise(unit.name))
-                ),
-                None,
-            )
-        if found is not None:
-            return found
-        if not self.create_units:
-            of = f" of '{parent.name}'" if parent is not None else ""
-            hint = (
-                " (allow creating missing units to create it)"
-                if self.writes_all
-                else " (only CoE admins can create units)"
-            )
-            raise Reject(f"unknown {what} '{text}'{of}{hint}")
-        name = " ".join(text.split())[:200]
-        unit = BusinessUnit(name=name, code=self._new_code(name), parent=parent)
-        self.new_units.append(unit)
-        self.units.append(unit)
-        if parent is None:
-            self.unit_index[key] = unit
-        return unit
-
-    def _new_code(self, text: str) -> str:
-        base = slugify(text).upper()[:20] or "UNIT"
-        if re.fullmatch(r"[A-Za-z0-9_-]{1,20}", text):
-            base = text.upper()
-        code, number = base, 2
-        while code.casefold() in self.codes:
-            suffix = f"-{number}"
-            code, number = base[: 20 - len(suffix)] + suffix, number + 1
-        self.codes.add(code.casefold())
-        return code
-
-    def person(self, text: str):
-        """(user, is_placeholder): a user by username, e-mail or unique full name, else a
-        (new or earlier) placeholder."""
-        found = self.people.get(text.casefold())
-        if found is None:
-            found = self.people.get(_placeholder_username(text))
-        if found is not None:
-            return found, found.username.startswith(PLACEHOLDER_PREFIX) and not found.is_active
-        User = get_user_model()
-        username = _placeholder_username(text)
-        first, _, last = ("" if "@" in text else text).partition(" ")
-        user = User(
-            username=username,
-            email=text if "@" in text else "",
-            first_name=first[:150],
-            last_name=last[:150],
-            is_active=False,
-        )
-        user.set_unusable_password()
-        self.new_people.append(user)
-        self.people[text.casefold()] = user
-        self.people[username] = user
-        return user, True
-
-    def model(self, name: str, unit, owner, line: int, *, vendor: bool = False):
-        found = self.models_by_unit.get((unit.pk, name.casefold())) if unit.pk else None
-        if found is None:
-            same_name = self.models_by_name.get(name.casefold(), [])
-            if len(same_name) == 1 and same_name[0].pk:
-                found = same_name[0]
-        if found is None:
-            found = next(
-                (
-                    model
-                    for model in self.new_models
-                    if model.business_unit is unit and model.name.casefold() == name.casefold()
-                ),
-                None,
-            )
-        if found is not None:
-            return found
-        model = AIModel(
-            name=name[:200],
-            model_type=ModelType.VENDOR_API if vendor else ModelType.CLASSICAL_ML,
-            business_unit=unit,
-            owner=owner,
-            description=f"Registered by the import of {self.filename} (line {line}); check "
-            "its type, hosting and owner.",
-        )
-        self.new_models.append(model)
-        self.models_by_name[name.casefold()].append(model)
-        return model
-
-    def may_write(self, unit) -> bool:
-        if self.writes_all:
-            return True
-        return unit.pk is not None and unit.pk in self.lead_units
-
-
-def _current_assessments():
-    from governance.risk.models import RiskAssessment
-
-    return RiskAssessment.objects.filter(is_current=True)
-
-
-def _federal_key(agency: str, title: str) -> str:
-    return f"{slugify(agency)}/{slugify(title)}"[:95]
-
-
-def _numbered(base: str, number: int) -> str:
-    return base if number == 1 else f"{base}-{number}"
-
-
-def _base(key: str, number: int) -> str:
-    """The key without the "-N" suffix ``_numbered`` added for the previous number."""
-    suffix = f"-{number - 1}"
-    return key[: -len(suffix)] if number > 2 and key.endswith(suffix) else key
+from governance.imports.presets import KEEL, US_FEDERAL
+from portfolio.initiatives.choices import Stage
+from portfolio.initiatives.models import Initiative
 
 
 def _match_by_title(context, unit, title, values):
@@ -483,7 +83,7 @@ def _match_by_title(context, unit, title, values):
             same = [
                 initiative
                 for initiative in candidates
-                if _text_equal(name, getattr(initiative, name), values[name] or _empty(name))
+                if text_equal(name, getattr(initiative, name), values[name] or _empty(name))
             ]
             candidates = same or candidates
     candidates.sort(key=lambda initiative: initiative.reference)
@@ -503,7 +103,7 @@ def build_plan(
         if name and header in header_index
     }
     columns["__headers__"] = header_index
-    context = _Context(table, columns, options, actor, preset_base, filename)
+    context = ImportContext(table, columns, options, actor, preset_base, filename)
     seen: dict[str, int] = {}
     rows = []
     for line, cells in table.rows:
@@ -613,7 +213,7 @@ def _parse(context, cells, row) -> dict:
     return values
 
 
-def _plan_row(context: _Context, row: RowPlan, cells, seen: dict) -> None:
+def _plan_row(context: ImportContext, row: RowPlan, cells, seen: dict) -> None:
     values = _parse(context, cells, row)
     unknown = values.pop("__unknown__")
     row.title = values["title"]
@@ -633,7 +233,7 @@ def _plan_row(context: _Context, row: RowPlan, cells, seen: dict) -> None:
     if id_column and id_column in context.columns["__headers__"]:
         key = cells[context.columns["__headers__"][id_column]]
     elif context.preset_base == US_FEDERAL:
-        key = values.get("external_id") or _federal_key(agency_text, row.title)
+        key = values.get("external_id") or federal_key(agency_text, row.title)
         computed = not values.get("external_id")
     else:
         key = values.get("external_id") or ""
@@ -650,7 +250,7 @@ def _plan_row(context: _Context, row: RowPlan, cells, seen: dict) -> None:
             raise Reject(f"{what} as line {line} but different values")
         # two use cases of one agency with the same name: the second is "<key>-2"
         number += 1
-        key = dedupe = _numbered(_base(key, number), number)
+        key = dedupe = numbered(numbered_base(key, number), number)
     seen[dedupe] = (row.line, tuple(cells))
     row.key = key
 
@@ -832,7 +432,7 @@ def _plan_update(context, row, existing, values, stage, impact, model_names, dep
                 row.before[name], row.after[name] = old_id, new
             continue
         old = getattr(existing, name)
-        if not _text_equal(name, old, new if new is not None else _empty(name)):
+        if not text_equal(name, old, new if new is not None else _empty(name)):
             row.before[name], row.after[name] = old, new if new is not None else _empty(name)
     coarse = context.preset_base == US_FEDERAL and existing.stage in FEDERAL_COVERS.get(stage, ())
     if stage and stage != existing.stage and not coarse:

@@ -59,6 +59,7 @@ from governance.imports.choices import ImportStatus
 from governance.imports.fields import BY_NAME, REQUIRED, FieldError, normalise
 from governance.imports.fields import target_fields as _target_fields
 from governance.imports.models import ImportJob, ImportPreset
+from governance.imports.plan import CREATE, UPDATE, Plan
 from governance.imports.presets import BUILT_IN, get_preset, suggest_mapping
 from governance.imports.reader import read_table
 
@@ -242,7 +243,7 @@ def _save_preset(*, actor, name: str, base: str, mapping: dict, options: dict) -
     return existing
 
 
-def _plan(job: ImportJob, actor, table=None) -> engine.Plan:
+def _plan(job: ImportJob, actor, table=None) -> Plan:
     table = table or _table(job)
     preset = get_preset(job.preset)
     return engine.build_plan(
@@ -259,11 +260,11 @@ class _Rehearsed(Exception):
     """Raised to roll back the dry run's rehearsal of the writes."""
 
 
-def _rehearse(plan: engine.Plan, actor) -> str:
+def _rehearse(plan: Plan, actor) -> str:
     """Apply ``plan`` inside a savepoint and roll it back, so the dry run meets every refusal
     the database would give the real run (a constraint, a length, a trigger). Returns "" when
     the database accepts every write, else the refusal as a file error."""
-    if not any(row.action in (engine.CREATE, engine.UPDATE) for row in plan.rows):
+    if not any(row.action in (CREATE, UPDATE) for row in plan.rows):
         return ""
     try:
         with transaction.atomic():
