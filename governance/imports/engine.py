@@ -316,7 +316,11 @@ def _plan_row(context: ImportContext, row: RowPlan, cells, seen: dict) -> None:
         )
     if existing is None or any(name in values for name in PEOPLE):
         flags = [_is_placeholder(values[name]) for name in PEOPLE if values.get(name) is not None]
-        if existing is not None and "accountable_owner" not in values:
+        # An owner still to confirm stays so until the file names another accountable owner:
+        # re-importing an export (the same stand-in or placeholder) keeps the flag.
+        if existing is not None and values.get("accountable_owner", existing.accountable_owner) == (
+            existing.accountable_owner
+        ):
             flags.append(existing.owner_to_confirm)
         values["owner_to_confirm"] = stand_in or placeholders or any(flags)
 

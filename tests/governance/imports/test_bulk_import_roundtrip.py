@@ -216,3 +216,26 @@ def test_the_real_export_files_round_trip_formula_protected_text(demo, client):
         assert counts() == before
     first = Initiative.objects.order_by("pk").first()
     assert (first.purpose, first.outputs) == ("-5 % churn", "=not a formula")
+
+
+def test_round_trip_keeps_an_owner_still_to_confirm(demo):
+    """Re-importing an export keeps ``owner_to_confirm`` (the file names the same stand-in);
+    a file naming another, real accountable owner confirms it."""
+    flagged = list(Initiative.objects.order_by("pk")[:2])
+    Initiative.objects.filter(pk__in=[i.pk for i in flagged]).update(owner_to_confirm=True)
+    header, rows = export("keel")
+
+    result = import_csv(demo, to_csv(header, rows), "keel")
+    assert result["preview"]["counts"]["update"] == 0
+    assert set(Initiative.objects.filter(owner_to_confirm=True)) == set(flagged)
+
+    owner_column = header.index("Accountable owner")
+    reference = {row[header.index("Reference")]: row for row in rows}
+    confirmed = flagged[0]
+    new_owner = UserFactory(username="confirmed-owner")
+    reference[confirmed.reference][owner_column] = new_owner.username
+    result = import_csv(demo, to_csv(header, rows), "keel")
+    assert result["preview"]["counts"]["update"] == 1, result["preview"]
+    confirmed.refresh_from_db()
+    assert (confirmed.accountable_owner, confirmed.owner_to_confirm) == (new_owner, False)
+    assert Initiative.objects.get(pk=flagged[1].pk).owner_to_confirm
