@@ -8,6 +8,7 @@ KEEL_AUDIT_HMAC_KEY; see README.md.
 import datetime
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     # Single sign-on: OpenID Connect and SAML 2.0 identity providers (core.sso).
     "allauth",
     "allauth.account",
@@ -201,6 +203,31 @@ AXES_VERBOSE = False
 # administrators and CoE admins when KEEL_REQUIRE_MFA_FOR_ADMINS (on unless DEBUG).
 KEEL_REQUIRE_MFA_FOR_ADMINS = env_bool("KEEL_REQUIRE_MFA_FOR_ADMINS", not DEBUG)
 OTP_TOTP_ISSUER = "Keel"
+# Passkeys (WebAuthn, django-otp-webauthn) are bound to one domain, the relying party ID, and
+# accepted only from the origins listed: Keel's public URL (KEEL_PUBLIC_URL, e.g.
+# https://keel.example.com), else https:// on the first named host of DJANGO_ALLOWED_HOSTS.
+# Changing the domain later means everyone registers their passkeys again.
+
+
+def public_url() -> str:
+    """Where people open Keel: KEEL_PUBLIC_URL, else the first named host of ALLOWED_HOSTS
+    (http://localhost:8000 for the DEBUG laptop default, https:// otherwise)."""
+    if os.environ.get("KEEL_PUBLIC_URL"):
+        return os.environ["KEEL_PUBLIC_URL"].rstrip("/")
+    named = [host.lstrip(".") for host in ALLOWED_HOSTS if host != "*" and not host[0].isdigit()]
+    if not named:
+        return ""
+    if DEBUG and named[0] == "localhost":
+        return "http://localhost:8000"
+    return f"https://{named[0]}"
+
+
+KEEL_PUBLIC_URL = public_url()
+OTP_WEBAUTHN_RP_ID = urlsplit(KEEL_PUBLIC_URL).hostname or ""
+OTP_WEBAUTHN_RP_NAME = "Keel"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [KEEL_PUBLIC_URL] if KEEL_PUBLIC_URL else []
+# A second factor after the password only, never a sign-in without one.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # Single sign-on (issue 18): providers from KEEL_OIDC_<ID>_* and KEEL_SAML_<ID>_* (see
 # config/sso_settings.py and README "Single sign-on") or the admin's Social applications.

@@ -151,3 +151,33 @@ def test_development_defaults(database_url):
     # The development audit key falls back to the (development) secret key.
     assert values["AUDIT_HMAC_KEY"] == values["SECRET_KEY"]
     assert values["SESSION_COOKIE_SECURE"] is False
+
+
+PASSKEY_SETTINGS = """
+import json, django
+django.setup()
+from django.conf import settings
+print(json.dumps([settings.OTP_WEBAUTHN_RP_ID, settings.OTP_WEBAUTHN_ALLOWED_ORIGINS]))
+"""
+
+
+def passkey_settings(env) -> list:
+    result = run(["-c", PASSKEY_SETTINGS], env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_passkeys_are_bound_to_the_public_domain():
+    """The relying party ID and origin come from KEEL_PUBLIC_URL, else the first named host."""
+    assert passkey_settings(production_env()) == ["keel.example.com", ["https://keel.example.com"]]
+    public = production_env(KEEL_PUBLIC_URL="https://ai.example.org/")
+    assert passkey_settings(public) == ["ai.example.org", ["https://ai.example.org"]]
+    laptop = clean_env(DJANGO_DEBUG="1")
+    assert passkey_settings(laptop) == ["localhost", ["http://localhost:8000"]]
+
+
+def test_a_deployment_without_a_domain_is_told_to_name_one():
+    """Any host ('*') gives passkeys no domain to bind to: django-otp-webauthn's checks fail."""
+    result = run(["manage.py", "check"], production_env(DJANGO_ALLOWED_HOSTS="*"))
+    assert result.returncode != 0
+    assert "otp_webauthn.E010" in result.stderr and "otp_webauthn.E030" in result.stderr
