@@ -118,5 +118,13 @@ def test_coe_admin_resets_a_lost_phone(alice, unit_a):
     assert AuditEvent.objects.get(action="mfa.reset").actor == admin
 
 
+def test_the_qr_code_is_inline_svg_a_browser_draws(alice):
+    """One <path> in the HTML namespace: ``<svg:rect>`` elements would not render inline."""
+    page = sign_in().get(reverse("mfa_setup")).content.decode()
+    qr = re.search(r'<div class="qr"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert qr.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in qr
+    assert qr.count("<path ") == 1 and "svg:" not in qr and "<rect" not in qr
+
+
 def test_people_without_a_device_are_not_asked(alice):
     assert sign_in().get(reverse("home")).status_code == 200
