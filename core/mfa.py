@@ -1,8 +1,9 @@
 """Two-factor sign-in for local accounts (issue 18, item 3), on django-otp: a TOTP
-authenticator app plus ten single-use recovery codes. After the password, a person with a
-confirmed device enters a code before anything else (``MFAMiddleware``); administrators and
-CoE admins must set one up first when ``KEEL_REQUIRE_MFA_FOR_ADMINS`` is on (the default
-unless DEBUG). Enabling, disabling, an administrator's reset and each recovery code used are
+authenticator app and passkeys (``core.passkeys``), plus ten single-use recovery codes
+issued with the first of them. After the password, a person with a confirmed device enters
+a code or uses a passkey before anything else (``MFAMiddleware``); administrators and CoE
+admins must set one up first when ``KEEL_REQUIRE_MFA_FOR_ADMINS`` is on (the default unless
+DEBUG). Enabling, disabling, an administrator's reset and each recovery code used are
 audited.
 """
 
@@ -17,6 +18,7 @@ from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 from qrcode.image.svg import SvgPathImage
 
 from core.audit import record_event
@@ -47,6 +49,10 @@ def totp_begin(user) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name=SETUP_NAME, confirmed=False)
 
 
+def has_totp(user) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
 def pending_totp(user) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
 
@@ -61,9 +67,10 @@ def qr_svg(device: TOTPDevice) -> str:
 
 
 def totp_confirm(request, *, token: str) -> list[str] | None:
-    """Confirm the pending device with a code from the app: it becomes the person's second
-    factor, this session counts as verified, and the recovery codes are returned (shown
-    once). None when the code is wrong."""
+    """Confirm the pending device with a code from the app: it becomes the person's app
+    (replacing an earlier one) and this session counts as verified. Returns the recovery
+    codes when this is the person's first factor (shown once), [] when they already had
+    one, None when the code is wrong."""
     user = request.user
     device = pending_totp(user)
     if device is None or not device.verify_token((token or "").strip()):
@@ -72,9 +79,36 @@ def totp_confirm(request, *, token: str) -> list[str] | None:
         TOTPDevice.objects.filter(user=user, confirmed=True).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        codes = _new_recovery_codes(user)
-        record_event(actor=user, action="mfa.enabled", target=user, after={"device": "totp"})
-    otp_login(request, device)
+        codes = factor_enabled(request, device=device, kind="totp")
+    return codes
+
+
+# The factors: recovery codes (a StaticDevice) come with the first and go with the last.
+FACTOR_MODELS = (TOTPDevice, WebAuthnCredential)
+
+
+def has_factor(user, *, besides=None) -> bool:
+    """An authenticator app or a passkey other than ``besides``."""
+    for model in FACTOR_MODELS:
+        factors = model.objects.filter(user=user, confirmed=True)
+        if isinstance(besides, model):
+            factors = factors.exclude(pk=besides.pk)
+        if factors.exists():
+            return True
+    return False
+
+
+def factor_enabled(request, *, device, kind: str, name: str = "") -> list[str]:
+    """Record a newly confirmed factor (``kind`` "totp" or "passkey") in the caller's
+    transaction: audited ``mfa.enabled``; new recovery codes when it is the person's first
+    factor (returned, shown once), else []. The session counts as verified."""
+    user = request.user
+    first = not has_factor(user, besides=device)
+    codes = _new_recovery_codes(user) if first else []
+    after = {"device": kind, **({"name": name} if name else {})}
+    record_event(actor=user, action="mfa.enabled", target=user, after=after)
+    if not user.is_verified():
+        otp_login(request, device)
     remember_device(request, True)
     return codes
 
@@ -113,13 +147,17 @@ def mfa_disable(*, actor, user) -> None:
     elif not (actor.is_superuser or can_manage_organisation(actor)):
         raise PermissionDenied("Only CoE admins can reset someone's two-factor sign-in.")
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
+        removed = [
+            kind
+            for kind, model in zip(("totp", "passkey"), FACTOR_MODELS, strict=True)
+            if model.objects.filter(user=user).delete()[0]
+        ]
         StaticDevice.objects.filter(user=user).delete()
         record_event(
             actor=actor,
             action="mfa.disabled" if actor.pk == user.pk else "mfa.reset",
             target=user,
-            before={"device": "totp"},
+            before={"devices": removed},
         )
 
 
