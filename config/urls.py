@@ -32,6 +32,28 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/setup/", core_views.mfa_setup, name="mfa_setup"),
     path("accounts/two-factor/verify/", core_views.mfa_verify, name="mfa_verify"),
+    # Passkeys (django-otp-webauthn's helpers behind Keel's own steps, so each is audited and
+    # checked as the setup and verify pages are; the library's own URLs are not mounted).
+    path(
+        "accounts/two-factor/passkeys/register/begin/",
+        core_views.passkey_register_begin,
+        name="passkey_register_begin",
+    ),
+    path(
+        "accounts/two-factor/passkeys/register/complete/",
+        core_views.passkey_register_complete,
+        name="passkey_register_complete",
+    ),
+    path(
+        "accounts/two-factor/passkeys/verify/begin/",
+        core_views.passkey_verify_begin,
+        name="passkey_verify_begin",
+    ),
+    path(
+        "accounts/two-factor/passkeys/verify/complete/",
+        core_views.passkey_verify_complete,
+        name="passkey_verify_complete",
+    ),
     # Password reset by email for local accounts (Django's views and token generator; a
     # person without a usable password, e.g. an imported placeholder, gets no email).
     path(

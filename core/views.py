@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -5,13 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core import directory, logins, mfa, people, selectors, services, sso, tokens
+from core import directory, logins, mfa, passkeys, people, selectors, services, sso, tokens
 from core import sessions as browser_sessions
 from core.choices import Role
 from core.exceptions import Conflict
@@ -329,16 +332,23 @@ def _safe_next(request, fallback="home"):
     return reverse(fallback)
 
 
+# Recovery codes issued by a passkey registration (a JSON call), shown once by the next
+# setup page.
+NEW_CODES_KEY = "_keel_new_recovery_codes"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def mfa_setup(request):
-    """Two-factor sign-in: set up an authenticator app (QR code and its secret, then a code
-    to confirm; the recovery codes are shown once), or turn it off."""
+    """Two-factor sign-in: passkeys (list, add, rename, remove) and an authenticator app (QR
+    code and its secret, then a code to confirm); the recovery codes are shown once, with
+    the first factor. Or turn it all off."""
     user = request.user
     if mfa.has_mfa(user) and not user.is_verified():
         return redirect(f"{reverse('mfa_verify')}?next={reverse('mfa_setup')}")
-    codes, error = None, ""
-    if request.method == "POST" and request.POST.get("action") == "disable":
+    codes, error = request.session.pop(NEW_CODES_KEY, None), ""
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "disable":
         try:
             mfa.mfa_disable(actor=user, user=user)
         except PermissionDenied as refused:
@@ -347,19 +357,37 @@ def mfa_setup(request):
             mfa.remember_device(request, False)
             messages.success(request, "Two-factor sign-in is off.")
         return redirect("mfa_setup")
+    if action in ("rename_passkey", "remove_passkey"):
+        pk = request.POST.get("passkey", "")
+        try:
+            if action == "rename_passkey":
+                passkey = passkeys.passkey_rename(actor=user, pk=pk, name=request.POST.get("name"))
+                messages.success(request, f"Passkey renamed to “{passkey.name}”.")
+            elif passkeys.passkey_remove(request, pk=pk):
+                messages.success(request, "Passkey removed.")
+            else:
+                messages.success(request, "Passkey removed: two-factor sign-in is off.")
+        except (PermissionDenied, ValueError) as refused:
+            messages.error(request, str(refused))
+        return redirect("mfa_setup")
     if request.method == "POST":
         codes = mfa.totp_confirm(request, token=request.POST.get("token", ""))
         if codes is None:
             error = "That code does not match: check the app's clock and try the next code."
-        else:
+        elif codes:
             # sessions signed in with the password alone end (as after a password change)
             browser_sessions.sign_out_everywhere(
                 actor=user, current_key=request.session.session_key
             )
-    enabled = mfa.has_mfa(user)
-    device = None if enabled else (mfa.pending_totp(user) or mfa.totp_begin(user))
+        else:
+            messages.success(request, "Authenticator app added; your recovery codes stay.")
+            return redirect("mfa_setup")
+    totp_enabled = mfa.has_totp(user)
+    device = None if totp_enabled else (mfa.pending_totp(user) or mfa.totp_begin(user))
     context = {
-        "enabled": enabled,
+        "enabled": mfa.has_mfa(user),
+        "totp_enabled": totp_enabled,
+        "passkeys": list(passkeys.passkey_list(user=user)),
         "codes": codes,
         "error": error,
         "device": device,
@@ -376,7 +404,7 @@ def mfa_setup(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def mfa_verify(request):
-    """The second step of signing in: a code from the app, or a recovery code."""
+    """The second step of signing in: a passkey, a code from the app, or a recovery code."""
     if request.user.is_verified():
         return redirect(_safe_next(request))
     if not mfa.has_mfa(request.user):  # reset meanwhile: nothing to ask
@@ -387,9 +415,74 @@ def mfa_verify(request):
         if mfa.mfa_verify(request, token=request.POST.get("token", "")):
             return redirect(_safe_next(request))
         error = "That code is not right (or was used already). Try the next code from the app."
-    return render(
-        request, "registration/mfa_verify.html", {"error": error, "next": _safe_next(request)}
+    context = {
+        "error": error,
+        "next": _safe_next(request),
+        "has_passkey": passkeys.passkey_list(user=request.user).exists(),
+    }
+    return render(request, "registration/mfa_verify.html", context)
+
+
+def passkey_ceremony(view):
+    """A passkey step called by static/js/passkeys.js: POST with a JSON body (CSRF token in
+    the X-CSRFToken header), answered in JSON; a refusal is ``{"detail": ...}`` with its
+    status, for the page to show."""
+
+    @require_POST
+    def wrapped(request):
+        if not request.user.is_authenticated:
+            return JsonResponse({"detail": "Sign in with your password first."}, status=401)
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return JsonResponse({"detail": "The browser sent something unreadable."}, status=400)
+        try:
+            return JsonResponse(view(request, body))
+        except passkeys.PasskeyRefused as refused:
+            return JsonResponse(
+                {"detail": str(refused), "code": refused.code}, status=refused.status
+            )
+        except PermissionDenied as refused:
+            return JsonResponse({"detail": str(refused), "code": "forbidden"}, status=403)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@passkey_ceremony
+def passkey_register_begin(request, body):
+    return passkeys.passkey_register_begin(request)
+
+
+@passkey_ceremony
+def passkey_register_complete(request, body):
+    """Keep the new passkey; the setup page then shows the recovery codes, if any."""
+    _, codes = passkeys.passkey_register_complete(
+        request, credential=body.get("credential") or {}, name=body.get("name", "")
     )
+    if codes:
+        request.session[NEW_CODES_KEY] = codes
+        browser_sessions.sign_out_everywhere(
+            actor=request.user, current_key=request.session.session_key
+        )
+    else:
+        messages.success(request, "Passkey added.")
+    return {"redirect": f"{reverse('mfa_setup')}?next={_safe_next(request)}"}
+
+
+@passkey_ceremony
+def passkey_verify_begin(request, body):
+    return passkeys.passkey_verify_begin(request)
+
+
+@passkey_ceremony
+def passkey_verify_complete(request, body):
+    """Signed in with the passkey: where to go next."""
+    passkeys.passkey_verify(request, credential=body.get("credential") or {})
+    return {"redirect": _safe_next(request)}
 
 
 class KeelLoginView(auth_views.LoginView):
