@@ -1,4 +1,6 @@
+import functools
 import json
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -429,6 +431,7 @@ def passkey_ceremony(view):
     status, for the page to show."""
 
     @require_POST
+    @functools.wraps(view)
     def wrapped(request):
         if not request.user.is_authenticated:
             return JsonResponse({"detail": "Sign in with your password first."}, status=401)
@@ -447,9 +450,13 @@ def passkey_ceremony(view):
         except PermissionDenied as refused:
             return JsonResponse({"detail": str(refused), "code": "forbidden"}, status=403)
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
     return wrapped
+
+
+def _credential(body) -> dict:
+    """The browser's PublicKeyCredential as JSON (py_webauthn refuses a malformed one)."""
+    credential = body.get("credential")
+    return credential if isinstance(credential, dict) else {}
 
 
 @passkey_ceremony
@@ -461,7 +468,7 @@ def passkey_register_begin(request, body):
 def passkey_register_complete(request, body):
     """Keep the new passkey; the setup page then shows the recovery codes, if any."""
     _, codes = passkeys.passkey_register_complete(
-        request, credential=body.get("credential") or {}, name=body.get("name", "")
+        request, credential=_credential(body), name=str(body.get("name") or "")
     )
     if codes:
         request.session[NEW_CODES_KEY] = codes
@@ -470,7 +477,7 @@ def passkey_register_complete(request, body):
         )
     else:
         messages.success(request, "Passkey added.")
-    return {"redirect": f"{reverse('mfa_setup')}?next={_safe_next(request)}"}
+    return {"redirect": f"{reverse('mfa_setup')}?{urlencode({'next': _safe_next(request)})}"}
 
 
 @passkey_ceremony
@@ -481,7 +488,7 @@ def passkey_verify_begin(request, body):
 @passkey_ceremony
 def passkey_verify_complete(request, body):
     """Signed in with the passkey: where to go next."""
-    passkeys.passkey_verify(request, credential=body.get("credential") or {})
+    passkeys.passkey_verify(request, credential=_credential(body))
     return {"redirect": _safe_next(request)}
 
 

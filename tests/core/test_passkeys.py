@@ -150,6 +150,19 @@ def test_a_registration_from_another_origin_or_relying_party_is_refused(alice, a
     assert not StaticDevice.objects.exists()
 
 
+def test_a_malformed_answer_is_refused_in_words(alice):
+    client = sign_in()
+    step(client, "passkey_register_begin")
+    junk = step(client, "passkey_register_complete", {"credential": "junk", "name": 5})
+    assert junk.status_code == 422 and junk.json()["detail"]
+    unreadable = client.post(
+        reverse("passkey_register_complete"), "{not json", content_type="application/json"
+    )
+    assert unreadable.status_code == 400 and "unreadable" in unreadable.json()["detail"]
+    assert client.get(reverse("passkey_register_begin")).status_code == 405
+    assert not WebAuthnCredential.objects.exists()
+
+
 @pytest.mark.parametrize(
     "wrong",
     [
