@@ -10,6 +10,7 @@ import urllib.request
 import uuid
 from functools import partial
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -173,6 +174,18 @@ def notification_send(
     return notification
 
 
+def _email_text(notification: Notification) -> str:
+    """The body, then a link to the object: absolute on ``KEEL_PUBLIC_URL``; a relative
+    path only where no public URL is known (better than nothing to copy)."""
+    text = notification.body or notification.subject
+    if not notification.url:
+        return text
+    link = notification.url
+    if link.startswith("/"):
+        link = settings.KEEL_PUBLIC_URL + link
+    return f"{text}\n\nOpen in Keel: {link}\n"
+
+
 def notification_email(*, notification_id: int) -> bool:
     """Email one notification unless already emailed or the recipient turned its kind off.
 
@@ -195,7 +208,7 @@ def notification_email(*, notification_id: int) -> bool:
             return False
         send_mail(
             subject=f"[Keel] {notification.subject}",
-            message=notification.body or notification.subject,
+            message=_email_text(notification),
             from_email=None,
             recipient_list=[notification.recipient.email],
         )

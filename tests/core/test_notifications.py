@@ -5,6 +5,7 @@ import re
 import smtplib
 
 import pytest
+from django.conf import settings
 from django.core.mail.backends import locmem
 from django.db import transaction
 from django.test import Client
@@ -63,7 +64,9 @@ def test_send_creates_row_and_emails_only_after_commit(
     assert len(mailoutbox) == 1
     email = mailoutbox[0]
     assert email.subject == "[Keel] Gate request approved"
-    assert email.body == "AI-0001 may start its pilot."
+    assert email.body == (
+        f"AI-0001 may start its pilot.\n\nOpen in Keel: {settings.KEEL_PUBLIC_URL}/initiatives/1/\n"
+    )
     assert email.to == ["nina@example.com"]
     notification.refresh_from_db()
     assert notification.emailed_at is not None
@@ -371,3 +374,17 @@ def test_notification_list_links_to_the_preferences(recipient):
     client.force_login(recipient)
     html = client.get(reverse("core:notification_list")).content.decode()
     assert f'href="{reverse("core:notification_preferences")}"' in html
+
+
+def test_the_email_links_to_the_object_on_the_public_url(recipient, mailoutbox, settings):
+    settings.KEEL_PUBLIC_URL = "https://keel.example.com"
+    notification = Notification.objects.create(
+        recipient=recipient, subject="Decision needed", body="AI-0042 waits.", url="/approvals/7/"
+    )
+    assert services.notification_email(notification_id=notification.pk) is True
+    assert mailoutbox[0].body == (
+        "AI-0042 waits.\n\nOpen in Keel: https://keel.example.com/approvals/7/\n"
+    )
+    plain = Notification.objects.create(recipient=recipient, subject="No object")
+    services.notification_email(notification_id=plain.pk)
+    assert mailoutbox[1].body == "No object"
