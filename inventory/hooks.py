@@ -11,6 +11,7 @@ from core.selectors import users_with_roles
 from core.services import notification_send
 from inventory.gpu.models import GPUAllocation
 from inventory.registry.models import AIModel
+from inventory.registry.services import model_tiers_refresh
 from portfolio.initiatives.choices import ENDED_STAGES
 from portfolio.initiatives.models import Initiative, StageChange
 
@@ -84,6 +85,16 @@ def notify_orphaned_allocations(initiative_id: int) -> int:
     return sent
 
 
+def refresh_model_tiers(initiative_id: int) -> int:
+    """Portfolio change hook: recompute the effective tier (and review dates) of the models
+    serving the initiative, after any change of it — above all a stage change into or out of
+    the live stages (a rejected, retired or merged initiative stops counting; a draft that is
+    proposed starts). Idempotent: an unchanged tier writes nothing. Returns how many models
+    changed tier (each audited, with no actor: the stage change's own event names who)."""
+    with transaction.atomic():
+        return model_tiers_refresh(initiative_ids=[initiative_id])
+
+
 def _reason(merged, survivor) -> str:
     return f"Merged {merged.reference} into {survivor.reference}"
 
@@ -148,6 +159,8 @@ def move_model_links(*, actor, merged, survivor) -> int:
             },
             reason=_reason(merged, survivor),
         )
+    # The survivor's tier may be higher, and the merged initiative no longer counts.
+    model_tiers_refresh(actor=actor, models=models)
     return len(models)
 
 
@@ -160,5 +173,6 @@ def register() -> None:
     register_costs_imported_hook(chargeback_refresh)
 
     register_change_hook(notify_orphaned_allocations)
+    register_change_hook(refresh_model_tiers)
     register_merge_hook(move_gpu_allocations)
     register_merge_hook(move_model_links)

@@ -597,7 +597,10 @@ def model_release_submit(*, actor, version: ModelVersion, comment: str = "") -> 
     initiative = highest_tier_initiative(version.model)
     if initiative is None:
         raise ValidationError(
-            {"gate": "Link the model to the initiative it serves before releasing it."}
+            {
+                "gate": "Link the model to the initiative it serves, in a live stage "
+                "(proposed, pilot, production, scaled or paused), before releasing it."
+            }
         )
     return request_submit(
         actor=actor,

@@ -106,7 +106,7 @@ from governance.reporting.spend import _spend_panel, _utilisation_panel
 from governance.risk.choices import Gate, Tier
 from governance.risk.filtersets import UNASSESSED
 from governance.risk.selectors import current_assessment_value, risk_register
-from portfolio.initiatives.choices import ENDED_STAGES, DeploymentStatus, Stage
+from portfolio.initiatives.choices import LIVE_STAGES, DeploymentStatus, Stage
 from portfolio.initiatives.models import Deployment, Initiative, StageChange
 from portfolio.initiatives.selectors import scope_initiatives
 from portfolio.roadmap.choices import IndicatorDirection, PhaseStatus
@@ -114,11 +114,9 @@ from portfolio.roadmap.selectors import indicator_list, phases_with_progress
 from portfolio.scaling import metrics
 from portfolio.scaling.selectors import barrier_heatmap
 
-# Not counted as active by the risk mix and the top risks (merged ones are retired, and
-# left out as well).
-INACTIVE_STAGES = (Stage.DRAFT, *sorted(ENDED_STAGES))
-
-ACTIVE_STAGES = tuple(stage for stage in Stage.values if stage not in INACTIVE_STAGES)
+# Counted as active by the risk mix and the top risks: the live stages (merged ones are
+# retired, and left out as well).
+ACTIVE_STAGES = LIVE_STAGES
 
 # Stands for "never" in the reconstructed dates: later than any day asked about.
 NEVER = datetime.date(9999, 12, 31)

@@ -44,6 +44,7 @@ from inventory.registry.permissions import (
     can_manage_vendors,
     can_report_monitoring,
 )
+from portfolio.initiatives.selectors import live_initiative_filter, live_initiatives
 from portfolio.initiatives.services import initiatives_changed
 
 MODEL_FIELDS = (
@@ -242,17 +243,30 @@ def _reschedule(version: ModelVersion, tier: int | None) -> bool:
 
 
 def model_tiers_refresh(*, actor=None, models=None, initiative_ids=None) -> int:
-    """Recompute the effective tier (highest tier of the initiatives served) of ``models``, or
-    of every model serving one of ``initiative_ids``, and move their versions' next review
-    dates. Call inside the transaction that changed a tier or a link. Returns how many models
-    changed tier; each change is audited."""
+    """Recompute the effective tier (highest tier of the *live* initiatives served, see
+    ``portfolio.initiatives.choices.LIVE_STAGES``) of ``models``, or of every model serving
+    one of ``initiative_ids`` (live or not: one that has just stopped being live must stop
+    counting), and move their versions' next review dates. Call inside the transaction that
+    changed a tier or a link; a stage change reaches it through the change hook
+    ``inventory.hooks.refresh_model_tiers``. Returns how many models changed tier; each
+    change is audited."""
     queryset = AIModel.objects.all()
     if models is not None:
         queryset = queryset.filter(pk__in=[model.pk for model in models])
     if initiative_ids is not None:
-        queryset = queryset.filter(initiatives__in=list(initiative_ids))
+        initiative_ids = list(initiative_ids)
+        if (
+            models is None
+            and not AIModel.initiatives.through.objects.filter(
+                initiative__in=initiative_ids
+            ).exists()
+        ):
+            return 0  # no model serves them: nothing to lock or recompute
+        queryset = queryset.filter(initiatives__in=initiative_ids)
     changed = 0
-    links = AIModel.initiatives.through.objects.filter(aimodel__in=queryset.values("pk"))
+    links = AIModel.initiatives.through.objects.filter(
+        live_initiative_filter("initiative__"), aimodel__in=queryset.values("pk")
+    )
     served: dict[int, list[int]] = {}
     for model_id, initiative_id in links.values_list("aimodel_id", "initiative_id"):
         served.setdefault(model_id, []).append(initiative_id)
@@ -290,8 +304,9 @@ def model_tiers_refresh(*, actor=None, models=None, initiative_ids=None) -> int:
 
 def highest_tier_initiative(model: AIModel):
     """The initiative whose gate a release of ``model`` goes through: the highest tier among
-    those it serves (ties: the oldest), or None when it serves none."""
-    initiatives = list(model.initiatives.order_by("pk"))
+    the live initiatives it serves (``LIVE_STAGES``; ties: the oldest), or None when it
+    serves none that is live."""
+    initiatives = list(live_initiatives(model.initiatives.order_by("pk")))
     if not initiatives:
         return None
     tiers = initiative_tiers(initiative.pk for initiative in initiatives)

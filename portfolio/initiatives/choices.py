@@ -37,6 +37,13 @@ GATED_STAGES = {
 # Stages that end an initiative's life; their GPU allocations count as orphaned.
 ENDED_STAGES = frozenset({Stage.RETIRED, Stage.REJECTED})
 
+# The stages of a *live* initiative, in workflow order: not a draft (not yet proposed), not
+# ended (retired or rejected). A merged initiative is retired and points at its survivor
+# (``merged_into``), so it is never live either; ``selectors.live_initiatives`` applies both.
+# Only live initiatives count for what an initiative imposes on others: a model's effective
+# tier, its review cadence and its release gate, the dashboard's risk mix and top risks.
+LIVE_STAGES = (Stage.PROPOSED, Stage.PILOT, Stage.PRODUCTION, Stage.SCALED, Stage.PAUSED)
+
 
 class UseCaseCategory(models.TextChoices):
     INFORMATION_SYNTHESIS = "information_synthesis", "Information synthesis"

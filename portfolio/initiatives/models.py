@@ -11,6 +11,7 @@ from core.models import BusinessUnit, TransitionFieldGuard
 from portfolio.initiatives.choices import (
     ADOPTABLE_STAGES,
     ENDED_STAGES,
+    LIVE_STAGES,
     STAGE_TRANSITIONS,
     AIType,
     AutonomyLevel,
@@ -218,6 +219,11 @@ class Initiative(TransitionFieldGuard, models.Model):
     def can_be_adopted(self) -> bool:
         """Whether other business units may plan to adopt it (also hides the button)."""
         return self.stage in ADOPTABLE_STAGES
+
+    @property
+    def is_live(self) -> bool:
+        """In a live stage and not merged (``choices.LIVE_STAGES``)."""
+        return self.stage in LIVE_STAGES and self.merged_into_id is None
 
     @property
     def has_ended(self) -> bool:

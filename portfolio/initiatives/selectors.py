@@ -6,7 +6,19 @@ from django.shortcuts import get_object_or_404
 from core.choices import BU_WRITE_ROLES
 from core.models import BusinessUnit
 from core.permissions import business_unit_ids, reads_whole_organisation
+from portfolio.initiatives.choices import LIVE_STAGES
 from portfolio.initiatives.models import Deployment, Initiative
+
+
+def live_initiative_filter(prefix: str = "") -> Q:
+    """Live initiatives (a ``LIVE_STAGES`` stage, not merged) as a ``Q``, over a relation
+    with ``prefix``, e.g. ``live_initiative_filter("initiative__")`` on a link table."""
+    return Q(**{f"{prefix}stage__in": list(LIVE_STAGES), f"{prefix}merged_into__isnull": True})
+
+
+def live_initiatives(queryset: QuerySet[Initiative]) -> QuerySet[Initiative]:
+    """The live ones of ``queryset`` (``Initiative.is_live``)."""
+    return queryset.filter(live_initiative_filter())
 
 
 def scope_initiatives(queryset: QuerySet[Initiative], user) -> QuerySet[Initiative]:

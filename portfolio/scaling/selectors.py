@@ -8,9 +8,9 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from core import charts
-from portfolio.initiatives.choices import ENDED_STAGES, Stage
+from portfolio.initiatives.choices import ENDED_STAGES
 from portfolio.initiatives.models import Initiative
-from portfolio.initiatives.selectors import initiative_list, scope_initiatives
+from portfolio.initiatives.selectors import initiative_list, live_initiatives, scope_initiatives
 from portfolio.scaling.choices import Barrier
 from portfolio.scaling.metrics import SCALED_UNIT_COUNT, MetricResult, production_unit_count
 from portfolio.scaling.models import BarrierAssessment
@@ -161,12 +161,8 @@ def barrier_assessment_coverage(initiatives: QuerySet[Initiative]) -> MetricResu
         .annotate(barriers=Count("barrier", distinct=True))
         .values("barriers")
     )
-    active = (
-        initiatives.filter(merged_into__isnull=True)
-        .exclude(stage__in=[*ENDED_STAGES, Stage.DRAFT])
-        .annotate(
-            barriers_assessed=Coalesce(Subquery(assessed, output_field=IntegerField()), Value(0))
-        )
+    active = live_initiatives(initiatives).annotate(
+        barriers_assessed=Coalesce(Subquery(assessed, output_field=IntegerField()), Value(0))
     )
     counts = active.aggregate(
         total=Count("pk"),

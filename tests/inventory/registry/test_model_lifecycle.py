@@ -30,6 +30,7 @@ from inventory.registry.choices import ModelStatus, ModelType, ReminderKind
 from inventory.registry.forms import ModelVersionForm
 from inventory.registry.models import AIModel, ModelVersion, MonitoringReport, ReviewReminder
 from inventory.registry.tasks import model_reviews_remind_task
+from portfolio.initiatives.choices import Stage
 from tests.factories import InitiativeFactory, member
 from tests.governance.helpers import LOW_RISK, TIER_2, TIER_3, assess
 from tests.inventory.helpers import form_data
@@ -56,6 +57,11 @@ def people(unit_a):
 
 def payload(event: AuditEvent) -> dict:
     return json.loads(event.payload)
+
+
+def live_initiative(unit, owner):
+    """An initiative in a live stage: only live ones count for a model's tier and gate."""
+    return InitiativeFactory(business_unit=unit, accountable_owner=owner, stage=Stage.PROPOSED)
 
 
 def model_serving(owner, unit, *initiatives, name="claims-ranker") -> AIModel:
@@ -105,7 +111,7 @@ def at_noon(day: datetime.date) -> datetime.datetime:
 
 
 def test_production_is_refused_without_an_approved_release(client, unit_a, member_a, people):
-    tier_3 = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a)
+    tier_3 = live_initiative(unit_a, member_a)
     model = model_serving(member_a, unit_a, tier_3)
     assess(tier_3, member_a, TIER_3)
     version = approve(member_a, new_version(member_a, model, "1.0"))
@@ -160,8 +166,8 @@ def test_production_is_refused_without_an_approved_release(client, unit_a, membe
 def test_release_goes_through_the_highest_tier_initiatives_policy(
     unit_a, member_a, people, django_capture_on_commit_callbacks
 ):
-    tier_1 = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a)
-    tier_3 = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a)
+    tier_1 = live_initiative(unit_a, member_a)
+    tier_3 = live_initiative(unit_a, member_a)
     model = model_serving(member_a, unit_a, tier_1, tier_3)
     assess(tier_1, member_a, LOW_RISK)
     assess(tier_3, member_a, TIER_3)
@@ -203,7 +209,7 @@ def test_release_goes_through_the_highest_tier_initiatives_policy(
 
 
 def test_raising_the_initiatives_tier_moves_the_review_dates(unit_a, member_a, people):
-    initiative = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a)
+    initiative = live_initiative(unit_a, member_a)
     model = model_serving(member_a, unit_a, initiative)
     assessment = assess(initiative, member_a, LOW_RISK)
     validated = timezone.localdate() - datetime.timedelta(days=10)
@@ -246,8 +252,8 @@ def test_raising_the_initiatives_tier_moves_the_review_dates(unit_a, member_a, p
 
 
 def test_linking_a_model_to_a_higher_tier_initiative_raises_its_tier(unit_a, member_a):
-    low = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a)
-    high = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a)
+    low = live_initiative(unit_a, member_a)
+    high = live_initiative(unit_a, member_a)
     assess(low, member_a, LOW_RISK)
     assess(high, member_a, TIER_3)
     model = model_serving(member_a, unit_a, low)
@@ -279,7 +285,7 @@ def test_review_reminders_go_out_once_each(
     validated = datetime.date(2030, 2, 15)
     due = datetime.date(2032, 2, 15)  # Tier 1: two years after the last validation
     with time_machine.travel(at_noon(datetime.date(2030, 3, 1)), tick=False):
-        initiative = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a)
+        initiative = live_initiative(unit_a, member_a)
         model = model_serving(member_a, unit_a, initiative)
         assess(initiative, member_a, LOW_RISK)
         version = release_fast_tracked(
@@ -381,8 +387,8 @@ def monitored(unit_a, member_a, platform_engineer):
     """A production version of a model serving two initiatives of different owners."""
     model_owner = member(Role.BU_MEMBER, unit_a, username="mona")
     olivia = member(Role.BU_MEMBER, unit_a, username="olivia")
-    first = InitiativeFactory(business_unit=unit_a, accountable_owner=member_a)
-    second = InitiativeFactory(business_unit=unit_a, accountable_owner=olivia)
+    first = live_initiative(unit_a, member_a)
+    second = live_initiative(unit_a, olivia)
     model = model_serving(model_owner, unit_a, first, second)
     assess(first, member_a, LOW_RISK)
     assess(second, olivia, LOW_RISK)
