@@ -62,13 +62,24 @@ def query_without_page(request) -> str:
 
 
 def render_list(
-    request, *, template: str, queryset, filterset_class, extra_context=None, decorate=None
+    request,
+    *,
+    template: str,
+    queryset,
+    filterset_class,
+    extra_context=None,
+    decorate=None,
+    total=None,
 ):
     """A filtered, paginated list page (the results partial for htmx). ``decorate`` takes the
-    page's rows and returns them ready for the template (e.g. with per-row permissions)."""
+    page's rows and returns them ready for the template (e.g. with per-row permissions).
+    ``total`` takes the whole filtered queryset and returns the sum the list's summary line
+    shows beside its count ("12 results · total 3,400.00"), e.g. the dashboard figure the
+    list is the drill-down of."""
     filterset, page = filtered_page(request, queryset=queryset, filterset_class=filterset_class)
     rows = decorate(list(page.object_list)) if decorate else page.object_list
     context = {
+        "list_total": total(page.paginator.object_list) if total else None,
         "filter": filterset,
         "page_obj": page,
         "rows": rows,

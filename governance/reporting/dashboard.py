@@ -13,7 +13,7 @@ exports, the board-pack PDF and the benchmark.
 * says "no data" (``has_data`` False, values ``None``) when its data is not there yet,
   never a made-up zero.
 
-The whole read is a fixed number of queries whatever the number of rows (target ≤ 12 with
+The whole read is a fixed number of queries whatever the number of rows (target ≤ 13 with
 the session and user; ``tests/governance/reporting/test_dashboard_figures.py`` pins it for 20 and
 2,000 initiatives). The result is cached (``KEEL_DASHBOARD_CACHE_SECONDS``, default 300 s)
 per reader scope and filters. The key includes the audit chain head's sequence
@@ -21,14 +21,15 @@ per reader scope and filters. The key includes the audit chain head's sequence
 advances it, so a cached figure is never older than the last audited write, and never older
 than the cache time for writes that are not audited (usage roll-ups, nightly refreshes).
 
-The queries of one read (eight for an organisation-wide reader, six for a BU lead):
+The queries of one read (nine for an organisation-wide reader, seven for a BU lead):
 
 1. the portfolio: funnel, scaling figures and their monthly trend, and the risk-tier mix, as
    conditional counts over one annotated initiative queryset
    (``portfolio.scaling.metrics.metric_counts``);
 2. the top risks with their total (a window count over ``governance.risk.selectors.risk_register``);
 3. approvals: in flight, overdue and the median cycle times (window functions);
-4. GPU spend per unit and month (chargeback months left-joined to their lines);
+4. GPU spend per unit and month (chargeback months left-joined to their lines), and the
+   open idle findings' monthly waste ("Idle allocations");
 5. utilisation per unit; 6–7. roadmap phases and indicators; 8. the barrier heatmap.
 """
 
@@ -315,13 +316,22 @@ def _portfolio_panels(*, user, filters, today, months):
             stage.value,
             stage.label,
             counts[f"stage_{stage.value}"],
-            _url("portfolio:initiative_list", stage=stage.value, business_unit=unit_id),
+            _url(
+                "portfolio:initiative_list",
+                stage=stage.value,
+                business_unit=unit_id,
+                merged="false",
+            ),
         )
         for stage in Stage
     ]
     total = counts["total"]
     funnel = FunnelPanel(
-        **_panel("funnel", _url("portfolio:initiative_list", business_unit=unit_id), bool(total)),
+        **_panel(
+            "funnel",
+            _url("portfolio:initiative_list", business_unit=unit_id, merged="false"),
+            bool(total),
+        ),
         stages=stages,
         total=total,
     )
@@ -409,6 +419,7 @@ def _top_risks_panel(*, user, filters) -> TopRisksPanel:
     url = _url(
         "governance:risk_register",
         has_failing="true",
+        min_tier=Tier.HIGH,
         stage=list(ACTIVE_STAGES),
         business_unit=unit_id,
         ordering="-tier",
@@ -474,7 +485,7 @@ def _approval_rows(requests, *, start: datetime.datetime, end: datetime.datetime
     )
 
 
-def _cycle_rows(rows, *, unit_id):
+def _cycle_rows(rows, *, unit_id, since: datetime.date):
     """Median days to decision per (tier, gate) from ``_approval_rows``."""
     middle = [
         (row["tier"], row["gate"], row["size"], row["duration"])
@@ -498,7 +509,12 @@ def _cycle_rows(rows, *, unit_id):
                 decided=sizes[tier, gate],
                 median_days=_median(groups[tier, gate]),
                 url=_url(
-                    "governance:queue", scope="all", tier=tier, gate=gate, business_unit=unit_id
+                    "governance:queue",
+                    scope="all",
+                    tier=tier,
+                    gate=gate,
+                    decided_since=since.isoformat(),
+                    business_unit=unit_id,
                 ),
             )
         )
@@ -520,7 +536,7 @@ def _approvals_panel(*, user, filters, months, today) -> ApprovalsPanel:
         "in_flight": totals["open_total"] or 0,
         "overdue": totals["overdue_total"] or 0,
     }
-    cycle = _cycle_rows(rows, unit_id=unit_id)
+    cycle = _cycle_rows(rows, unit_id=unit_id, since=months[0])
     return ApprovalsPanel(
         **_panel(
             "approvals",

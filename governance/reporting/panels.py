@@ -52,8 +52,8 @@ DEFINITIONS = {
     "funnel": (
         "Initiatives per stage, every stage in workflow order (draft, proposed, pilot, "
         "production, scaled, paused, retired, rejected), zeros included. "
-        f"{metrics.COMMON_NOTE} (The initiative list behind each bar still shows merged "
-        f"ones, as retired.) {SCOPE_NOTE}"
+        f"{metrics.COMMON_NOTE} (The initiative list behind each bar leaves them out "
+        f"too.) {SCOPE_NOTE}"
     ),
     "scaling": (
         f"Scaling gap: {metrics.SCALING_GAP_DEFINITION} "
@@ -93,8 +93,15 @@ DEFINITIONS = {
         "GPU chargeback per business unit and month: the sum of the unit's chargeback lines "
         "(direct cost, its share of idle cost, its share of shared cost, and credits, tax "
         "and corrections), as on the chargeback page. Orphaned cost (allocations of ended "
-        "initiatives) is shown apart and not in the units' totals. Idle: this month's idle "
-        "cost, both the part kept separate and the part shared out to units. A month whose "
+        "initiatives) is shown apart and not in the units' totals: the sum of this month's "
+        "orphaned chargeback lines, which its figure lists. "
+        "Unused commitments: this month's cost of reservations and commitments paid for but "
+        "not used (the imported FOCUS cost records of category idle commitment), both the part "
+        "kept separate and the part shared out to units; its figure lists those chargeback "
+        "lines. Idle allocations: what the GPU allocations found idle now cost per month (the "
+        "monthly waste of the open and acknowledged idle findings: average activity below the "
+        "idle threshold over the findings window), whatever month they started; its figure "
+        "lists those findings. The two are different money and are never added up. A month whose "
         "chargeback has not been computed has no data; the running month counts the days "
         "held so far (its chargeback is recomputed nightly), not a forecast of the whole "
         "month. The total is the sum of the units "
@@ -318,10 +325,15 @@ class SpendPanel(Panel):
     rows: list[SpendRow] = field(default_factory=list)
     total_this_month: Decimal | None = None
     total_trend: list[Decimal | None] = field(default_factory=list)
-    idle: Decimal | None = None  # idle cost this month (kept separate + shared out)
+    # FOCUS unused commitments this month: the idle lines (kept separate + shared out)
+    unused_commitments: Decimal | None = None
     orphaned: Decimal | None = None  # orphaned allocations' cost this month
-    idle_url: str = ""
+    # The open (open or acknowledged) idle findings' monthly waste: allocations held idle now
+    idle_allocations: Decimal | None = None
+    total_url: str = ""  # the chargeback of this month (of the chosen unit, when one is)
+    unused_commitments_url: str = ""
     orphaned_url: str = ""
+    idle_allocations_url: str = ""
 
     def _columns(self):
         currency = f" ({self.currency})" if self.currency else ""
@@ -332,8 +344,11 @@ class SpendPanel(Panel):
         rows = [(row.business_unit.name, *row.trend) for row in self.rows]
         rows.append(("Total of the units shown", *self.total_trend))
         if self.months:
-            rows.append(("Idle cost (this month)", *blank, self.idle))
+            rows.append(("Unused commitments (this month)", *blank, self.unused_commitments))
             rows.append(("Orphaned cost (this month, not in the total)", *blank, self.orphaned))
+            rows.append(
+                ("Idle allocations (open findings, per month)", *blank, self.idle_allocations)
+            )
         return rows
 
 

@@ -201,8 +201,9 @@ def _summary(board) -> list[str]:
         month = f" in {spend.month:%B %Y}" if spend.month else " this month"
         lines.append(
             f"GPU spend{month}: {money(spend.total_this_month, spend.currency)}; "
-            f"idle {money(spend.idle, spend.currency)}; orphaned "
-            f"{money(spend.orphaned, spend.currency)}."
+            f"unused commitments {money(spend.unused_commitments, spend.currency)}; orphaned "
+            f"{money(spend.orphaned, spend.currency)}; idle allocations "
+            f"{money(spend.idle_allocations, spend.currency)} a month."
         )
     if board.top_risks.has_data:
         lines.append(
@@ -281,8 +282,9 @@ def _sections(board, charts: dict) -> list[Section]:
             [
                 ("Month", f"{spend.month:%B %Y}" if spend.month else "no data"),
                 ("Total this month", _money(spend.total_this_month, spend.currency)),
-                ("Idle spend", _money(spend.idle, spend.currency)),
+                ("Unused commitments", _money(spend.unused_commitments, spend.currency)),
                 ("Orphaned spend", _money(spend.orphaned, spend.currency)),
+                ("Idle allocations (a month)", _money(spend.idle_allocations, spend.currency)),
             ],
             True,
         ),

@@ -32,6 +32,7 @@ from governance.reporting.panels import (
 )
 from inventory.finops.choices import FindingKind
 from inventory.finops.models import ChargebackMonth
+from inventory.finops.selectors import findings_list, findings_waste_total
 from inventory.usage import selectors as utilisation_module
 
 
@@ -112,7 +113,7 @@ def _spend_panel(*, user, filters, months) -> SpendPanel:
         for month in months
     ]
     has_this_month = this_month in computed
-    finding_filters = {"status": "active", "business_unit": unit_id}
+    month_code = f"{this_month:%Y-%m}"
     return SpendPanel(
         **_panel(
             "gpu-spend",
@@ -125,11 +126,37 @@ def _spend_panel(*, user, filters, months) -> SpendPanel:
         rows=rows,
         total_this_month=total_trend[-1],
         total_trend=total_trend,
-        idle=idle if has_this_month else None,
+        total_url=(
+            reverse("inventory:chargeback_bu", args=[month_code, unit_id])
+            if unit_id is not None
+            else _url("inventory:chargeback", month=month_code)
+        ),
+        unused_commitments=idle if has_this_month else None,
         orphaned=orphaned if has_this_month else None,
-        idle_url=_url("inventory:finding_list", kind=FindingKind.IDLE, **finding_filters),
-        orphaned_url=_url("inventory:finding_list", kind=FindingKind.ORPHANED, **finding_filters),
+        idle_allocations=_idle_allocations(user=user, unit_id=unit_id),
+        unused_commitments_url=_url(
+            "inventory:chargeback_lines",
+            month_code,
+            kind=[Kind.IDLE, Kind.IDLE_SHARE],
+            business_unit=unit_id,
+        ),
+        orphaned_url=_url(
+            "inventory:chargeback_lines", month_code, kind=Kind.ORPHANED, business_unit=unit_id
+        ),
+        idle_allocations_url=_url(
+            "inventory:finding_list",
+            kind=FindingKind.IDLE,
+            status="active",
+            business_unit=unit_id,
+        ),
     )
+
+
+def _idle_allocations(*, user, unit_id) -> Decimal:
+    """The open and acknowledged idle findings' monthly waste (one query), over the findings
+    the reader may see (``findings_list``, as the list the figure links to)."""
+    findings = findings_list(user, {"kind": FindingKind.IDLE, "business_unit": unit_id})
+    return findings_waste_total(findings)
 
 
 def _utilisation_panel(*, user, filters, today) -> UtilisationPanel:

@@ -34,6 +34,12 @@ class RiskRegisterFilterSet(django_filters.FilterSet):
         empty_label="Any",
         method="filter_tier",
     )
+    min_tier = django_filters.ChoiceFilter(
+        label="Tier at least",
+        choices=[(str(value), label) for value, label in Tier.choices],
+        empty_label="Any",
+        method="filter_min_tier",
+    )
     has_override = django_filters.BooleanFilter(
         label="Overridden", widget=ANY_YES_NO, method="filter_has_override"
     )
@@ -60,6 +66,9 @@ class RiskRegisterFilterSet(django_filters.FilterSet):
         if value == UNASSESSED:
             return queryset.filter(effective_tier__isnull=True)
         return queryset.filter(effective_tier=int(value))
+
+    def filter_min_tier(self, queryset, name, value):
+        return queryset.filter(effective_tier__gte=int(value))
 
     def filter_has_override(self, queryset, name, value):
         return queryset.filter(override_tier__isnull=not value)

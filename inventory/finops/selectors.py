@@ -250,6 +250,31 @@ def chargeback_export_rows(chargeback: ChargebackMonth, actor):
         )
 
 
+def chargeback_line_list(
+    chargeback: ChargebackMonth, actor, *, kinds=(), business_unit=None
+) -> QuerySet[ChargebackLine]:
+    """The month's lines the actor may see (organisation-wide readers: all, including those
+    with no unit; others: their units' lines), of ``kinds`` (all when empty) and of
+    ``business_unit`` (a pk) when given, largest first: the rows behind the dashboard's
+    "Unused commitments" and "Orphaned GPU cost"."""
+    queryset = ChargebackLine.objects.filter(chargeback=chargeback).select_related(
+        "business_unit", "initiative", "pool", "allocation"
+    )
+    units = visible_business_unit_ids(actor)
+    if units is not None:
+        queryset = queryset.filter(business_unit_id__in=units)
+    if kinds:
+        queryset = queryset.filter(kind__in=list(kinds))
+    if business_unit:
+        queryset = queryset.filter(business_unit_id=business_unit)
+    return queryset.order_by("-amount", "pk")
+
+
+def amount_total(queryset, field: str = "amount") -> Decimal:
+    """Σ ``field`` over ``queryset`` (one query): the "total" of a list's summary line."""
+    return queryset.order_by().aggregate(total=Sum(field, default=ZERO))["total"]
+
+
 # --- Findings ------------------------------------------------------------------------------
 
 

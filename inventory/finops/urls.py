@@ -5,6 +5,7 @@ from inventory.finops import views
 urlpatterns = [
     path("chargeback/", views.chargeback, name="chargeback"),
     path("chargeback/<str:month>/bu/<int:bu_pk>/", views.chargeback_bu, name="chargeback_bu"),
+    path("chargeback/<str:month>/lines/", views.chargeback_lines, name="chargeback_lines"),
     path("chargeback/<str:month>/export.csv", views.chargeback_csv, name="chargeback_csv"),
     path("chargeback/<str:month>/export.xlsx", views.chargeback_xlsx, name="chargeback_xlsx"),
     path("chargeback/<str:month>/compute/", views.chargeback_compute, name="chargeback_compute"),

@@ -6,9 +6,11 @@ computed shows a "Compute" button to those who may. ``?policy=`` preselects the 
 recompute form.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exports import csv_response, xlsx_response
-from core.htmx import render_list
+from core.htmx import query_without_page, render_list
 from core.models import BusinessUnit
 from core.permissions import can_manage_inventory
 from inventory.finops import selectors
@@ -28,7 +30,7 @@ from inventory.finops.forms import (
     ReasonForm,
     parse_month,
 )
-from inventory.finops.models import ChargebackMonth
+from inventory.finops.models import ChargebackLine, ChargebackMonth
 from inventory.finops.services import chargeback as chargeback_services
 from inventory.finops.services import findings as finding_services
 
@@ -93,6 +95,31 @@ def chargeback_bu(request, month, bu_pk):
     return render(
         request, "inventory/finops/chargeback_bu.html", {"chargeback": row, "drill": drill}
     )
+
+
+@login_required
+@require_GET
+def chargeback_lines(request, month):
+    """The month's chargeback lines the reader may see, filtered by ``?kind=`` (repeatable)
+    and ``?business_unit=``, with their count and total: the rows behind the dashboard's
+    "Unused commitments" (idle lines) and "Orphaned GPU cost"."""
+    row = _computed_or_404(_month_or_404(month))
+    kinds = [kind for kind in request.GET.getlist("kind") if kind in ChargebackLine.Kind.values]
+    unit = request.GET.get("business_unit", "")
+    lines = selectors.chargeback_line_list(
+        row, request.user, kinds=kinds, business_unit=int(unit) if unit.isdigit() else None
+    )
+    page = Paginator(lines, settings.KEEL_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "chargeback": row,
+        "kinds": [ChargebackLine.Kind(kind).label for kind in kinds],
+        "page_obj": page,
+        "rows": page.object_list,
+        "querystring": query_without_page(request),
+        "list_total": selectors.amount_total(lines),
+        "list_currency": row.currency,
+    }
+    return render(request, "inventory/finops/chargeback_lines.html", context)
 
 
 def _export_name(row, extension) -> str:
@@ -188,6 +215,7 @@ def finding_list(request):
         template="inventory/finops/finding_list.html",
         queryset=queryset,
         filterset_class=FindingFilterSet,
+        total=lambda findings: selectors.amount_total(findings, "monthly_waste"),
         extra_context={
             "can_scan": can_manage_inventory(request.user),
             "kinds": FindingKind,

@@ -18,6 +18,15 @@ class InitiativeFilterSet(django_filters.FilterSet):
     owner_to_confirm = django_filters.BooleanFilter(
         label="Owner to confirm", widget=ANY_YES_NO, help_text="Imported with an unknown owner."
     )
+    # "No" leaves out initiatives merged into another (retired, the survivor stands for
+    # them), as the dashboard's portfolio counts do.
+    merged = django_filters.BooleanFilter(
+        field_name="merged_into",
+        lookup_expr="isnull",
+        exclude=True,
+        label="Merged into another",
+        widget=ANY_YES_NO,
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("reference", "reference"),

@@ -309,7 +309,7 @@ def sample_dashboard() -> Dashboard:
             ],
             total_this_month=Decimal("1500.50"),
             total_trend=[None, Decimal("800"), Decimal("1500.50")],
-            idle=Decimal("90"),
+            unused_commitments=Decimal("90"),
             orphaned=Decimal("45"),
         ),
         utilisation=UtilisationPanel(

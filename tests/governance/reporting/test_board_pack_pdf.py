@@ -203,8 +203,14 @@ def test_the_pdf_shows_the_same_numbers_as_the_page(username):
         f"{figures['in-flight']} approval requests in flight, {figures['overdue']} overdue" in text
     )
     assert "no data" not in figures["gpu-spend"]
-    assert f": {figures['gpu-spend']}; idle {figures['idle']}; orphaned" in text
-    assert f"orphaned {figures['orphaned']}." in text
+    assert (
+        f": {figures['gpu-spend']}; unused commitments {figures['unused-commitments']}; orphaned"
+        in text
+    )
+    assert (
+        f"orphaned {figures['orphaned']}; idle allocations {figures['idle-allocations']} a month."
+        in text
+    )
     assert f"Tier 3–4 initiatives with failing controls {page_board.top_risks.total}" in text
 
 

@@ -36,9 +36,9 @@ RETAIL_SPEND = Decimal("4321.50")
 INSURANCE_SPEND = Decimal("8765.25")
 SVG_PATTERN = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
 # The page's queries for an executive, whatever the data: user and memberships (the session
-# is read through the cache), the dashboard's fixed eight, the units of the filter bar and the
+# is read through the cache), the dashboard's fixed nine, the units of the filter bar and the
 # navigation's unread count.
-PAGE_QUERY_LIMIT = 12
+PAGE_QUERY_LIMIT = 13
 
 
 @pytest.fixture(autouse=True)
@@ -417,6 +417,6 @@ def test_an_empty_organisation_says_no_data_rather_than_zero(client, executive):
     page = body(get(client, executive))
 
     assert page.count("no data") >= len(CHART_KEYS)
-    for figure in ("gpu-spend", "idle", "orphaned", "scaling-gap", "conversion"):
+    for figure in ("gpu-spend", "unused-commitments", "orphaned", "scaling-gap", "conversion"):
         shown = re.search(rf'id="figure-{figure}".*?figure-value">(.*?)<', page, re.S).group(1)
         assert shown.strip() == "no data", figure

@@ -7,7 +7,8 @@ deployments, risk assessments of every tier plus unassessed ones, control result
 waived, expired waivers, not required), approval requests with known submission and
 decision times (an even-sized group for the median, a rounding case, overdue, in flight,
 withdrawn and out-of-period ones), two computed chargeback months and one never computed,
-daily GPU usage, two roadmap phases with activities and indicators, and barrier scores.
+waste findings (idle ones open, acknowledged and resolved, one of another kind), daily GPU
+usage, two roadmap phases with activities and indicators, and barrier scores.
 
 Every date is relative to the day it runs (this month, one month ago …), so the data means
 the same whatever the calendar says. The rows are described once, as plain Python specs
@@ -33,7 +34,7 @@ from django.utils import timezone
 from core.choices import Role
 from governance.approvals.models import ApprovalPolicy, ApprovalRequest
 from governance.risk.models import Control, ControlResult, Questionnaire, RiskAssessment
-from inventory.finops.models import ChargebackLine, ChargebackMonth
+from inventory.finops.models import ChargebackLine, ChargebackMonth, Finding
 from inventory.usage.models import GPUDevice, UsageDaily
 from portfolio.initiatives.models import Deployment, Initiative, StageChange
 from portfolio.roadmap.models import RoadmapActivity, RoadmapPhase, SuccessIndicator
@@ -183,6 +184,19 @@ def build_dataset() -> Dataset:
             source="focus",
             business_unit=units[line.unit] if line.unit else None,
             amount=line.amount,
+        )
+
+    for number, spec in enumerate(data["findings"]):
+        Finding.objects.create(
+            kind=spec.kind,
+            status=spec.status,
+            subject_key=f"allocation:dash-{number}",
+            business_unit=units[spec.unit] if spec.unit else None,
+            summary=f"Dashboard finding {number}",
+            monthly_waste=spec.waste,
+            currency="EUR",
+            first_seen_at=now,
+            last_seen_at=now,
         )
 
     pool = GPUPoolFactory(name="dash-pool")

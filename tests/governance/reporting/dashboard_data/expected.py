@@ -46,6 +46,7 @@ class Expected:
     spend: dict  # unit code → [value per month of the period, oldest first]
     spend_total: list
     idle: Decimal | None
+    idle_allocations: Decimal  # open and acknowledged idle findings' monthly waste
     orphaned: Decimal | None
     utilisation: dict  # unit code → (percent, status)
     phases: list  # [(number, status, done, total)]
@@ -266,6 +267,16 @@ def expected_figures(
         spend=spend,
         spend_total=spend_total,
         idle=idle if this_month in computed else None,
+        idle_allocations=sum(
+            (
+                finding.waste
+                for finding in data["findings"]
+                if finding.kind == "idle"
+                and finding.status in ("open", "acknowledged")
+                and (unit is None or finding.unit == unit)
+            ),
+            Decimal(0),
+        ),
         orphaned=orphaned if this_month in computed else None,
         utilisation=utilisation,
         phases=phases,

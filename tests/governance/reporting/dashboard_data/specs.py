@@ -118,6 +118,14 @@ class LineSpec:
 
 
 @dataclass
+class FindingSpec:
+    unit: str | None
+    kind: str
+    status: str
+    waste: Decimal  # per month
+
+
+@dataclass
 class UsageSpec:
     unit: str | None  # None: an unattributed device
     day: datetime.date
@@ -361,8 +369,19 @@ def specs(today: datetime.date, now: datetime.datetime) -> dict:
         ("components", 2, "Components", "components", None, Decimal("10.00"), "higher"),
         ("fast", 2, "Fast enough", "days", Decimal("150.00"), Decimal("180.00"), "lower"),
     ]
+    # Waste findings: the "Idle allocations" figure counts the open and acknowledged idle
+    # ones; resolved ones and other kinds are there to be left out.
+    findings = [
+        FindingSpec("ALPHA", "idle", "open", Decimal("1250.50")),
+        FindingSpec("ALPHA", "idle", "acknowledged", Decimal("300.00")),
+        FindingSpec("ALPHA", "idle", "resolved", Decimal("999.00")),
+        FindingSpec("BETA", "idle", "open", Decimal("410.25")),
+        FindingSpec("BETA", "orphaned", "open", Decimal("77.00")),
+        FindingSpec(None, "idle", "open", Decimal("55.00")),
+    ]
     return {
         "months": m,
+        "findings": findings,
         "initiatives": initiatives,
         "requests": requests,
         "lines": lines,
