@@ -191,6 +191,12 @@ class Panel:
         return []
 
 
+# Every row with a ``url`` says what the list there adds up to, as ``reconcile``:
+# ``("count", n)`` (its number of rows), ``("total", amount)`` (the sum it shows) or None for a
+# link that is not a figure's drill-down (a detail page, an anchor, an average).
+# tests/governance/reporting/test_dashboard_reconciliation.py follows every one.
+
+
 @dataclass
 class Count:
     """One bar or slice: a label, its count and the list behind it."""
@@ -199,6 +205,11 @@ class Count:
     label: str
     count: int
     url: str
+
+    @property
+    def reconcile(self):
+        """What the list at ``url`` adds up to (see the note above)."""
+        return ("count", self.count)
 
 
 @dataclass
@@ -282,6 +293,10 @@ class CycleRow:
     median_days: Decimal | None  # median days from submission to decision, 1 decimal
     url: str
 
+    @property
+    def reconcile(self):
+        return ("count", self.decided)  # the queue narrowed to the period's decisions
+
 
 @dataclass
 class ApprovalsPanel(Panel):
@@ -312,6 +327,10 @@ class SpendRow:
     this_month: Decimal | None  # None: no chargeback computed for the month
     trend: list[Decimal | None]  # one per month of the period, oldest first
     url: str
+
+    @property
+    def reconcile(self):
+        return None if self.this_month is None else ("total", self.this_month)
 
 
 @dataclass
@@ -360,6 +379,9 @@ class UtilisationRowBU:
     status_label: str
     url: str
 
+    # A sample-weighted average, not a sum: the utilisation page shows it, not a list total.
+    reconcile = None
+
 
 @dataclass
 class UtilisationPanel(Panel):
@@ -393,6 +415,8 @@ class PhaseRow:
     total: int
     url: str
 
+    reconcile = None  # an anchor on the roadmap page
+
 
 @dataclass
 class IndicatorRow:
@@ -404,6 +428,8 @@ class IndicatorRow:
     target: Decimal | None
     status: str  # "met", "not_met" or "no_data"
     url: str
+
+    reconcile = None  # an anchor on the roadmap page
 
 
 INDICATOR_STATUS_LABELS = {"met": "Met", "not_met": "Not met", "no_data": "No data"}
@@ -447,6 +473,8 @@ class RiskRow:
     tier_label: str
     failing: int  # required controls failing (or with an expired waiver)
     url: str
+
+    reconcile = None  # the initiative's own page
 
 
 @dataclass
