@@ -367,9 +367,14 @@ class _Builder(ScaleMixin, InventoryMixin):
         value = None if stage == Stage.DRAFT and rng.random() < 0.5 else rng.randrange(60, 4000)
         expected_value = _money(value * 1000) if value else None
         expected_cost = _money(value * 1000 * rng.uniform(0.15, 0.6)) if value else None
-        realised = None
+        realised, realised_as_of, evidence = None, None, ""
         if value and Stage.PRODUCTION in reached:
             realised = _money(value * 1000 * rng.uniform(0.3, 1.3))
+            # Measured at the last month end; every other one has its benefits write-up
+            # linked (derived, not drawn, so the rest of the demo stays as it was).
+            realised_as_of = self.today.replace(day=1) - timedelta(days=1)
+            if value % 2 == 0:
+                evidence = f"https://intranet.example.com/benefits/{code.lower()}/{value}"
         owners = owners or self.owners[code]
         owner = rng.choice(owners)
         lead_pool = [name for name in owners + self.owners["TECH"] if name != owner]
@@ -410,6 +415,8 @@ class _Builder(ScaleMixin, InventoryMixin):
                 "expected_annual_value": expected_value,
                 "expected_annual_cost": expected_cost,
                 "realised_value": realised,
+                "realised_value_as_of": realised_as_of,
+                "value_evidence_url": evidence,
                 "data_sensitivity": sensitivity,
                 "uses_pii": uses_pii,
                 "sourcing": sourcing,

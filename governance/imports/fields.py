@@ -32,6 +32,7 @@ from portfolio.initiatives.choices import (
     Stage,
     UseCaseCategory,
 )
+from portfolio.initiatives.models import is_web_link
 
 
 class FieldError(ValueError):
@@ -274,6 +275,14 @@ def parse_tags(value: str) -> str:
     return ",".join(dict.fromkeys(tags))
 
 
+def parse_web_link(value: str) -> str:
+    """One http(s) address: other schemes (javascript:, data:) must never become links."""
+    link = value.strip()
+    if not is_web_link(link):
+        raise FieldError(f"'{value}' is not an http(s) address")
+    return link
+
+
 MONTH_YEAR = re.compile(r"^[A-Za-z]{3,9}\.?\s+\d{4}$")
 ISO = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})$")
@@ -470,6 +479,13 @@ FIELDS: tuple[Field, ...] = (
     Field("expected_annual_value", "Expected annual value", parse=parse_decimal),
     Field("expected_annual_cost", "Expected annual cost", parse=parse_decimal),
     Field("realised_value", "Realised value", parse=parse_decimal),
+    Field("realised_value_as_of", "Realised value as of", parse=parse_date),
+    Field(
+        "value_evidence_url",
+        "Value evidence",
+        parse=parse_web_link,
+        help="An http(s) link to the measurement behind the realised value.",
+    ),
     *(
         Field(
             name,
@@ -530,7 +546,7 @@ REQUIRED = tuple(field.name for field in FIELDS if field.required)
 PLAIN = tuple(field.name for field in FIELDS if field.target == "initiative")
 DATE_FIELDS = ("initiated_on", "pilot_started_on", "production_on", "retired_on")
 # Every field holding a date, the special ones included.
-ALL_DATE_FIELDS = (*DATE_FIELDS, "operational_on")
+ALL_DATE_FIELDS = (*DATE_FIELDS, "operational_on", "realised_value_as_of")
 TEXT_FIELDS = tuple(
     name for name in PLAIN if BY_NAME[name].parse in (parse_text,) or name in ("tags", "links")
 )

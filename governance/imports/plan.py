@@ -43,6 +43,8 @@ WHITESPACE_TEXT = {
         "expected_annual_value",
         "expected_annual_cost",
         "realised_value",
+        "realised_value_as_of",
+        "value_evidence_url",
     )
 }
 

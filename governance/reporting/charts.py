@@ -59,6 +59,7 @@ PANEL_CHARTS = {
     "roadmap": ("roadmap",),
     "top-risks": (),
     "barriers": ("barriers",),
+    "value": (),
 }
 
 # Tier 1 (minimal) to Tier 4 (unacceptable), then "unassessed"; the same hues as the tier

@@ -30,7 +30,8 @@ The queries of one read (nine for an organisation-wide reader, seven for a BU le
 3. approvals: in flight, overdue and the median cycle times (window functions);
 4. GPU spend per unit and month (chargeback months left-joined to their lines), and the
    open idle findings' monthly waste ("Idle allocations");
-5. utilisation per unit; 6–7. roadmap phases and indicators; 8. the barrier heatmap.
+5. utilisation per unit; 6–7. roadmap phases and indicators; 8. the barrier heatmap;
+9. value against cost per unit, phase and currency (``governance.reporting.value_panel``).
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ from governance.reporting.panels import (
     _url,
 )
 from governance.reporting.spend import _spend_panel, _utilisation_panel
+from governance.reporting.value_panel import value_panel
 from governance.risk.choices import Gate, Tier
 from governance.risk.filtersets import UNASSESSED
 from governance.risk.selectors import current_assessment_value, risk_register
@@ -634,6 +636,7 @@ def dashboard_compute(*, user, filters: DashboardFilters) -> Dashboard:
         roadmap=_roadmap_panel(user=user, today=today),
         top_risks=_top_risks_panel(user=user, filters=filters),
         barriers=_barrier_panel(user=user, filters=filters),
+        value=value_panel(user=user, filters=filters, today=today),
     )
 
 

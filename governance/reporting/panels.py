@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from core.models import BusinessUnit
+from inventory.finops import value as value_module
 from inventory.finops.models import ChargebackLine
 from inventory.usage import selectors as utilisation_module
 from portfolio.scaling import metrics
@@ -46,6 +47,7 @@ TITLES = {
     "roadmap": "Roadmap progress",
     "top-risks": "Top risks",
     "barriers": "Scaling barriers",
+    "value": "Value against cost",
 }
 
 DEFINITIONS = {
@@ -135,6 +137,7 @@ DEFINITIONS = {
         f"{HEATMAP_DEFINITION} With a business unit chosen, only that unit's initiatives. "
         "Counted over the initiatives you may see."
     ),
+    "value": value_module.VALUE_BY_DEFINITION,
 }
 
 
@@ -522,6 +525,8 @@ class Dashboard:
     roadmap: RoadmapPanel
     top_risks: TopRisksPanel
     barriers: BarrierPanel
+    # Typed loosely: its class lives in governance.reporting.value_panel, which imports this.
+    value: Panel | None = None
 
     @property
     def panels(self) -> list[Panel]:
@@ -535,6 +540,7 @@ class Dashboard:
             self.roadmap,
             self.top_risks,
             self.barriers,
+            *([self.value] if self.value is not None else []),
         ]
 
     def panel(self, key: str) -> Panel:
@@ -555,6 +561,7 @@ PANEL_KEYS = (
     "roadmap",
     "top-risks",
     "barriers",
+    "value",
 )
 
 

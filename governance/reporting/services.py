@@ -236,6 +236,24 @@ class Section:
     table: dict | None = None
 
 
+def _value_specs(board) -> list[tuple]:
+    """The value-against-cost section: totals per currency and the evidence gap."""
+    panel = board.value
+    if panel is None:
+        return []
+    facts = [
+        (
+            f"Value / cost per year ({total.currency})",
+            f"{_money(total.value, total.currency)} / {_money(total.cost, total.currency)}"
+            f" · ROI {cell_text(total.roi) if total.roi is not None else 'no data'}"
+            f"{' %' if total.roi is not None else ''}",
+        )
+        for total in panel.totals
+    ]
+    facts.append(("Initiatives with cost but no value evidence", cell_text(panel.without_evidence)))
+    return [(panel, f"Value against cost: {panel.title}", [], facts, True)]
+
+
 def _sections(board, charts: dict) -> list[Section]:
     approvals, spend, top = board.approvals, board.spend, board.top_risks
     band = board.utilisation.band
@@ -297,6 +315,7 @@ def _sections(board, charts: dict) -> list[Section]:
         ),
         (board.roadmap, f"Roadmap status: {board.roadmap.title}", ["roadmap"], [], True),
         (board.barriers, None, ["barriers"], [], True),
+        *_value_specs(board),
     ]
     return [
         Section(

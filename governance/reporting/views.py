@@ -70,7 +70,7 @@ def _filter_bar(*, user, params, filters=None) -> dict:
 # Panels with more than their charts to show (figures, a list, a table) have their own body
 # template; the others show their charts only.
 PANELS_WITH_A_BODY = frozenset(
-    {"scaling", "risk-mix", "approvals", "gpu-spend", "roadmap", "top-risks"}
+    {"scaling", "risk-mix", "approvals", "gpu-spend", "roadmap", "top-risks", "value"}
 )
 
 

@@ -16,4 +16,10 @@ urlpatterns = [
     path("findings/<int:pk>/", views.finding_detail, name="finding_detail"),
     path("findings/<int:pk>/acknowledge/", views.finding_acknowledge, name="finding_acknowledge"),
     path("findings/<int:pk>/resolve/", views.finding_resolve, name="finding_resolve"),
+    path(
+        "initiatives/<int:pk>/value/",
+        views.initiative_value_panel,
+        name="initiative_value_panel",
+    ),
+    path("value-evidence/", views.value_evidence_missing, name="value_evidence_missing"),
 ]

@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exports import csv_response, xlsx_response
-from core.htmx import query_without_page, render_list
+from core.htmx import query_without_page, render_list, render_partial_aware
 from core.models import BusinessUnit
 from core.permissions import can_manage_inventory
 from inventory.finops import selectors
+from inventory.finops import value as value_module
 from inventory.finops.choices import FindingKind
 from inventory.finops.forms import (
     ChargebackComputeForm,
@@ -33,6 +34,8 @@ from inventory.finops.forms import (
 from inventory.finops.models import ChargebackLine, ChargebackMonth
 from inventory.finops.services import chargeback as chargeback_services
 from inventory.finops.services import findings as finding_services
+from portfolio.initiatives.models import Initiative
+from portfolio.initiatives.selectors import initiative_get, scope_initiatives
 
 RECENT_MONTHS = 12
 
@@ -282,3 +285,41 @@ def findings_scan(request):
     resolved = sum(figures["resolved"] for figures in counts.values())
     messages.success(request, f"Scan done: {opened} new finding(s), {resolved} cleared.")
     return redirect(f"{reverse('inventory:finding_list')}?status=active")
+
+
+@login_required
+@require_GET
+def initiative_value_panel(request, pk):
+    """The initiative page's value panel: value, cost (run + GPU chargeback) and ROI."""
+    initiative = initiative_get(user=request.user, pk=pk)
+    context = {
+        "initiative": initiative,
+        "value": value_module.initiative_value(initiative, user=request.user),
+        "cost_months": value_module.COST_MONTHS,
+    }
+    return render(request, "inventory/finops/partials/_initiative_value_panel.html", context)
+
+
+@login_required
+@require_GET
+def value_evidence_missing(request):
+    """Active initiatives with a cost but no evidenced realised value, costliest first;
+    ``?business_unit=<id>`` narrows to one unit (within the reader's scope) and
+    ``?roadmap_phase=<1-4|none>`` to one roadmap phase."""
+    queryset = scope_initiatives(Initiative.objects.all(), request.user)
+    unit, phase = request.GET.get("business_unit", ""), request.GET.get("roadmap_phase", "")
+    if unit.isdigit():
+        queryset = queryset.filter(business_unit_id=int(unit))
+    if phase == "none":
+        queryset = queryset.filter(roadmap_phase__isnull=True)
+    elif phase.isdigit():
+        queryset = queryset.filter(roadmap_phase=int(phase))
+    rows = value_module.without_value_evidence(queryset, user=request.user)
+    page = Paginator(rows, settings.KEEL_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page_obj": page,
+        "rows": page.object_list,
+        "querystring": query_without_page(request),
+        "cost_months": value_module.COST_MONTHS,
+    }
+    return render_partial_aware(request, "inventory/finops/value_evidence_missing.html", context)

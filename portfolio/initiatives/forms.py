@@ -45,6 +45,8 @@ class InitiativeForm(forms.ModelForm):
         widgets = {
             # ISO format: the en-GB locale's dd/mm/yyyy shows as blank in type="date" inputs.
             "initiated_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "realised_value_as_of": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "value_evidence_url": forms.URLInput(),
             "problem_statement": forms.Textarea(attrs={"rows": 3}),
             "purpose": forms.Textarea(attrs={"rows": 3}),
             "outputs": forms.Textarea(attrs={"rows": 2}),

@@ -99,7 +99,21 @@ class Initiative(TransitionFieldGuard, models.Model):
     expected_annual_cost = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True
     )
-    realised_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    realised_value = models.DecimalField(
+        "realised annual value",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Value per year actually delivered, measured as of the date below.",
+    )
+    realised_value_as_of = models.DateField("realised value as of", null=True, blank=True)
+    value_evidence_url = models.CharField(
+        "value evidence link",
+        max_length=500,
+        blank=True,
+        help_text="An http(s) link to the measurement behind the realised value.",
+    )
     data_sensitivity = models.CharField(
         max_length=20, choices=DataSensitivity.choices, default=DataSensitivity.INTERNAL
     )
@@ -203,10 +217,14 @@ class Initiative(TransitionFieldGuard, models.Model):
             errors["production_on"] = "Production cannot start before the pilot."
         if self.initiated_on and self.retired_on and self.retired_on < self.initiated_on:
             errors["retired_on"] = "An initiative cannot retire before it was initiated."
-        for field in ("expected_annual_value", "expected_annual_cost"):
+        for field in ("expected_annual_value", "expected_annual_cost", "realised_value"):
             value = getattr(self, field)
             if value is not None and value < 0:
                 errors[field] = "Enter an amount of zero or more."
+        if self.value_evidence_url and not is_web_link(self.value_evidence_url):
+            errors["value_evidence_url"] = "Only an http(s) address is accepted."
+        if self.realised_value_as_of and self.realised_value is None:
+            errors["realised_value"] = "Enter the realised value this date is for."
         invalid_links = [link for link in self.link_list if not is_web_link(link)]
         if invalid_links:
             errors["links"] = f"Only http(s) addresses are accepted: {', '.join(invalid_links[:3])}"

@@ -40,6 +40,8 @@ INITIATIVE_FIELDS = (
     "expected_annual_value",
     "expected_annual_cost",
     "realised_value",
+    "realised_value_as_of",
+    "value_evidence_url",
     "data_sensitivity",
     "uses_pii",
     "sourcing",

@@ -239,3 +239,27 @@ def test_round_trip_keeps_an_owner_still_to_confirm(demo):
     confirmed.refresh_from_db()
     assert (confirmed.accountable_owner, confirmed.owner_to_confirm) == (new_owner, False)
     assert Initiative.objects.get(pk=flagged[1].pk).owner_to_confirm
+
+
+def test_keel_round_trip_restores_realised_value_and_its_evidence(demo):
+    evidenced = list(Initiative.objects.exclude(value_evidence_url="")[:3])
+    assert evidenced and all(item.realised_value_as_of for item in evidenced)
+    header, rows = export("keel")
+    assert {"Realised value as of", "Value evidence"} <= set(header)
+    Initiative.objects.filter(pk__in=[item.pk for item in evidenced]).update(
+        realised_value=None, realised_value_as_of=None, value_evidence_url=""
+    )
+    result = import_csv(demo, to_csv(header, rows), "keel")
+    assert result["preview"]["counts"]["update"] == len(evidenced)
+    assert_same(export("keel"), (header, rows))
+    restored = Initiative.objects.get(pk=evidenced[0].pk)
+    assert restored.value_evidence_url == evidenced[0].value_evidence_url
+
+
+def test_a_value_evidence_cell_that_is_not_a_web_link_is_rejected(demo):
+    header, rows = export("keel")
+    column = header.index("Value evidence")
+    rows = [rows[0][:column] + ["javascript:alert(1)"] + rows[0][column + 1 :]]
+    result = import_csv(demo, to_csv(header, rows), "keel", dry_run=True)
+    assert result["preview"]["counts"]["reject"] == 1
+    assert "http(s)" in str(result["preview"]["rejected"][0])

@@ -38,7 +38,7 @@ SVG_PATTERN = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
 # The page's queries for an executive, whatever the data: user and memberships (the session
 # is read through the cache), the dashboard's fixed nine, the units of the filter bar and the
 # navigation's unread count.
-PAGE_QUERY_LIMIT = 13
+PAGE_QUERY_LIMIT = 14
 
 
 @pytest.fixture(autouse=True)
