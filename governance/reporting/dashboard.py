@@ -108,6 +108,7 @@ from governance.reporting.spend import _spend_panel, _utilisation_panel
 from governance.reporting.value_panel import value_panel
 from governance.risk.choices import Gate, Tier
 from governance.risk.filtersets import UNASSESSED
+from governance.risk.residual import RESIDUAL_DEFINITION
 from governance.risk.selectors import current_assessment_value, risk_register
 from portfolio.initiatives.choices import LIVE_STAGES, DeploymentStatus, Stage
 from portfolio.initiatives.models import Deployment, Initiative, StageChange
@@ -666,6 +667,11 @@ def dashboard(*, user, filters: DashboardFilters) -> Dashboard:
         board = dashboard_compute(user=user, filters=filters)
         cache.set(key, board, seconds)
     return board
+
+
+# Figures defined once but shown outside the dashboard's panels (the risk register, the
+# dossier, the API), listed on the definitions page after the panels.
+OTHER_DEFINITIONS = (("risk-scores", "Inherent and residual risk", RESIDUAL_DEFINITION),)
 
 
 def definitions() -> list[tuple[str, str, str]]:

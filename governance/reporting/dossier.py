@@ -36,6 +36,7 @@ from governance.approvals.selectors import timeline_of, timeline_prefetches
 from governance.risk import scoring
 from governance.risk.choices import Gate, ResultStatus
 from governance.risk.models import ControlResult, RiskAssessment
+from governance.risk.residual import initiative_scores
 from governance.risk.selectors import assessment_history, controls_checklist
 from governance.risk.services import questionnaire_specs
 from inventory.capacity.models import GPURequest
@@ -88,6 +89,7 @@ def dossier_data(*, user, initiative: Initiative) -> dict:
         "tier": tier,
         "tier_label": scoring.TIER_LABELS.get(tier, "Not assessed"),
         "assessment": current,
+        "risk_scores": initiative_scores(initiative, current),
         "answers": _answer_rows(current),
         "assessment_history": assessments,
         "controls": controls,

@@ -134,7 +134,10 @@ def definitions_page(request):
     return render(
         request,
         "governance/reporting/dashboard_definitions.html",
-        {"definitions": figures.definitions()},
+        {
+            "definitions": figures.definitions(),
+            "other_definitions": figures.OTHER_DEFINITIONS,
+        },
     )
 
 
@@ -415,6 +418,8 @@ RISK_REGISTER_HEADER = (
     "Override tier",
     "Effective tier",
     "Assessed on",
+    "Inherent risk score",
+    "Residual risk score",
     "Required controls satisfied",
     "Required controls",
     "Required controls failing",
@@ -447,6 +452,8 @@ def risk_register_export_rows(*, user, params, request=None) -> Iterator[tuple]:
             initiative.override_tier,
             initiative.effective_tier,
             timezone.localdate(assessed) if assessed else None,
+            initiative.inherent_score,
+            initiative.residual_score,
             initiative.controls_satisfied,
             initiative.controls_total,
             initiative.controls_failing,

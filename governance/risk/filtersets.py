@@ -54,6 +54,8 @@ class RiskRegisterFilterSet(django_filters.FilterSet):
             ("effective_tier", "tier"),
             ("business_unit__name", "business_unit"),
             ("assessed_at", "assessed"),
+            ("inherent_score", "inherent"),
+            ("residual_score", "residual"),
         ),
         label="Sort by",
     )

@@ -206,6 +206,13 @@ class Control(models.Model):
         "NIST AI RMF function", max_length=10, choices=NISTFunction.choices, blank=True
     )
     iso_42001_clause = models.CharField("ISO/IEC 42001 clause", max_length=50, blank=True)
+    # How many points of the inherent risk score a passing required control takes off
+    # (governance.risk.residual); 0 for a control that documents rather than mitigates.
+    mitigation_weight = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Points of the inherent risk score this control removes while it passes "
+        "and is required.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -18,6 +18,7 @@ from governance.risk.models import (
     Questionnaire,
     RiskAssessment,
 )
+from governance.risk.residual import with_residual
 from portfolio.initiatives.models import Initiative
 from portfolio.initiatives.selectors import initiative_get, scope_initiatives
 
@@ -51,9 +52,10 @@ def _compliance_conditions(prefix: str = "control_results__"):
 
 def risk_register(*, user) -> QuerySet[Initiative]:
     """Visible initiatives annotated with their current tier (computed, override, effective),
-    assessment date and compliance counts — a fixed number of queries for any row count."""
+    assessment date, inherent and residual risk score (``governance.risk.residual``) and
+    compliance counts — a fixed number of queries for any row count."""
     required, satisfied, failing = _compliance_conditions()
-    return (
+    register = (
         scope_initiatives(
             Initiative.objects.select_related("business_unit", "accountable_owner"), user
         )
@@ -62,12 +64,15 @@ def risk_register(*, user) -> QuerySet[Initiative]:
             override_tier=current_assessment_value("override_tier"),
             assessed_at=current_assessment_value("completed_at"),
             tier_provisional=current_assessment_value("provisional"),
+            inherent_score=current_assessment_value("score"),
             controls_total=Count("control_results", filter=required, distinct=True),
             controls_satisfied=Count("control_results", filter=satisfied, distinct=True),
             controls_failing=Count("control_results", filter=failing, distinct=True),
         )
         .annotate(effective_tier=Coalesce(F("override_tier"), F("computed_tier")))
     )
+    # Inherent (questionnaire) and residual (after passing required controls) risk scores.
+    return with_residual(register, inherent="inherent_score")
 
 
 def compliance_by_business_unit(*, user) -> list[dict]:

@@ -34,6 +34,7 @@ from governance.risk.permissions import (
     can_submit_evidence,
     can_waive_controls,
 )
+from governance.risk.residual import initiative_scores
 from portfolio.initiatives.selectors import initiative_get
 
 # The questionnaire form marks itself so that completing saves the answers it holds (the
@@ -107,6 +108,7 @@ def _render_assessment(
     context = {
         "initiative": initiative,
         "current": current,
+        "risk_scores": initiative_scores(initiative, current),
         "draft": draft,
         "reassessment_reasons": selectors.reassessment_reasons(current, initiative),
         "history": selectors.assessment_history(initiative=initiative).exclude(is_current=True),

@@ -23,6 +23,13 @@ class RiskAssessmentSerializer(serializers.ModelSerializer):
     )
     rationale = serializers.ListField(child=serializers.CharField(), read_only=True)
     answers = serializers.DictField(read_only=True)
+    inherent_score = serializers.IntegerField(
+        source="score", read_only=True, help_text="The questionnaire score (as ``score``)."
+    )
+    residual_score = serializers.SerializerMethodField(
+        help_text="The current assessment's score after the required controls that pass; "
+        "null for past assessments (controls are evaluated against the current one)."
+    )
 
     class Meta:
         model = RiskAssessment
@@ -36,6 +43,8 @@ class RiskAssessmentSerializer(serializers.ModelSerializer):
             "answers",
             "computed_tier",
             "score",
+            "inherent_score",
+            "residual_score",
             "rationale",
             "override_tier",
             "override_justification",
@@ -48,6 +57,11 @@ class RiskAssessmentSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_residual_score(self, assessment) -> int | None:
+        if not assessment.is_current:
+            return None
+        return getattr(assessment, "residual_score", None)
 
 
 class AssessmentStartSerializer(serializers.Serializer):
@@ -170,6 +184,14 @@ class RiskRegisterSerializer(serializers.Serializer):
     override_tier = serializers.IntegerField(allow_null=True)
     effective_tier = serializers.IntegerField(allow_null=True)
     assessed_at = serializers.DateTimeField(allow_null=True)
+    inherent_score = serializers.IntegerField(
+        allow_null=True, help_text="The current assessment's questionnaire score."
+    )
+    residual_score = serializers.IntegerField(
+        allow_null=True,
+        help_text="The inherent score after the required controls that pass "
+        "(governance.risk.residual).",
+    )
     controls_satisfied = serializers.IntegerField()
     controls_total = serializers.IntegerField()
     controls_failing = serializers.IntegerField()

@@ -23,6 +23,7 @@ from governance.risk.filtersets import (
     RiskRegisterFilterSet,
 )
 from governance.risk.models import ControlResult, RiskAssessment
+from governance.risk.residual import with_residual
 from portfolio.initiatives.models import Initiative
 from portfolio.initiatives.selectors import initiative_get, scope_initiatives
 
@@ -42,11 +43,12 @@ class RiskAssessmentViewSet(
     filterset_class = RiskAssessmentFilterSet
 
     def get_queryset(self):
-        return (
+        assessments = (
             RiskAssessment.objects.filter(initiative__in=_visible_initiatives(self.request.user))
             .select_related("initiative", "questionnaire", "assessed_by", "overridden_by")
             .order_by("-created_at", "-id")
         )
+        return with_residual(assessments, inherent="score", initiative_ref="initiative")
 
     @extend_schema(request=AssessmentStartSerializer, responses=RiskAssessmentSerializer)
     @action(detail=False, methods=["post"])
