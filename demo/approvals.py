@@ -14,9 +14,17 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from core.models import BusinessUnit
+from governance.approvals import delegation
 from governance.approvals import services as engine
 from governance.approvals.choices import Outcome, RequestStatus
-from governance.approvals.models import ApprovalRequest, Decision
+from governance.approvals.models import (
+    ApprovalRequest,
+    Decision,
+    DelegateEligibility,
+    Delegation,
+    DelegationRule,
+)
 from governance.risk.choices import ResultStatus
 from governance.risk.controls import control_waive, gate_blockers
 from governance.risk.models import Control, RiskAssessment
@@ -136,3 +144,38 @@ def _make_due(request, due_at) -> None:
     ApprovalRequest.objects.filter(pk=request.pk).update(
         submitted_at=due_at - timedelta(hours=72), step_due_at=due_at
     )
+
+
+# Holiday cover in force: the CoE reviewer ``reviewer`` is on leave and a CoE analyst who
+# holds no approver role decides for them, which the rule "any member of the CoE" allows;
+# the second CoE reviewer ``reviewer2`` still decides in their own name.
+DELEGATOR, DELEGATE = "reviewer", "noah.fraser"
+LEAVE_STARTED, LEAVE_DAYS = 3, 14
+
+
+def seed_demo_delegation() -> dict:
+    """The delegation rule (set by ``admin``) and one delegation running today; does nothing
+    when any delegation exists."""
+    if Delegation.objects.exists():
+        return {}
+    users = get_user_model().objects.in_bulk(("admin", DELEGATOR, DELEGATE), field_name="username")
+    if len(users) < 3:
+        return {}
+    created = {}
+    if not DelegationRule.objects.exists():
+        delegation.delegation_rule_set(
+            actor=users["admin"],
+            eligible=DelegateEligibility.COE,
+            coe_business_unit=BusinessUnit.objects.filter(code="COE").first(),
+        )
+    today = timezone.localdate()
+    starts_on = today - timedelta(days=LEAVE_STARTED)
+    delegation.delegation_create(
+        actor=users[DELEGATOR],
+        delegate=users[DELEGATE],
+        starts_on=starts_on,
+        ends_on=starts_on + timedelta(days=LEAVE_DAYS),
+        reason="Annual leave (demo)",
+    )
+    created["delegations"] = 1
+    return created

@@ -69,12 +69,14 @@ class Login(NamedTuple):
     unit: str
 
 
-# One login per role, as printed at the end of the command.
+# One login per role, as printed at the end of the command, and a second CoE reviewer (so
+# one can cover for the other; ``demo.approvals.seed_demo_delegation``).
 ROLE_LOGINS = (
     Login("member", "Maya", "Patel", Role.BU_MEMBER, "RETAIL"),
     Login("lead", "Liam", "O'Connor", Role.BU_LEAD, "RETAIL"),
     Login("insurer", "Ines", "Moreau", Role.BU_MEMBER, "INSURE"),
     Login("reviewer", "Ravi", "Shah", Role.COE_REVIEWER, "COE"),
+    Login("reviewer2", "Rosa", "Alvarez", Role.COE_REVIEWER, "COE"),
     Login("coeadmin", "Chloe", "Adams", Role.COE_ADMIN, "COE"),
     Login("risk", "Rachel", "Kim", Role.RISK_OFFICER, "RISK"),
     Login("platform", "Pavel", "Novak", Role.PLATFORM_ENGINEER, "TECH"),
@@ -740,6 +742,7 @@ REPORT_ROWS = (
     ("overrides", "tier overrides"),
     ("approval_requests", "approval requests"),
     ("approval_decisions", "approval decisions"),
+    ("delegations", "delegations"),
     ("roadmap_phases", "roadmap phases"),
     ("roadmap_activities", "roadmap activities"),
     ("barrier_assessments", "barrier assessments"),

@@ -45,7 +45,7 @@ from core.audit import record_event
 from core.choices import Role
 from core.models import BusinessUnit, Membership
 from core.services import sequence_next
-from demo.approvals import seed_demo_approvals
+from demo.approvals import seed_demo_approvals, seed_demo_delegation
 from demo.building import SeedReport, _aware, _bulk, _CapacityLedger, _money, _username
 from demo.data import (
     AGE_DAYS,
@@ -116,6 +116,7 @@ def seed_demo(*, scale: int = 0) -> SeedReport:
             # Through the services (real audit events); skipped for --scale bulk runs.
             report.created.update(seed_risk_assessments())
             report.created.update(seed_demo_approvals())
+            report.created.update(seed_demo_delegation())
             report.created.update(seed_finops(today))
         report.created.update(seed_roadmap_and_barriers(today))
         report.seconds = clock.perf_counter() - started

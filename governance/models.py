@@ -9,6 +9,7 @@ from governance.approvals.models import (
     ApprovalStep,
     Decision,
     Delegation,
+    DelegationRule,
     Escalation,
 )
 from governance.imports.models import ImportJob, ImportPreset
@@ -35,6 +36,7 @@ __all__ = [
     "ControlResult",
     "Decision",
     "Delegation",
+    "DelegationRule",
     "Escalation",
     "ImportJob",
     "ImportPreset",

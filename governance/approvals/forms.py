@@ -7,7 +7,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from core.choices import Role
+from core.models import BusinessUnit
 from governance.approvals.choices import Outcome
+from governance.approvals.models import DelegateEligibility
 from governance.approvals.services import ESCALATION_CHAIN
 from governance.risk.choices import Gate
 
@@ -107,7 +109,9 @@ def policy_step_initial(policy) -> list[dict]:
 class DelegationForm(forms.Form):
     delegate = forms.ModelChoiceField(
         queryset=get_user_model().objects.none(),
-        help_text="A colleague who holds one of your approver roles.",
+        help_text="A colleague who holds one of your approver roles, or whom the delegation "
+        "rule allows (any member of the CoE, or holders of the “may act as delegate” "
+        "permission).",
     )
     starts_on = forms.DateField(label="From", widget=DATE_INPUT)
     ends_on = forms.DateField(
@@ -121,6 +125,26 @@ class DelegationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["delegate"].queryset = delegates
         self.fields["delegate"].label_from_instance = _person
+
+
+class DelegationRuleForm(forms.Form):
+    """Administrators: who may act as delegate (``delegation.delegation_rule_set``)."""
+
+    eligible = forms.ChoiceField(
+        label="Who may act as delegate", choices=DelegateEligibility.choices
+    )
+    coe_business_unit = forms.ModelChoiceField(
+        label="CoE business unit",
+        queryset=BusinessUnit.objects.order_by("name"),
+        required=False,
+        help_text="With “any member of the CoE”: everyone in this unit is eligible too.",
+    )
+
+    def __init__(self, *args, rule, **kwargs):
+        kwargs.setdefault(
+            "initial", {"eligible": rule.eligible, "coe_business_unit": rule.coe_business_unit_id}
+        )
+        super().__init__(*args, **kwargs)
 
 
 def _person(user) -> str:

@@ -257,3 +257,43 @@ class Delegation(models.Model):
 
     def __str__(self):
         return f"{self.delegator_id} → {self.delegate_id} ({self.starts_on}–{self.ends_on})"
+
+
+class DelegateEligibility(models.TextChoices):
+    SAME_ROLE = "same_role", "Colleagues holding one of the delegator's approver roles"
+    COE = "coe", "Any member of the CoE (a CoE role, or a member of the CoE business unit)"
+    FLAGGED = "flagged", "Holders of the “may act as delegate” permission"
+
+
+class DelegationRule(models.Model):
+    """Who may be chosen as a delegate: one row (pk 1), set by administrators through
+    ``governance.approvals.delegation.delegation_rule_set``; without it, ``same_role``.
+
+    Whatever the rule, colleagues holding one of the delegator's approver roles stay eligible,
+    the delegate must be active, and separation of duties applies to the delegate too."""
+
+    eligible = models.CharField(
+        "who may act as delegate",
+        max_length=12,
+        choices=DelegateEligibility.choices,
+        default=DelegateEligibility.SAME_ROLE,
+    )
+    coe_business_unit = models.ForeignKey(
+        "core.BusinessUnit",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="CoE business unit",
+        help_text="With “any member of the CoE”: its members are eligible too.",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        permissions = [("act_as_delegate", "May act as delegate for approvals")]
+
+    def __str__(self):
+        return self.get_eligible_display()

@@ -3,7 +3,6 @@ initiative for its next gate, approval policies and delegations. Thin: resolve t
 selectors, call one ``approval_services`` function, render the page or the htmx partial."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,11 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.choices import Role
 from core.forms import apply_validation_error
 from core.htmx import is_partial_request, render_list
 from core.models import AuditEvent
-from core.permissions import has_any_role, roles_of
+from core.permissions import has_any_role
 from governance.approvals import delegation as delegation_services
 from governance.approvals import escalation, policies
 from governance.approvals import selectors as approval_selectors
@@ -26,6 +24,7 @@ from governance.approvals.forms import (
     CommentForm,
     DecisionForm,
     DelegationForm,
+    DelegationRuleForm,
     PolicyStepFormSet,
     ReasonForm,
     SubmitForm,
@@ -43,8 +42,6 @@ AlreadyDecided = approval_services.AlreadyDecided
 
 DECISION_PARTIAL = "governance/approvals/request_detail.html#decision"
 AUDIT_HISTORY_LENGTH = 20
-# Roles that decide nothing, so they have nothing to delegate.
-NON_APPROVER_ROLES = frozenset({Role.BU_MEMBER, Role.BU_LEAD})
 
 
 # --- Queue ---------------------------------------------------------------------------------
@@ -504,31 +501,35 @@ def policy_edit(request, pk):
 # --- Delegations ---------------------------------------------------------------------------
 
 
-def _possible_delegates(user):
-    """Active colleagues holding one of the user's approver roles (the service checks)."""
-    approver_roles = roles_of(user) - NON_APPROVER_ROLES
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, memberships__role__in=approver_roles)
-        .exclude(pk=user.pk)
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def delegations(request):
-    """My delegations, given and received, and a form to give one (holiday cover)."""
+    """My delegations, given and received, and a form to give one (holiday cover); for
+    administrators also the rule of who may act as delegate."""
     user = request.user
     today = timezone.localdate()
-    may_delegate = bool(roles_of(user) - NON_APPROVER_ROLES)
+    may_delegate = delegation_services.may_delegate(user)
+    rule = delegation_services.delegation_rule_get()
+    may_set_rule = delegation_services.can_set_delegation_rule(user)
+    posted = request.POST if request.method == "POST" else None
+    setting_rule = posted is not None and "eligible" in posted
     form = DelegationForm(
-        request.POST if request.method == "POST" else None,
-        delegates=_possible_delegates(user),
+        None if setting_rule else posted,
+        delegates=delegation_services.eligible_delegates(user, rule),
         initial={"starts_on": today},
     )
-    if request.method == "POST" and may_delegate and form.is_valid():
+    rule_form = DelegationRuleForm(posted if setting_rule else None, rule=rule)
+    if setting_rule and not may_set_rule:
+        raise PermissionDenied("Only administrators set who may act as delegate.")
+    if setting_rule and rule_form.is_valid():
+        try:
+            delegation_services.delegation_rule_set(actor=user, **rule_form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(rule_form, error)
+        else:
+            messages.success(request, "The delegation rule was saved.")
+            return redirect("governance:delegations")
+    elif posted is not None and not setting_rule and may_delegate and form.is_valid():
         try:
             delegation = delegation_services.delegation_create(actor=user, **form.cleaned_data)
         except ValidationError as error:
@@ -543,6 +544,8 @@ def delegations(request):
             return redirect("governance:delegations")
     context = {
         "form": form,
+        "rule": rule,
+        "rule_form": rule_form if may_set_rule else None,
         "may_delegate": may_delegate,
         "today": today,
         "given": Delegation.objects.filter(delegator=user).select_related("delegate"),
