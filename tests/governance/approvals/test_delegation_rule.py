@@ -6,16 +6,26 @@ applies to the delegate as to anyone."""
 import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from core.choices import Role
-from core.models import AuditEvent
+from core.models import AuditEvent, BusinessUnit
+from demo.organisation import seed_demo
 from governance.approvals import delegation
 from governance.approvals import services as engine
-from governance.approvals.models import DelegateEligibility, Delegation, DelegationRule
+from governance.approvals.models import (
+    ApprovalRequest,
+    DelegateEligibility,
+    Delegation,
+    DelegationRule,
+)
+from inventory.gpu.models import GPUAllocation
+from inventory.registry.models import AIModel
+from portfolio.initiatives.models import Initiative
 from tests.factories import BusinessUnitFactory, InitiativeFactory, member
 from tests.governance.helpers import TIER_2, assess
 
@@ -198,11 +208,11 @@ def test_the_delegations_page_offers_eligible_people_and_the_rule_form_to_admins
 
 
 def test_the_demo_has_a_second_reviewer_and_a_delegation_in_force():
-    from django.contrib.auth import get_user_model
-
-    from demo.organisation import seed_demo
-
     seed_demo(scale=0)
+    # The second reviewer and the delegation change none of the demo's other counts.
+    assert BusinessUnit.objects.count() == 8 and Initiative.objects.count() == 120
+    assert AIModel.objects.count() == 40 and GPUAllocation.objects.count() == 200
+    assert ApprovalRequest.objects.count() == 25
     users = get_user_model().objects
     assert users.filter(username="reviewer2", memberships__role=Role.COE_REVIEWER).exists()
     rule = delegation.delegation_rule_get()
