@@ -41,6 +41,7 @@ from governance.risk.selectors import assessment_history, controls_checklist
 from governance.risk.services import questionnaire_specs
 from inventory.capacity.models import GPURequest
 from inventory.capacity.selectors import requests_list
+from inventory.finops.value import COST_MONTHS, initiative_value
 from inventory.gpu.models import GPUAllocation
 from inventory.registry.models import ModelVersion
 from inventory.registry.selectors import scope_models
@@ -90,6 +91,8 @@ def dossier_data(*, user, initiative: Initiative) -> dict:
         "tier_label": scoring.TIER_LABELS.get(tier, "Not assessed"),
         "assessment": current,
         "risk_scores": initiative_scores(initiative, current),
+        "value": initiative_value(initiative, user=user, today=today),
+        "value_months": COST_MONTHS,
         "answers": _answer_rows(current),
         "assessment_history": assessments,
         "controls": controls,

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exports import csv_response, xlsx_response
 from core.htmx import query_without_page, render_list, render_partial_aware
 from core.models import BusinessUnit
-from core.permissions import can_manage_inventory
+from core.permissions import can_manage_inventory, can_view_dashboard
 from inventory.finops import selectors
 from inventory.finops import value as value_module
 from inventory.finops.choices import FindingKind
@@ -296,6 +296,7 @@ def initiative_value_panel(request, pk):
         "initiative": initiative,
         "value": value_module.initiative_value(initiative, user=request.user),
         "cost_months": value_module.COST_MONTHS,
+        "can_read_definitions": can_view_dashboard(request.user),
     }
     return render(request, "inventory/finops/partials/_initiative_value_panel.html", context)
 

@@ -309,3 +309,23 @@ def test_the_api_reads_and_writes_the_value_fields(client, unit_a, owner):
     body = client.get(url).json()
     assert body["realised_value"] == "12.50" and body["realised_value_as_of"] == "2026-02-28"
     assert body["value_evidence_url"] == ""
+
+
+def test_the_dossier_shows_realised_value_and_roi(unit_a, owner, executive):
+    from django.template.loader import render_to_string
+
+    from governance.reporting.dossier import dossier_data
+
+    initiative = make(
+        unit_a,
+        owner,
+        realised_value=Decimal("900"),
+        realised_value_as_of=datetime.date(2026, 4, 30),
+        value_evidence_url="https://example.com/benefits",
+        expected_annual_cost=Decimal("600"),
+    )
+    data = dossier_data(user=executive, initiative=initiative)
+    assert data["value"].roi == Decimal("50.0")  # (900 - 600) / 600
+    html = render_to_string("governance/reporting/dossier_pdf.html", data)
+    assert "as of 30 Apr 2026" in html and "https://example.com/benefits" in html
+    assert "<tr><td>ROI</td><td>50.0 % (realised value)</td></tr>" in html
