@@ -33,6 +33,11 @@ class ValueRow:
     url: str  # the initiatives of the row with cost but no value evidence
 
     @property
+    def reconcile(self):
+        # The list behind the row: its initiatives with cost but no value evidence.
+        return ("count", self.without_evidence)
+
+    @property
     def roi(self) -> Decimal | None:
         return value_module.roi_percent(self.value, self.cost)
 

@@ -36,7 +36,7 @@ RETAIL_SPEND = Decimal("4321.50")
 INSURANCE_SPEND = Decimal("8765.25")
 SVG_PATTERN = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
 # The page's queries for an executive, whatever the data: user and memberships (the session
-# is read through the cache), the dashboard's fixed nine, the units of the filter bar and the
+# is read through the cache), the dashboard's fixed ten, the units of the filter bar and the
 # navigation's unread count.
 PAGE_QUERY_LIMIT = 14
 

@@ -147,7 +147,7 @@ def test_the_dashboard_panel_sums_value_and_cost_by_unit_and_phase(
     make(unit_b, owner_b, stage="draft", expected_annual_value=Decimal("9999"))  # not active
     chargeback(datetime.date(2026, 6, 1), (a1, unit_a, Kind.DIRECT, "300"))
     memberships_of(executive)  # loaded once per request by the page, not by the read
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         board = dashboard_compute(user=executive, filters=DashboardFilters(today=TODAY))
     panel = board.value
     units = {row.label: row for row in panel.by_unit}
