@@ -1,4 +1,5 @@
 from core.choices import Role
+from core.navigation import nav_items
 from core.permissions import (
     can_manage_inventory,
     can_manage_organisation,
@@ -15,6 +16,7 @@ def navigation(request):
         return {}
     roles = roles_of(user)
     return {
+        "nav_groups": nav_items(user, request.path),
         "nav_roles": sorted(Role(role).label for role in roles),
         "nav_unread": unread_notification_count(user=user),
         "nav_can_manage_inventory": can_manage_inventory(user),

@@ -21,3 +21,7 @@ class GovernanceConfig(AppConfig):
         register_governance_indicators()
         register_tier_source(current_tiers)
         register_gate_submitter(gpu_request_submit)
+
+        from governance import navigation
+
+        navigation.register()

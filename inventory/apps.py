@@ -11,3 +11,7 @@ class InventoryConfig(AppConfig):
 
         lifecycle_hooks.register()
         merge_hooks.register()
+
+        from inventory import navigation
+
+        navigation.register()

@@ -10,3 +10,7 @@ class PortfolioConfig(AppConfig):
         from portfolio.initiatives.services import register_change_hook
 
         register_change_hook(schedule_duplicate_detection)
+
+        from portfolio import navigation
+
+        navigation.register()
