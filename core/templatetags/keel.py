@@ -1,6 +1,7 @@
 import datetime
 
 from django import template
+from django.template.defaultfilters import floatformat
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
@@ -66,3 +67,12 @@ def period_end(moment) -> str:
     """An allocation's (exclusive) end on a page: the last day held for a whole-day end, else
     the instant with its time; "" when open-ended (so ``|default:"open-ended"`` applies)."""
     return _period_bound(moment, end=True)
+
+
+@register.filter
+def money(amount, currency: str = "") -> str:
+    """An amount with two decimals and the locale's thousand separators, after its currency:
+    ``USD 686,000.00``; "—" when unknown."""
+    if amount is None or amount == "":
+        return "—"
+    return f"{currency} {floatformat(amount, '2g')}".strip()

@@ -63,7 +63,7 @@ def test_chargeback_page_for_platform_engineer(client, platform_engineer, two_un
     assert response.status_code == 200
     body = response.content.decode()
     assert "Retail Banking" in body and "Insurance" in body
-    assert 'id="grand-total">1100.00<' in body
+    assert 'id="grand-total">1,100.00<' in body
     assert "Close month" in body and "Recompute" in body
 
 
@@ -357,4 +357,4 @@ def test_closed_month_page_shows_frozen_figures(client, platform_engineer, two_u
     cost("999.00", allocation=two_units["a"])
     client.force_login(platform_engineer)
     body = client.get(url("chargeback"), {"month": "2025-03"}).content.decode()
-    assert 'id="grand-total">1100.00<' in body
+    assert 'id="grand-total">1,100.00<' in body
