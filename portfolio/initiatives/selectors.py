@@ -1,6 +1,7 @@
 """Reads of the portfolio, always scoped to what the user may see."""
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from core.choices import BU_WRITE_ROLES
@@ -51,6 +52,20 @@ def initiative_get(*, user, pk) -> Initiative:
         user,
     )
     return get_object_or_404(queryset, pk=pk)
+
+
+def initiative_pk_by_reference(*, user, reference: str) -> int:
+    """The id of the initiative with this human reference (``AI-0094``, any case) that the
+    user may see, or 404 — the same 404 whether it does not exist or is out of scope."""
+    found = (
+        scope_initiatives(Initiative.objects.all(), user)
+        .filter(reference=reference.strip().upper())
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if found is None:
+        raise Http404("No initiative with that reference.")
+    return found
 
 
 def initiative_stage_history(*, initiative: Initiative):

@@ -6,7 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.forms import submit_through_service
 from core.htmx import render_list
@@ -24,6 +25,17 @@ def initiative_list(request):
         queryset=selectors.initiative_list(user=request.user),
         filterset_class=InitiativeFilterSet,
     )
+
+
+@login_required
+@require_GET
+def initiative_by_reference(request, reference, rest=""):
+    """``/initiatives/AI-0094/…`` → the same page under the initiative's id, as people quote
+    references; 404 for a reference that is unknown or outside the reader's scope."""
+    pk = selectors.initiative_pk_by_reference(user=request.user, reference=reference)
+    target = f"{reverse('portfolio:initiative_detail', args=[pk])}{rest}"
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(f"{target}?{query}" if query else target)
 
 
 @login_required
