@@ -1,10 +1,23 @@
 """Who may do what to initiatives. Pure predicates, also used to show or hide buttons."""
 
-from core.permissions import can_write_for_business_unit, writes_whole_organisation
+from core.choices import BU_WRITE_ROLES
+from core.permissions import (
+    business_unit_ids,
+    can_write_for_business_unit,
+    writes_whole_organisation,
+)
 
 
 def can_create_initiative(user, business_unit) -> bool:
     return business_unit is not None and can_write_for_business_unit(user, business_unit.pk)
+
+
+def can_register_initiatives(user) -> bool:
+    """Whether the user may register an initiative in some unit (the register form's and the
+    wizard's unit choice is not empty): organisation-wide writers, BU members and leads."""
+    if user is None or not user.is_authenticated:
+        return False
+    return writes_whole_organisation(user) or bool(business_unit_ids(user, BU_WRITE_ROLES))
 
 
 def can_edit_initiative(user, initiative) -> bool:

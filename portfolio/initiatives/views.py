@@ -14,7 +14,11 @@ from core.htmx import render_list
 from portfolio.initiatives import selectors, services
 from portfolio.initiatives.filtersets import InitiativeFilterSet
 from portfolio.initiatives.forms import InitiativeForm, StageChangeForm
-from portfolio.initiatives.permissions import can_change_stage, can_edit_initiative
+from portfolio.initiatives.permissions import (
+    can_change_stage,
+    can_edit_initiative,
+    can_register_initiatives,
+)
 
 
 @login_required
@@ -24,6 +28,7 @@ def initiative_list(request):
         template="portfolio/initiatives/initiative_list.html",
         queryset=selectors.initiative_list(user=request.user),
         filterset_class=InitiativeFilterSet,
+        extra_context={"can_register": can_register_initiatives(request.user)},
     )
 
 
