@@ -1,5 +1,6 @@
 import functools
 import json
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core import directory, logins, mfa, passkeys, people, selectors, services, sso, tokens
 from core import sessions as browser_sessions
-from core.choices import Role
+from core.choices import BU_WRITE_ROLES, Role
 from core.exceptions import Conflict
 from core.forms import (
     ApiTokenForm,
@@ -31,16 +32,29 @@ from core.forms import (
     apply_validation_error,
 )
 from core.models import Membership, NotificationPreference
-from core.permissions import reads_whole_organisation, roles_of
+from core.permissions import has_any_role, reads_whole_organisation, roles_of
+from governance.approvals import selectors as approval_selectors
+from governance.approvals.choices import RequestStatus
+from governance.approvals.views import NON_APPROVER_ROLES
+from governance.reporting import dashboard as dashboard_figures
 from inventory.gpu.selectors import allocation_summary
 from inventory.registry import selectors as inventory_selectors
 from portfolio.initiatives import selectors as portfolio_selectors
 from portfolio.initiatives.choices import Stage
+from portfolio.intake.selectors import wizard_drafts
+
+# Who sees which part of the home page (the sections each persona comes for).
+HEADLINE_ROLES = frozenset({Role.EXECUTIVE, Role.BU_LEAD, Role.COE_ADMIN, Role.ADMIN})
+APPROVER_ROLES = frozenset(Role.values) - NON_APPROVER_ROLES
+DUE_SOON = timedelta(days=2)
+HOME_ROWS = 8
 
 
 @login_required
 def home(request):
-    """A landing page per role, with real counts from the same scoped selectors as the lists."""
+    """A landing page per persona, with real counts from the same scoped selectors as the
+    lists: an executive's dashboard headline, a reviewer's queue and SLAs, a BU member's
+    initiatives, drafts and what waits on them; then the portfolio overview."""
     user = request.user
     initiatives = portfolio_selectors.initiative_list(user=user)
     by_stage = initiatives.aggregate(
@@ -54,12 +68,59 @@ def home(request):
         "initiative_total": by_stage["total"],
         "my_initiatives": initiatives.filter(
             Q(accountable_owner=user) | Q(technical_lead=user)
-        ).order_by("-updated_at")[:8],
+        ).order_by("-updated_at")[:HOME_ROWS],
         "model_count": inventory_selectors.model_list(user=user).count(),
         "allocation_summary": allocation_summary(user=user),
         "notifications": selectors.notification_list(user=user).filter(read_at__isnull=True)[:5],
+        **_waiting_on_member(user),
     }
+    context.update(_headline(user))
+    queue = _review_queue(user)
+    # An executive or admin decides only escalations: their queue shows when something waits.
+    if queue and ("board" not in context or queue["queue_sla"]["total"]):
+        context.update(queue)
     return render(request, "core/home.html", context)
+
+
+def _headline(user) -> dict:
+    """The executive dashboard's headline figures (the same cached read as /dashboard/)."""
+    if not (has_any_role(user, HEADLINE_ROLES) and dashboard_figures.can_view_dashboard(user)):
+        return {}
+    filters = dashboard_figures.dashboard_filters(user=user, params={})
+    return {"board": dashboard_figures.dashboard(user=user, filters=filters)}
+
+
+def _review_queue(user) -> dict:
+    """The requests the reviewer can decide now (the queue's "Awaiting me"), most urgent
+    first, with how many are overdue or due within ``DUE_SOON``."""
+    if not has_any_role(user, APPROVER_ROLES):
+        return {}
+    now = timezone.now()
+    queue = approval_selectors.request_queue(user=user, scope="mine")
+    sla = queue.aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Q(step_due_at__lt=now)),
+        due_soon=Count("pk", filter=Q(step_due_at__gte=now, step_due_at__lt=now + DUE_SOON)),
+    )
+    return {"queue_rows": list(queue[:HOME_ROWS]), "queue_sla": sla, "now": now}
+
+
+def _waiting_on_member(user) -> dict:
+    """A BU member's unfinished registrations, the requests sent back to them for changes,
+    and their requests still with the reviewers."""
+    if not has_any_role(user, BU_WRITE_ROLES):
+        return {}
+    theirs = Q(submitted_by=user) | Q(initiative__accountable_owner=user)
+    theirs |= Q(initiative__technical_lead=user)
+    requests = approval_selectors.request_list(user=user).filter(theirs).order_by("-updated_at")
+    return {
+        "member_home": True,
+        "drafts": list(wizard_drafts(user=user)[:HOME_ROWS]),
+        "changes_requested": list(
+            requests.filter(status=RequestStatus.CHANGES_REQUESTED)[:HOME_ROWS]
+        ),
+        "in_review": list(requests.filter(status=RequestStatus.PENDING)[:HOME_ROWS]),
+    }
 
 
 @login_required
