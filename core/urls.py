@@ -5,6 +5,7 @@ from core import views
 app_name = "core"
 
 urlpatterns = [
+    path("search/", views.search, name="search"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
     path(

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import directory, logins, mfa, passkeys, people, selectors, services, sso, tokens
 from core import sessions as browser_sessions
@@ -37,6 +37,7 @@ from governance.approvals import selectors as approval_selectors
 from governance.approvals.choices import RequestStatus
 from governance.approvals.views import NON_APPROVER_ROLES
 from governance.reporting import dashboard as dashboard_figures
+from governance.reporting import search as global_search
 from inventory.gpu.selectors import allocation_summary
 from inventory.registry import selectors as inventory_selectors
 from portfolio.initiatives import selectors as portfolio_selectors
@@ -121,6 +122,25 @@ def _waiting_on_member(user) -> dict:
         ),
         "in_review": list(requests.filter(status=RequestStatus.PENDING)[:HOME_ROWS]),
     }
+
+
+@login_required
+@require_GET
+def search(request):
+    """``/search/?q=``: every register's matches, grouped; an exact initiative reference
+    (``AI-0094``) that the reader may see goes straight to the initiative."""
+    text = global_search.normalise(request.GET.get("q", ""))
+    target = global_search.reference_target(user=request.user, text=text)
+    if target is not None:
+        return redirect("portfolio:initiative_detail", pk=target)
+    results = global_search.search(user=request.user, text=text)
+    context = {
+        "q": text,
+        "results": results,
+        "found": sum(register.total for register in results),
+        "full_text": global_search.uses_full_text(),
+    }
+    return render(request, "core/search.html", context)
 
 
 @login_required
