@@ -11,6 +11,7 @@ from core.choices import Role
 from governance.approvals import policies
 from governance.approvals.models import ApprovalRequest
 from governance.risk import controls, services
+from tests.browser.menu import menu_link
 from tests.factories import PASSWORD, BusinessUnitFactory, member
 from tests.governance.helpers import TIER_2, assessed, submitted
 
@@ -60,7 +61,7 @@ def test_member_submits_reviewer_approves_member_is_notified(live_server, page, 
 
     # The CoE reviewer finds it in the queue and approves it in place (htmx).
     sign_in(page, live_server.url, "carol")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals").click()
+    menu_link(page, "Governance", "Approvals").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Approvals")
     row = page.locator("#results tbody tr").filter(has_text=TITLE)
     expect(row).to_contain_text("CoE review")

@@ -14,6 +14,7 @@ from governance.approvals.models import ApprovalRequest
 from governance.reporting import services as reports
 from governance.reporting.choices import ReportStatus
 from governance.reporting.models import ReportFile
+from tests.browser.menu import menu_link
 from tests.browser.test_approval_journey import sign_in
 from tests.factories import BusinessUnitFactory, InitiativeFactory, member
 from tests.governance.helpers import submitted
@@ -46,7 +47,7 @@ def test_executive_reads_the_dashboard_and_downloads_the_board_pack(
 
     # 1. The whole organisation: both units' overdue requests.
     sign_in(page, live_server.url, "evelyn")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    menu_link(page, "Reports", "Dashboard").click()
     expect(page).to_have_url(f"{live_server.url}/dashboard/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("dashboard")
     overdue = page.locator("#figure-overdue")

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core.choices import Role
+from tests.browser.menu import menu_link
 from tests.factories import PASSWORD, BusinessUnitFactory, InitiativeFactory, UserFactory, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,7 +51,7 @@ def test_member_registers_initiative_and_finds_it(live_server, page, console_err
     expect(page.locator("dl.facts").first).to_contain_text("Omar Haddad")
 
     # Back to the list, and search with htmx: the results swap in place, no page load.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Initiatives").click()
+    menu_link(page, "Portfolio", "Initiatives").click()
     expect(page).to_have_url(f"{live_server.url}/initiatives/")
     expect(results).to_contain_text("Fraud scoring")
     expect(results).to_contain_text(TITLE)

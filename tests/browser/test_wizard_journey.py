@@ -12,6 +12,7 @@ from governance.approvals.models import ApprovalRequest
 from governance.risk import services
 from governance.risk.models import RiskAssessment
 from portfolio.initiatives.models import Initiative
+from tests.browser.menu import menu_link
 from tests.factories import PASSWORD, BusinessUnitFactory, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -99,7 +100,7 @@ def test_member_registers_leaves_resumes_and_submits_for_pilot(live_server, page
     assert page.evaluate("window.keelSamePage") is True  # every step was an htmx swap
 
     # Leave at step 3 for another page …
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Initiatives").click()
+    menu_link(page, "Portfolio", "Initiatives").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Initiatives")
 
     # … and come back to the draft: it opens at step 3 with the answers given.
