@@ -113,3 +113,24 @@ def test_the_header_has_the_search_box_and_its_script(client, unit_a):
     page = client.get("/").content.decode()
     assert 'id="global-search" name="q"' in page and 'aria-keyshortcuts="/"' in page
     assert 'src="/static/js/search.js"' in page
+
+
+def test_approval_requests_are_found_by_their_initiative(client, unit_a, unit_b, registers):
+    from governance.approvals.models import ApprovalPolicy, ApprovalRequest
+    from tests.factories import UserFactory
+
+    ours, theirs = registers
+    policy = ApprovalPolicy.objects.get(tier=2, gate="pilot", is_active=True)
+    for initiative in (ours, theirs):
+        ApprovalRequest.objects.create(
+            initiative=initiative,
+            gate="pilot",
+            tier=2,
+            policy=policy,
+            policy_snapshot=policy.snapshot(),
+            submitted_by=UserFactory(),
+            submitted_at=timezone.now(),
+        )
+    client.force_login(member(Role.BU_MEMBER, unit_a))
+    found = _results(client.get("/search/", {"q": "lighthouse"}))
+    assert found["requests"] == ["AI-0094 · Pilot gate · Pending"]
