@@ -35,7 +35,7 @@ from core.models import Membership, NotificationPreference
 from core.permissions import has_any_role, reads_whole_organisation, roles_of
 from governance.approvals import selectors as approval_selectors
 from governance.approvals.choices import RequestStatus
-from governance.approvals.views import NON_APPROVER_ROLES
+from governance.approvals.delegation import NON_APPROVER_ROLES
 from governance.reporting import dashboard as dashboard_figures
 from governance.reporting import search as global_search
 from inventory.gpu.selectors import allocation_summary
