@@ -97,9 +97,10 @@ def test_nothing_waiting_says_so(client, unit_a):
     assert "Nothing waits on you." in page
 
 
+# The executive's home reads the dashboard (its fixed ten queries) for the headline.
 @pytest.mark.parametrize(
     ("role", "limit"),
-    [(Role.EXECUTIVE, 18), (Role.COE_REVIEWER, 10), (Role.BU_MEMBER, 11)],
+    [(Role.EXECUTIVE, 20), (Role.COE_REVIEWER, 10), (Role.BU_MEMBER, 11)],
 )
 def test_home_queries_do_not_grow_with_rows(
     client, unit_a, role, limit, django_assert_max_num_queries
