@@ -231,3 +231,28 @@ def verify_audit_chain(chunk_size: int = 5000) -> ChainReport:
             "the newest events were deleted",
         )
     return ChainReport(True, checked)
+
+
+def event_verifies(event, previous_hash: str) -> str:
+    """ "" when ``event`` checks out on its own (hash over its stored payload, link to the
+    preceding event's hash ``previous_hash``, mirrored columns), else what is wrong."""
+    if event.previous_hash != previous_hash:
+        return "previous-hash link does not match the preceding event"
+    if not hmac.compare_digest(chain_hash(event.previous_hash, event.payload), event.hash):
+        return "payload was modified (hash mismatch)"
+    try:
+        data = json.loads(event.payload)
+    except ValueError:
+        return "payload is not valid JSON"
+    for field in MIRRORED_FIELDS:
+        if str(data.get(field)) != str(getattr(event, field)):
+            return f"column {field!r} differs from the signed payload"
+    return ""
+
+
+def pretty_payload(event) -> str:
+    """The stored canonical payload, indented for reading (the stored text is what is hashed)."""
+    try:
+        return json.dumps(json.loads(event.payload), indent=2, sort_keys=True, ensure_ascii=False)
+    except ValueError:
+        return event.payload

@@ -6,9 +6,11 @@ filtered selector as its page, iterating its queryset in chunks (``EXPORT_CHUNK_
 import csv
 import datetime
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
@@ -125,3 +127,94 @@ def export_response(rows: Iterable[tuple], *, extension: str, stem: str, title: 
     if extension == "xlsx":
         return xlsx_response(rows, filename=dated_filename(stem, "xlsx"), title=title)
     raise Http404("Exports are CSV or XLSX.")
+
+
+# --- One declaration per list (issue 19) --------------------------------------------------
+
+
+def list_page(export: str):
+    """Mark a view as a list page whose filtered rows export at the URL names
+    ``<export>_csv`` and ``<export>_xlsx`` (the URL-conf test walks these marks)."""
+
+    def mark(view):
+        view.list_export = export
+        return view
+
+    return mark
+
+
+def export_links(request, export: str, **url_kwargs) -> dict:
+    """The list page's export links, carrying its current filters (not the page number)."""
+    from django.urls import reverse
+
+    params = request.GET.copy()
+    params.pop("page", None)
+    query = f"?{params.urlencode()}" if params else ""
+    return {
+        "export_csv_url": reverse(f"{export}_csv", kwargs=url_kwargs or None) + query,
+        "export_xlsx_url": reverse(f"{export}_xlsx", kwargs=url_kwargs or None) + query,
+    }
+
+
+@dataclass(frozen=True)
+class ListExport:
+    """A list page's CSV/XLSX export declared once: its columns — (header, value of a row) —
+    over the page's own scoped queryset (``queryset(request)``) and FilterSet, so the export
+    holds exactly the rows the page would list with the same filters, every page of them.
+    ``permitted(user)`` is the page's own access check (403 otherwise)."""
+
+    stem: str
+    title: str
+    columns: tuple
+    queryset: Callable
+    filterset_class: type | None = None
+    permitted: Callable | None = None
+
+    def header(self) -> tuple:
+        return tuple(header for header, _ in self.columns)
+
+    def rows(self, request) -> Iterator[tuple]:
+        from core.filtersets import apply_filters
+
+        yield self.header()
+        rows = self.queryset(request)
+        if self.filterset_class is not None:
+            _, rows = apply_filters(
+                request.GET, queryset=rows, filterset_class=self.filterset_class, request=request
+            )
+        if hasattr(rows, "iterator"):
+            rows = rows.iterator(chunk_size=EXPORT_CHUNK_SIZE)
+        for row in rows:
+            yield tuple(value(row) for _, value in self.columns)
+
+    def response(self, request, extension: str):
+        if self.permitted is not None and not self.permitted(request.user):
+            raise PermissionDenied("You cannot export this list.")
+        return export_response(
+            self.rows(request), extension=extension, stem=self.stem, title=self.title
+        )
+
+    def urlpatterns(self, route: str, name: str) -> list:
+        """``<route>export.csv`` and ``.xlsx`` named ``<name>_csv`` and ``<name>_xlsx``."""
+        from django.contrib.auth.decorators import login_required
+        from django.urls import path
+        from django.views.decorators.http import require_GET
+
+        @login_required
+        @require_GET
+        def export(request, extension, **url_kwargs):
+            return self.response(request, extension)
+
+        export.__name__ = f"{name}_export"
+        return [
+            path(f"{route}export.{ext}", export, {"extension": ext}, name=f"{name}_{ext}")
+            for ext in EXTENSIONS
+        ]
+
+
+def person_name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def yes_no(value) -> str:
+    return "Yes" if value else "No"

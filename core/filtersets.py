@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import F, Q
 
+from core.models import AuditEvent
 from core.selectors import business_unit_list
 
 # A yes/no filter whose empty choice means "any" (Django's default says "Unknown").
@@ -66,3 +67,39 @@ def apply_filters(params, *, queryset, filterset_class, request=None):
     if not filterset.is_bound:
         return filterset, queryset
     return filterset, (filterset.qs if filterset.is_valid() else queryset.none())
+
+
+class AuditEventFilterSet(django_filters.FilterSet):
+    """The audit-log viewer's filters (page and export). The business-unit filter narrows to
+    events about that unit's objects, through the same rule as a BU lead's scope."""
+
+    actor = django_filters.CharFilter(
+        field_name="actor__username", lookup_expr="icontains", label="Actor (username)"
+    )
+    action = django_filters.CharFilter(lookup_expr="icontains", label="Action")
+    object_type = django_filters.CharFilter(label="Object type (e.g. portfolio.initiative)")
+    object_id = django_filters.CharFilter(label="Object id")
+    business_unit = django_filters.ModelChoiceFilter(
+        queryset=visible_business_units, method="filter_business_unit", label="Business unit"
+    )
+    since = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label="From (date)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label="To (date)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = []
+
+    def filter_business_unit(self, queryset, name, value):
+        from core.selectors import events_in_units
+
+        return queryset.filter(events_in_units([value.pk])) if value else queryset

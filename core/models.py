@@ -193,6 +193,29 @@ class AuditEvent(models.Model):
         return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
 
 
+class AuditVerification(models.Model):
+    """One run of ``verify_audit_chain`` over the whole chain (nightly, or started by an
+    administrator): the audit-log page shows the latest."""
+
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField()
+    checked = models.PositiveBigIntegerField()
+    bad_sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    bad_event_id = models.BigIntegerField(null=True, blank=True)
+    problem = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-checked_at"]
+
+    def __str__(self):
+        return (
+            f"audit verification {self.checked_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'BROKEN'}"
+        )
+
+
 class Notification(models.Model):
     """An in-app notification; also emailed after the transaction that created it commits."""
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from core.logins import can_unlock
 from core.people import can_manage_people
+from core.permissions import can_view_audit_log
 from core.tokens import can_manage_tokens
 
 
@@ -92,6 +93,7 @@ def _is_staff(user) -> bool:
 register_nav_links(
     NavLink(Group.ADMIN, "People", "core:people_list", can_manage_people),
     NavLink(Group.ADMIN, "Group mappings", "core:group_mappings", can_manage_people),
+    NavLink(Group.ADMIN, "Audit log", "core:audit_list", can_view_audit_log),
     NavLink(Group.ADMIN, "All API tokens", "core:api_tokens_all", can_manage_tokens),
     NavLink(Group.ADMIN, "Locked sign-ins", "core:locked_sign_ins", can_unlock),
     NavLink(Group.ADMIN, "API documentation", "api-docs"),

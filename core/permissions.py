@@ -80,3 +80,23 @@ def can_view_dashboard(user) -> bool:
 
 def can_manage_organisation(user) -> bool:
     return writes_whole_organisation(user)
+
+
+# Roles that read the whole audit log; a BU lead reads the events about their units' objects.
+AUDIT_LOG_READ_ROLES = frozenset({Role.ADMIN, Role.COE_ADMIN, Role.RISK_OFFICER})
+
+
+def can_view_audit_log(user) -> bool:
+    return has_any_role(user, AUDIT_LOG_READ_ROLES | {Role.BU_LEAD})
+
+
+def audit_log_unit_ids(user) -> set[int] | None:
+    """None: the whole audit log; else the units whose objects' events the user reads."""
+    if has_any_role(user, AUDIT_LOG_READ_ROLES):
+        return None
+    return business_unit_ids(user, {Role.BU_LEAD})
+
+
+def can_verify_audit_chain(user) -> bool:
+    """Administrators and CoE admins may start a verification of the whole chain."""
+    return writes_whole_organisation(user)

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from core.models import BusinessUnit, Notification
+from core.models import AuditEvent, AuditVerification, BusinessUnit, Notification
 from core.permissions import business_unit_ids, reads_whole_organisation
 
 
@@ -36,3 +36,91 @@ def users_with_roles(roles, *, also=()) -> QuerySet:
     if also:
         wanted |= Q(pk__in=[pk for pk in also if pk is not None])
     return get_user_model().objects.filter(wanted, is_active=True).distinct()
+
+
+# --- The audit log (issue 19): who reads which events -------------------------------------
+
+# Object types whose events a BU lead may read: model class -> path of its business unit.
+# Higher apps fill it in ``AppConfig.ready()`` (core never imports them).
+AUDIT_SUBJECTS: dict = {}
+AUDIT_HISTORY_LENGTH = 20
+
+
+def register_audit_subject(model, unit_path: str) -> None:
+    """Let events about ``model`` rows be scoped by the business unit at ``unit_path``
+    (e.g. ``"business_unit"`` or ``"initiative__business_unit"``)."""
+    AUDIT_SUBJECTS[model] = unit_path
+
+
+def events_in_units(unit_ids) -> Q:
+    """Events whose object belongs to one of ``unit_ids`` (a subquery per registered type)."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    from core.audit import object_type_of
+
+    condition = Q(pk__in=[])
+    for model, unit_path in AUDIT_SUBJECTS.items():
+        keys = (
+            model._default_manager.filter(**{f"{unit_path}__in": list(unit_ids)})
+            .order_by()
+            .annotate(audit_key=Cast("pk", CharField()))
+            .values("audit_key")
+        )
+        condition |= Q(object_type=object_type_of(model), object_id__in=keys)
+    return condition
+
+
+def audit_event_list(*, user) -> QuerySet[AuditEvent]:
+    """The audit events ``user`` may read, newest first: every event for the audit readers
+    (administrators, CoE admins, risk officers), the events about their units' objects for a
+    BU lead, none otherwise."""
+    from core.permissions import audit_log_unit_ids, can_view_audit_log
+
+    events = AuditEvent.objects.select_related("actor").order_by("-sequence")
+    if not can_view_audit_log(user):
+        return events.none()
+    scope = audit_log_unit_ids(user)
+    if scope is not None:
+        events = events.filter(events_in_units(scope))
+    return events
+
+
+def audit_event_get(*, user, pk) -> AuditEvent:
+    return get_object_or_404(audit_event_list(user=user), pk=pk)
+
+
+def audit_history(*, targets, limit=AUDIT_HISTORY_LENGTH) -> list[AuditEvent]:
+    """The newest ``limit`` events about ``targets`` (objects the caller already resolved
+    through their own scoped selector), one query."""
+    from core.audit import object_type_of
+
+    condition = Q(pk__in=[])
+    for target in targets:
+        condition |= Q(object_type=object_type_of(target), object_id=str(target.pk))
+    return list(
+        AuditEvent.objects.filter(condition).select_related("actor").order_by("-sequence")[:limit]
+    )
+
+
+def audit_verification_latest():
+    """The most recent stored verification of the whole chain, or None."""
+    return AuditVerification.objects.order_by("-checked_at", "-pk").first()
+
+
+def history_context(*, user, target, also=()) -> dict:
+    """What the History section (``core/partials/_audit_history.html``) shows for ``target``
+    (and the ``also`` objects, e.g. a model's versions): its newest events, and, for a
+    reader of the audit log, the audit-log filter that lists all of them."""
+    from urllib.parse import urlencode
+
+    from core.audit import object_type_of
+    from core.permissions import can_view_audit_log
+
+    return {
+        "history": audit_history(targets=[target, *also]),
+        "history_linked": can_view_audit_log(user),
+        "history_query": urlencode(
+            {"object_type": object_type_of(target), "object_id": str(target.pk)}
+        ),
+    }

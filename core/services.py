@@ -21,6 +21,7 @@ from django.utils import timezone
 from core.audit import record_event
 from core.choices import NotificationKind
 from core.models import (
+    AuditVerification,
     BusinessUnit,
     Membership,
     Notification,
@@ -31,7 +32,7 @@ from core.models import (
     generate_webhook_secret,
     validate_webhook_url,
 )
-from core.permissions import can_manage_organisation, forget_memberships
+from core.permissions import can_manage_organisation, can_verify_audit_chain, forget_memberships
 from core.scheduling import enqueue
 
 BUSINESS_UNIT_FIELDS = ("name", "code", "parent", "head", "cost_centre")
@@ -461,11 +462,12 @@ def administrators():
     )
 
 
-def audit_chain_check_and_alert() -> "object":
+def audit_chain_check_and_alert(requested_by_id=None) -> "object":
     """Verify the audit chain; notify every administrator (in-app and email) if it is broken."""
     from core.audit import verify_audit_chain
 
     report = verify_audit_chain()
+    audit_verification_store(report, requested_by_id=requested_by_id)
     if not report.ok:
         with transaction.atomic():
             for admin in administrators():
@@ -476,3 +478,26 @@ def audit_chain_check_and_alert() -> "object":
                     kind=NotificationKind.AUDIT_ALERT,
                 )
     return report
+
+
+def audit_verification_store(report, *, requested_by_id=None):
+    """Keep ``report`` (a ``ChainReport``) as the chain's latest verification result."""
+    return AuditVerification.objects.create(
+        checked_at=timezone.now(),
+        ok=report.ok,
+        checked=report.checked,
+        bad_sequence=report.bad_sequence,
+        bad_event_id=report.bad_id,
+        problem=report.problem,
+        requested_by_id=requested_by_id,
+    )
+
+
+def audit_verification_request(*, actor):
+    """Start a verification of the whole chain in the background (administrators and CoE
+    admins); its result is stored like the nightly run's."""
+    if not can_verify_audit_chain(actor):
+        raise PermissionDenied("Only administrators and CoE admins can verify the audit chain.")
+    transaction.on_commit(
+        lambda: enqueue("core.tasks.verify_audit_chain_task", requested_by_id=actor.pk)
+    )

@@ -40,6 +40,8 @@ def deliver_webhook_task(webhook_id: int, body: str, *, event: str, delivery_id:
 
 
 @shared_task
-def verify_audit_chain_task() -> dict:
-    report = services.audit_chain_check_and_alert()
+def verify_audit_chain_task(requested_by_id=None) -> dict:
+    """Verify the whole chain and store the result (``requested_by_id``: who asked, if not
+    the nightly schedule)."""
+    report = services.audit_chain_check_and_alert(requested_by_id=requested_by_id)
     return {"ok": report.ok, "checked": report.checked, "message": report.describe()}

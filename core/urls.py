@@ -22,4 +22,8 @@ urlpatterns = [
     path("people/invite/", views.person_invite, name="person_invite"),
     path("people/group-mappings/", views.group_mappings, name="group_mappings"),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
+    path("audit/", views.audit_list, name="audit_list"),
+    *views.AUDIT_EXPORT.urlpatterns("audit/", "audit_list"),
+    path("audit/verify/", views.audit_verify, name="audit_verify"),
+    path("audit/<int:pk>/", views.audit_detail, name="audit_detail"),
 ]

@@ -19,8 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core import directory, logins, mfa, passkeys, people, selectors, services, sso, tokens
 from core import sessions as browser_sessions
+from core.audit import event_verifies, pretty_payload
 from core.choices import BU_WRITE_ROLES, Role
 from core.exceptions import Conflict
+from core.exports import ListExport, export_links, list_page
+from core.filtersets import AuditEventFilterSet
 from core.forms import (
     ApiTokenForm,
     GroupMappingForm,
@@ -31,8 +34,15 @@ from core.forms import (
     PersonInviteForm,
     apply_validation_error,
 )
-from core.models import Membership, NotificationPreference
-from core.permissions import has_any_role, reads_whole_organisation, roles_of
+from core.htmx import render_list
+from core.models import AuditEvent, Membership, NotificationPreference
+from core.permissions import (
+    can_verify_audit_chain,
+    can_view_audit_log,
+    has_any_role,
+    reads_whole_organisation,
+    roles_of,
+)
 from governance.approvals import selectors as approval_selectors
 from governance.approvals.choices import RequestStatus
 from governance.approvals.delegation import NON_APPROVER_ROLES
@@ -659,3 +669,89 @@ def saml_finish_acs(request, organization_slug):
         return finish_acs(request, organization_slug=organization_slug)
     except PermissionDenied:
         return sso.refuse_unsolicited(request, organization_slug)
+
+
+# --- The audit log (issue 19) ---------------------------------------------------------------
+
+
+def _audit_log_readable(user) -> bool:
+    return can_view_audit_log(user)
+
+
+def _scoped_audit_events(request):
+    return selectors.audit_event_list(user=request.user)
+
+
+AUDIT_EXPORT = ListExport(
+    stem="audit-log",
+    title="Audit log",
+    columns=(
+        ("Sequence", lambda event: event.sequence),
+        ("Recorded at", lambda event: event.created_at),
+        ("Actor", lambda event: event.actor.get_username() if event.actor else "system"),
+        ("Action", lambda event: event.action),
+        ("Object type", lambda event: event.object_type),
+        ("Object id", lambda event: event.object_id),
+        ("Object", lambda event: event.object_repr),
+        ("Reason", lambda event: event.reason),
+        ("Hash", lambda event: event.hash),
+    ),
+    queryset=_scoped_audit_events,
+    filterset_class=AuditEventFilterSet,
+    permitted=_audit_log_readable,
+)
+
+
+@login_required
+@require_http_methods(["GET"])
+@list_page("core:audit_list")
+def audit_list(request):
+    """The audit log, scoped (``core.selectors.audit_event_list``) and filterable; 403 for
+    roles that read none of it."""
+    if not can_view_audit_log(request.user):
+        raise PermissionDenied("Only administrators, CoE admins, risk officers and BU leads.")
+    return render_list(
+        request,
+        template="core/audit_list.html",
+        queryset=selectors.audit_event_list(user=request.user),
+        filterset_class=AuditEventFilterSet,
+        extra_context={
+            "verification": selectors.audit_verification_latest(),
+            "can_verify": can_verify_audit_chain(request.user),
+            **export_links(request, "core:audit_list"),
+        },
+    )
+
+
+@login_required
+def audit_detail(request, pk):
+    """One event: its canonical payload, its place in the chain and whether it verifies."""
+    if not can_view_audit_log(request.user):
+        raise PermissionDenied("Only administrators, CoE admins, risk officers and BU leads.")
+    event = selectors.audit_event_get(user=request.user, pk=pk)
+    previous = (
+        AuditEvent.objects.filter(sequence=event.sequence - 1)
+        .values_list("hash", flat=True)
+        .first()
+    )
+    problem = event_verifies(event, previous or "")
+    verification = selectors.audit_verification_latest()
+    context = {
+        "event": event,
+        "payload": pretty_payload(event),
+        "problem": problem,
+        "verification": verification,
+        "covered": bool(
+            verification and verification.ok and verification.checked >= event.sequence
+        ),
+    }
+    return render(request, "core/audit_detail.html", context)
+
+
+@login_required
+@require_POST
+def audit_verify(request):
+    """Start a verification of the whole chain (administrators and CoE admins)."""
+    services.audit_verification_request(actor=request.user)
+    messages.success(request, "Verification of the audit chain started; its result shows here.")
+    return redirect("core:audit_list")

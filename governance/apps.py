@@ -25,3 +25,11 @@ class GovernanceConfig(AppConfig):
         from governance import navigation
 
         navigation.register()
+
+        from core.selectors import register_audit_subject
+        from governance.approvals.models import ApprovalRequest
+        from governance.risk.models import ControlResult, RiskAssessment
+
+        # A BU lead reads the audit events about their units' objects (core.selectors).
+        for model in (ApprovalRequest, RiskAssessment, ControlResult):
+            register_audit_subject(model, "initiative__business_unit")

@@ -15,3 +15,13 @@ class InventoryConfig(AppConfig):
         from inventory import navigation
 
         navigation.register()
+
+        from core.selectors import register_audit_subject
+        from inventory.capacity.models import GPUQuota, GPURequest
+        from inventory.gpu.models import GPUAllocation
+        from inventory.registry.models import AIModel, ModelVersion
+
+        # A BU lead reads the audit events about their units' objects (core.selectors).
+        for model in (AIModel, GPUAllocation, GPUQuota, GPURequest):
+            register_audit_subject(model, "business_unit")
+        register_audit_subject(ModelVersion, "model__business_unit")

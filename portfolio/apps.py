@@ -14,3 +14,10 @@ class PortfolioConfig(AppConfig):
         from portfolio import navigation
 
         navigation.register()
+
+        from core.selectors import register_audit_subject
+        from portfolio.initiatives.models import Deployment, Initiative
+
+        # A BU lead reads the audit events about their units' objects (core.selectors).
+        register_audit_subject(Initiative, "business_unit")
+        register_audit_subject(Deployment, "initiative__business_unit")

@@ -14,6 +14,7 @@ from core.forms import apply_validation_error
 from core.htmx import is_partial_request, render_list
 from core.models import AuditEvent
 from core.permissions import has_any_role
+from core.selectors import history_context
 from governance.approvals import delegation as delegation_services
 from governance.approvals import escalation, policies
 from governance.approvals import selectors as approval_selectors
@@ -189,6 +190,7 @@ def _dossier_context(request, approval, **extra) -> dict:
         )
         .select_related("actor")
         .order_by("-sequence")[:AUDIT_HISTORY_LENGTH],
+        **history_context(user=request.user, target=approval),
     }
 
 

@@ -16,6 +16,7 @@ from core.exports import csv_response, xlsx_response
 from core.forms import apply_validation_error, may_create_for_some_unit, submit_through_service
 from core.htmx import render_list
 from core.reference import ReferenceForm, editable_copy
+from core.selectors import history_context
 from governance.approvals import selectors as approval_selectors
 from governance.approvals import services as approval_services
 from inventory.gpu.selectors import model_allocations
@@ -164,6 +165,7 @@ def _render_model_detail(request, model, version_form=None, bound=None):
         "release_requests": requests,
         "can_edit": can_edit,
         "version_form": version_form or (ModelVersionForm(model=model) if can_edit else None),
+        **history_context(user=user, target=model, also=versions),
     }
     return render(request, "inventory/registry/model_detail.html", context)
 

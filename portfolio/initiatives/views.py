@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.forms import submit_through_service
 from core.htmx import render_list
+from core.selectors import history_context
 from portfolio.initiatives import selectors, services
 from portfolio.initiatives.filtersets import InitiativeFilterSet
 from portfolio.initiatives.forms import InitiativeForm, StageChangeForm
@@ -55,6 +56,7 @@ def initiative_detail(request, pk):
         "can_edit": can_edit_initiative(request.user, initiative),
         "can_change_stage": can_change_stage(request.user, initiative),
         "stage_form": StageChangeForm(initiative=initiative),
+        **history_context(user=request.user, target=initiative),
     }
     return render(request, "portfolio/initiatives/initiative_detail.html", context)
 

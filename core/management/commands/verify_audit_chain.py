@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from core.audit import verify_audit_chain
+from core.services import audit_verification_store
 
 
 class Command(BaseCommand):
@@ -8,6 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         report = verify_audit_chain()
+        audit_verification_store(report)
         if not report.ok:
             raise CommandError(report.describe())
         self.stdout.write(self.style.SUCCESS(report.describe()))
