@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
+from core.exports import export_links
 from core.filtersets import apply_filters
 
 RESULTS_PARTIAL = "results"
@@ -70,12 +71,15 @@ def render_list(
     extra_context=None,
     decorate=None,
     total=None,
+    export=None,
 ):
     """A filtered, paginated list page (the results partial for htmx). ``decorate`` takes the
     page's rows and returns them ready for the template (e.g. with per-row permissions).
     ``total`` takes the whole filtered queryset and returns the sum the list's summary line
     shows beside its count ("12 results · total 3,400.00"), e.g. the dashboard figure the
-    list is the drill-down of."""
+    list is the drill-down of. ``export`` names the list's CSV/XLSX export URLs
+    (``<export>_csv``/``_xlsx``), whose links with the current filters go into the context
+    (``core/_export_links.html``)."""
     filterset, page = filtered_page(request, queryset=queryset, filterset_class=filterset_class)
     rows = decorate(list(page.object_list)) if decorate else page.object_list
     context = {
@@ -85,6 +89,7 @@ def render_list(
         "rows": rows,
         "querystring": query_without_page(request),
         "is_filtered": any(value for key, value in request.GET.items() if key != "page"),
+        **(export_links(request, export, **request.resolver_match.kwargs) if export else {}),
         **(extra_context or {}),
     }
     return render_partial_aware(request, template, context)

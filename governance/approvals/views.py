@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.exports import list_page
 from core.forms import apply_validation_error
 from core.htmx import is_partial_request, render_list
 from core.models import AuditEvent
@@ -56,6 +57,7 @@ SCOPES = (
 
 @login_required
 @require_GET
+@list_page("governance:queue")
 def queue(request):
     """Pending requests for the reviewer, most urgent first; ``?scope=`` picks the tab."""
     scope = request.GET.get("scope")

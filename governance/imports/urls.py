@@ -6,6 +6,7 @@ job = "imports/<int:pk>/"
 
 urlpatterns = [
     path("imports/", import_views.import_list, name="import_list"),
+    *import_views.IMPORT_EXPORT.urlpatterns("imports/", "import_list"),
     path("imports/new/", import_views.import_upload, name="import_upload"),
     path(f"{job}mapping/", import_views.import_mapping, name="import_mapping"),
     path(f"{job}preview/", import_views.import_preview, name="import_preview"),

@@ -12,6 +12,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import Conflict
+from core.exports import ListExport, export_links, list_page, person_name
 from core.forms import apply_validation_error
 from governance.imports import services as import_services
 from governance.imports.choices import ImportStatus
@@ -29,8 +30,25 @@ def _render(request, template: str, context: dict, **kwargs):
     return render(request, template, {"import_steps": IMPORT_STEPS, **context}, **kwargs)
 
 
+IMPORT_EXPORT = ListExport(
+    stem="imports",
+    title="Imports",
+    columns=(
+        ("Imported at", lambda job: job.created_at),
+        ("By", lambda job: person_name(job.created_by)),
+        ("File", lambda job: job.filename),
+        ("Preset", lambda job: job.preset),
+        ("Status", lambda job: job.get_status_display()),
+        ("Rows", lambda job: job.total_rows),
+        ("SHA-256", lambda job: job.sha256),
+    ),
+    queryset=lambda request: import_services.import_jobs_list(actor=request.user),
+)
+
+
 @login_required
 @require_GET
+@list_page("governance:import_list")
 def import_list(request):
     """The import history, newest first: who, when, which file (with its SHA-256)."""
     paginator = Paginator(
@@ -45,6 +63,7 @@ def import_list(request):
             "rows": page.object_list,
             "querystring": "",
             "may_import": import_services.can_import(request.user),
+            **export_links(request, "governance:import_list"),
         },
     )
 

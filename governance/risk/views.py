@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from core.exports import stored_file_response
+from core.exports import list_page, stored_file_response
 from core.forms import apply_validation_error
 from core.htmx import is_partial_request, render_list
 from governance.reporting import views as export_views
@@ -450,6 +450,7 @@ def _register_rows(request):
 
 @login_required
 @require_GET
+@list_page("governance:risk_register")
 def risk_register(request):
     return render_list(
         request,

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.exports import ListExport, list_page, person_name
 from core.forms import apply_validation_error
 from core.htmx import render_list
 from core.svg import format_number
@@ -37,14 +38,70 @@ def _with_bars(rows):
 # --- GPU requests ----------------------------------------------------------------------------
 
 
+GPU_REQUEST_EXPORT = ListExport(
+    stem="gpu-requests",
+    title="GPU requests",
+    columns=(
+        ("Request", lambda row: row.pk),
+        ("Requested on", lambda row: row.created_at),
+        ("Requested by", lambda row: person_name(row.requested_by)),
+        ("Initiative", lambda row: row.initiative.reference),
+        ("Initiative title", lambda row: row.initiative.title),
+        ("Business unit", lambda row: row.business_unit.name),
+        ("Pool", lambda row: row.pool.name),
+        ("GPU type", lambda row: row.pool.gpu_type.name),
+        ("GPUs", lambda row: row.gpu_count),
+        ("Purpose", lambda row: row.get_purpose_display()),
+        ("Starts on", lambda row: row.starts_on),
+        ("Ends on", lambda row: row.ends_on),
+        ("Status", lambda row: row.get_status_display()),
+        ("Allocation", lambda row: row.allocation_id),
+    ),
+    queryset=lambda request: quota_selectors.requests_list(user=request.user),
+    filterset_class=GPURequestFilterSet,
+)
+
+QUOTA_EXPORT = ListExport(
+    stem="gpu-quotas",
+    title="GPU quotas",
+    columns=(
+        ("Business unit", lambda row: row.business_unit.name if row.business_unit else ""),
+        ("Initiative", lambda row: row.initiative.reference if row.initiative else ""),
+        ("Pool", lambda row: row.pool.name),
+        ("Deserved GPUs", lambda row: row.deserved_gpus),
+        ("Limit GPUs", lambda row: row.limit_gpus),
+        ("Monthly GPU-hour budget", lambda row: row.monthly_gpu_hour_budget),
+    ),
+    queryset=lambda request: quota_selectors.quota_list(user=request.user),
+    filterset_class=GPUQuotaFilterSet,
+)
+
+EXTERNAL_KEY_EXPORT = ListExport(
+    stem="external-keys",
+    title="Matching keys",
+    columns=(
+        ("Kind", lambda row: row.get_kind_display()),
+        ("Value", lambda row: row.value),
+        ("Initiative", lambda row: row.initiative.reference if row.initiative else ""),
+        ("Business unit", lambda row: row.business_unit.name if row.business_unit else ""),
+        ("Allocation", lambda row: row.allocation_id),
+        ("Added", lambda row: row.created_at),
+    ),
+    queryset=lambda request: quota_selectors.external_key_list(user=request.user),
+    filterset_class=ExternalKeyFilterSet,
+)
+
+
 @login_required
 @require_GET
+@list_page("inventory:gpu_request_list")
 def gpu_request_list(request):
     return render_list(
         request,
         template="inventory/capacity/gpu_request_list.html",
         queryset=quota_selectors.requests_list(user=request.user),
         filterset_class=GPURequestFilterSet,
+        export="inventory:gpu_request_list",
         extra_context={"can_create": request.user.is_authenticated},
     )
 
@@ -108,12 +165,14 @@ def gpu_request_detail(request, pk):
 
 @login_required
 @require_GET
+@list_page("inventory:quota_list")
 def quota_list(request):
     return render_list(
         request,
         template="inventory/capacity/quota_list.html",
         queryset=quota_selectors.quota_list(user=request.user),
         filterset_class=GPUQuotaFilterSet,
+        export="inventory:quota_list",
         extra_context={"can_manage": gpu_requests.can_manage_quotas(request.user)},
         decorate=_with_bars,
     )
@@ -184,6 +243,7 @@ def pool_quotas(request, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@list_page("inventory:external_key_list")
 def external_key_list(request):
     """The matching keys, with an add form for those who may manage some."""
     can_manage = gpu_requests.may_manage_some_external_key(request.user)
@@ -210,6 +270,7 @@ def external_key_list(request):
         template="inventory/capacity/external_key_list.html",
         queryset=quota_selectors.external_key_list(user=request.user),
         filterset_class=ExternalKeyFilterSet,
+        export="inventory:external_key_list",
         extra_context={"form": form},
         decorate=with_permissions,
     )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("chargeback/<str:month>/close/", views.chargeback_close, name="chargeback_close"),
     path("chargeback/<str:month>/reopen/", views.chargeback_reopen, name="chargeback_reopen"),
     path("findings/", views.finding_list, name="finding_list"),
+    *views.FINDING_EXPORT.urlpatterns("findings/", "finding_list"),
     path("findings/scan/", views.findings_scan, name="findings_scan"),
     path("findings/<int:pk>/", views.finding_detail, name="finding_detail"),
     path("findings/<int:pk>/acknowledge/", views.finding_acknowledge, name="finding_acknowledge"),

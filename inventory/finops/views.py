@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from core.exports import csv_response, xlsx_response
+from core.exports import ListExport, csv_response, list_page, xlsx_response
 from core.htmx import query_without_page, render_list, render_partial_aware
 from core.models import BusinessUnit
 from core.permissions import can_manage_inventory, can_view_dashboard
@@ -207,8 +207,29 @@ def chargeback_reopen(request, month):
 # --- Findings ------------------------------------------------------------------------------
 
 
+FINDING_EXPORT = ListExport(
+    stem="gpu-findings",
+    title="GPU findings",
+    columns=(
+        ("Finding", lambda row: row.pk),
+        ("Kind", lambda row: row.get_kind_display()),
+        ("Summary", lambda row: row.summary),
+        ("Initiative", lambda row: row.initiative.reference if row.initiative else ""),
+        ("Business unit", lambda row: row.business_unit.name if row.business_unit else ""),
+        ("Monthly waste", lambda row: row.monthly_waste),
+        ("Currency", lambda row: row.currency),
+        ("Status", lambda row: row.get_status_display()),
+        ("Reason", lambda row: row.reason),
+        ("Last seen", lambda row: row.last_seen_at),
+    ),
+    queryset=lambda request: selectors.findings_list(request.user),
+    filterset_class=FindingFilterSet,
+)
+
+
 @login_required
 @require_GET
+@list_page("inventory:finding_list")
 def finding_list(request):
     if not request.GET:
         return redirect(f"{reverse('inventory:finding_list')}?status=active")
@@ -219,6 +240,7 @@ def finding_list(request):
         queryset=queryset,
         filterset_class=FindingFilterSet,
         total=lambda findings: selectors.amount_total(findings, "monthly_waste"),
+        export="inventory:finding_list",
         extra_context={
             "can_scan": can_manage_inventory(request.user),
             "kinds": FindingKind,

@@ -6,6 +6,7 @@ from inventory.gpu import views
 
 urlpatterns = [
     path("gpu-types/", views.gpu_type_list, name="gpu_type_list"),
+    *views.GPU_TYPE_EXPORT.urlpatterns("gpu-types/", "gpu_type_list"),
     path("gpu-types/new/", views.gpu_type_create, name="gpu_type_create"),
     path("gpu-types/<int:pk>/edit/", views.gpu_type_update, name="gpu_type_update"),
     path("pools/", views.pool_list, name="pool_list"),

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.exports import export_response
+from core.exports import ListExport, export_response, list_page
 from core.forms import may_create_for_some_unit, submit_through_service
 from core.htmx import render_list
 from core.reference import ReferenceForm, editable_copy
@@ -26,15 +26,37 @@ from inventory.gpu.permissions import (
     can_manage_pools,
 )
 
+GPU_TYPE_EXPORT = ListExport(
+    stem="gpu-types",
+    title="GPU types",
+    columns=(
+        ("Vendor", lambda gpu_type: gpu_type.vendor),
+        ("Name", lambda gpu_type: gpu_type.name),
+        ("Memory (GB)", lambda gpu_type: gpu_type.memory_gb),
+        ("Currency", lambda gpu_type: gpu_type.currency),
+        ("Reference price per GPU-hour", lambda gpu_type: gpu_type.reference_hourly_price),
+        ("Price source", lambda gpu_type: gpu_type.price_source),
+        ("Price as of", lambda gpu_type: gpu_type.price_as_of),
+        ("Example instance", lambda gpu_type: gpu_type.example_instance),
+        ("GPUs per instance", lambda gpu_type: gpu_type.gpus_per_instance),
+        ("Instance price per hour", lambda gpu_type: gpu_type.instance_hourly_price),
+        ("MIG profiles", lambda gpu_type: ", ".join(gpu_type.mig_profiles or [])),
+    ),
+    queryset=lambda request: selectors.gpu_type_list(user=request.user),
+    filterset_class=GPUTypeFilterSet,
+)
+
 
 @login_required
 @require_GET
+@list_page("inventory:gpu_type_list")
 def gpu_type_list(request):
     return render_list(
         request,
         template="inventory/gpu/gpu_type_list.html",
         queryset=selectors.gpu_type_list(user=request.user),
         filterset_class=GPUTypeFilterSet,
+        export="inventory:gpu_type_list",
         extra_context={"can_edit": can_manage_gpu_types(request.user)},
     )
 
@@ -59,6 +81,7 @@ gpu_type_update = GPU_TYPE_FORM.update_view(
 
 
 @login_required
+@list_page("inventory:pool_list")
 def pool_list(request):
     return render_list(
         request,
@@ -99,6 +122,7 @@ pool_update = POOL_FORM.update_view(
 
 
 @login_required
+@list_page("inventory:allocation_list")
 def allocation_list(request):
     return render_list(
         request,

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.exports import csv_response, xlsx_response
+from core.exports import ListExport, csv_response, list_page, person_name, xlsx_response, yes_no
 from core.forms import apply_validation_error, may_create_for_some_unit, submit_through_service
 from core.htmx import render_list
 from core.reference import ReferenceForm, editable_copy
@@ -44,14 +44,49 @@ from inventory.registry.permissions import (
 )
 from inventory.registry.selectors import SHARED_MODEL_UNIT_COUNT
 
+OVERDUE_REVIEW_EXPORT = ListExport(
+    stem="reviews-overdue",
+    title="Reviews overdue",
+    columns=(
+        ("Model", lambda version: version.model.name),
+        ("Version", lambda version: version.version),
+        ("Status", lambda version: version.get_status_display()),
+        ("Business unit", lambda version: version.model.business_unit.name),
+        ("Owner", lambda version: person_name(version.model.owner)),
+        ("Last validated", lambda version: version.last_validated_on),
+        ("Review due", lambda version: version.next_review_due),
+    ),
+    queryset=lambda request: selectors.overdue_review_list(user=request.user),
+    filterset_class=OverdueReviewFilterSet,
+)
+
+VENDOR_EXPORT = ListExport(
+    stem="vendors",
+    title="Vendors",
+    columns=(
+        ("Name", lambda vendor: vendor.name),
+        ("Due diligence", lambda vendor: vendor.get_due_diligence_status_display()),
+        ("Due diligence on", lambda vendor: vendor.due_diligence_on),
+        ("DPA signed", lambda vendor: yes_no(vendor.dpa_signed)),
+        ("Contract", lambda vendor: vendor.contract_reference),
+        ("Contract ends", lambda vendor: vendor.contract_ends_on),
+        ("Products", lambda vendor: vendor.product_count),
+        ("Models", lambda vendor: vendor.model_count),
+    ),
+    queryset=lambda request: selectors.vendor_register_list(user=request.user),
+    filterset_class=VendorFilterSet,
+)
+
 
 @login_required
+@list_page("inventory:model_list")
 def model_list(request):
     return render_list(
         request,
         template="inventory/registry/model_list.html",
         queryset=selectors.model_list(user=request.user),
         filterset_class=AIModelFilterSet,
+        export="inventory:model_list",
         extra_context={
             "can_create": may_create_for_some_unit(request.user, can_create_model),
             "shared_unit_count": SHARED_MODEL_UNIT_COUNT,
@@ -307,23 +342,27 @@ def model_card_pdf(request, pk, version_pk):
 
 
 @login_required
+@list_page("inventory:overdue_review_list")
 def overdue_review_list(request):
     return render_list(
         request,
         template="inventory/registry/overdue_review_list.html",
         queryset=selectors.overdue_review_list(user=request.user),
         filterset_class=OverdueReviewFilterSet,
+        export="inventory:overdue_review_list",
         extra_context={"today": timezone.localdate()},
     )
 
 
 @login_required
+@list_page("inventory:vendor_list")
 def vendor_list(request):
     return render_list(
         request,
         template="inventory/registry/vendor_list.html",
         queryset=selectors.vendor_register_list(user=request.user),
         filterset_class=VendorFilterSet,
+        export="inventory:vendor_list",
         extra_context={"can_manage": can_manage_vendors(request.user)},
     )
 

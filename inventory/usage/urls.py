@@ -6,6 +6,7 @@ from inventory.usage import views
 
 urlpatterns = [
     path("ingest/", views.ingest_list, name="ingest_list"),
+    *views.INGEST_EXPORT.urlpatterns("ingest/", "ingest_list"),
     path("ingest/upload/", views.ingest_upload, name="ingest_upload"),
     path("ingest/<int:pk>/", views.ingest_detail, name="ingest_detail"),
     path("utilisation/", views.utilisation_page, name="utilisation"),

@@ -13,7 +13,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core import charts
-from core.exports import csv_response, xlsx_response
+from core.exports import (
+    ListExport,
+    csv_response,
+    export_links,
+    list_page,
+    person_name,
+    xlsx_response,
+)
 from core.forms import apply_validation_error
 from core.selectors import business_unit_list
 from inventory.capacity.choices import GPURequestStatus
@@ -28,8 +35,31 @@ from inventory.usage.services import batches as ingest_services
 from portfolio.initiatives.selectors import initiative_get
 
 
+def _ingest_batches(request):
+    if not ingest_services.can_view_batches(request.user):
+        raise PermissionDenied("The import history is the platform team's.")
+    return ingest_services.batch_list(user=request.user)
+
+
+INGEST_EXPORT = ListExport(
+    stem="gpu-ingests",
+    title="GPU data imports",
+    columns=(
+        ("Imported at", lambda batch: batch.created_at),
+        ("Uploaded by", lambda batch: person_name(batch.uploaded_by)),
+        ("File", lambda batch: batch.filename),
+        ("Kind", lambda batch: batch.get_kind_display()),
+        ("Rows read", lambda batch: batch.rows_read),
+        ("Rows written", lambda batch: batch.rows_written),
+        ("SHA-256", lambda batch: batch.sha256),
+    ),
+    queryset=_ingest_batches,
+)
+
+
 @login_required
 @require_GET
+@list_page("inventory:ingest_list")
 def ingest_list(request):
     if not ingest_services.can_view_batches(request.user):
         raise PermissionDenied("The import history is the platform team's.")
@@ -43,6 +73,7 @@ def ingest_list(request):
             "rows": page.object_list,
             "querystring": "",
             "can_upload": ingest_services.can_ingest(request.user),
+            **export_links(request, "inventory:ingest_list"),
         },
     )
 

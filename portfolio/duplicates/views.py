@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
+from core.exports import ListExport, export_links, list_page, person_name
 from core.htmx import is_partial_request, render_partial_aware
 from portfolio.duplicates import selectors as duplicate_selectors
 from portfolio.duplicates import services as duplicate_services
@@ -46,8 +47,34 @@ def _with_actions(candidate, *, may_merge: bool):
     return candidate
 
 
+def _duplicate_candidates(request):
+    _refuse_unless_reviewer(request.user)
+    return duplicate_selectors.duplicate_candidate_list(
+        user=request.user, status=_status_from(request)
+    )
+
+
+DUPLICATE_EXPORT = ListExport(
+    stem="possible-duplicates",
+    title="Possible duplicates",
+    columns=(
+        ("First", lambda pair: pair.first.reference),
+        ("First title", lambda pair: pair.first.title),
+        ("Second", lambda pair: pair.second.reference),
+        ("Second title", lambda pair: pair.second.title),
+        ("Similarity", lambda pair: round(pair.score, 3)),
+        ("Status", lambda pair: pair.get_status_display()),
+        ("Detected at", lambda pair: pair.detected_at),
+        ("Decided by", lambda pair: person_name(pair.decided_by)),
+        ("Decided at", lambda pair: pair.decided_at),
+    ),
+    queryset=_duplicate_candidates,
+)
+
+
 @login_required
 @require_GET
+@list_page("portfolio:duplicate_list")
 def duplicate_list(request):
     _refuse_unless_reviewer(request.user)
     status = _status_from(request)
@@ -64,6 +91,7 @@ def duplicate_list(request):
         "rows": [_with_actions(candidate, may_merge=may_merge) for candidate in page],
         "querystring": f"status={status}",
         "threshold_percent": round(duplicate_threshold() * 100),
+        **export_links(request, "portfolio:duplicate_list"),
     }
     return render_partial_aware(request, "portfolio/duplicates/duplicate_list.html", context)
 

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.exports import list_page
 from core.forms import submit_through_service
 from core.htmx import render_list
 from core.selectors import history_context
@@ -23,6 +24,7 @@ from portfolio.initiatives.permissions import (
 
 
 @login_required
+@list_page("governance:initiative_export")
 def initiative_list(request):
     return render_list(
         request,

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/adopt/", views.initiative_adopt, name="initiative_adopt"),
     path("scaling/", views.scaling_page, name="scaling"),
     path("scaling/<slug:key>/<slug:part>/", views.scaling_members, name="scaling_members"),
+    *views.SCALING_MEMBERS_EXPORT.urlpatterns("scaling/<slug:key>/<slug:part>/", "scaling_members"),
 ]

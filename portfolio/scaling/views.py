@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core import charts
+from core.exports import ListExport, list_page
 from core.forms import apply_validation_error
 from core.htmx import render_list
 from governance.approvals import services as approval_services
@@ -185,9 +186,7 @@ def scaling_page(request):
     return render(request, "portfolio/scaling/scaling.html", context)
 
 
-@login_required
-def scaling_members(request, key, part):
-    """The initiatives counted in one part of one metric, as a filterable list."""
+def _metric_members(request, key, part):
     definition = metrics.METRICS.get(key)
     if definition is None or part not in PARTS:
         raise Http404("No such metric.")
@@ -197,12 +196,37 @@ def scaling_members(request, key, part):
         )
     except KeyError as error:
         raise Http404("This metric has no such part.") from error
+    return definition, members
+
+
+SCALING_MEMBERS_EXPORT = ListExport(
+    stem="scaling-members",
+    title="Scaling members",
+    columns=(
+        ("Reference", lambda initiative: initiative.reference),
+        ("Title", lambda initiative: initiative.title),
+        ("Business unit", lambda initiative: initiative.business_unit.name),
+        ("Stage", lambda initiative: initiative.get_stage_display()),
+    ),
+    queryset=lambda request: _metric_members(
+        request, request.resolver_match.kwargs["key"], request.resolver_match.kwargs["part"]
+    )[1],
+    filterset_class=InitiativeFilterSet,
+)
+
+
+@login_required
+@list_page("portfolio:scaling_members")
+def scaling_members(request, key, part):
+    """The initiatives counted in one part of one metric, as a filterable list."""
+    definition, members = _metric_members(request, key, part)
     label = definition.numerator_label if part == "numerator" else definition.denominator_label
     return render_list(
         request,
         template="portfolio/scaling/scaling_members.html",
         queryset=members,
         filterset_class=InitiativeFilterSet,
+        export="portfolio:scaling_members",
         extra_context={
             "metric": definition,
             "part": part,
