@@ -23,4 +23,5 @@ urlpatterns = [
         name="initiative_value_panel",
     ),
     path("value-evidence/", views.value_evidence_missing, name="value_evidence_missing"),
+    *views.VALUE_EVIDENCE_EXPORT.urlpatterns("value-evidence/", "value_evidence_missing"),
 ]

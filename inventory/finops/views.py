@@ -17,7 +17,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from core.exports import ListExport, csv_response, list_page, xlsx_response
+from core.exports import (
+    ListExport,
+    csv_response,
+    export_links,
+    list_page,
+    person_name,
+    xlsx_response,
+)
 from core.htmx import query_without_page, render_list, render_partial_aware
 from core.models import BusinessUnit
 from core.permissions import can_manage_inventory, can_view_dashboard
@@ -323,12 +330,7 @@ def initiative_value_panel(request, pk):
     return render(request, "inventory/finops/partials/_initiative_value_panel.html", context)
 
 
-@login_required
-@require_GET
-def value_evidence_missing(request):
-    """Active initiatives with a cost but no evidenced realised value, costliest first;
-    ``?business_unit=<id>`` narrows to one unit (within the reader's scope) and
-    ``?roadmap_phase=<1-4|none>`` to one roadmap phase."""
+def _value_evidence_rows(request):
     queryset = scope_initiatives(Initiative.objects.all(), request.user)
     unit, phase = request.GET.get("business_unit", ""), request.GET.get("roadmap_phase", "")
     if unit.isdigit():
@@ -337,12 +339,55 @@ def value_evidence_missing(request):
         queryset = queryset.filter(roadmap_phase__isnull=True)
     elif phase.isdigit():
         queryset = queryset.filter(roadmap_phase=int(phase))
-    rows = value_module.without_value_evidence(queryset, user=request.user)
+    return value_module.without_value_evidence(queryset, user=request.user)
+
+
+def _missing_evidence(row) -> str:
+    missing = ["realised value"] if row.realised_value is None else []
+    return " and ".join(missing + ([] if row.value_evidence_url else ["evidence link"]))
+
+
+VALUE_EVIDENCE_EXPORT = ListExport(
+    stem="value-evidence-missing",
+    title="Cost without value evidence",
+    columns=(
+        ("Initiative", lambda row: row.reference),
+        ("Title", lambda row: row.title),
+        ("Business unit", lambda row: row.business_unit.name),
+        ("Accountable owner", lambda row: person_name(row.accountable_owner)),
+        ("Currency", lambda row: row.currency),
+        ("Cost / yr", lambda row: row.cost),
+        ("Value / yr", lambda row: row.value),
+        (
+            "Value is",
+            lambda row: (
+                ""
+                if row.value is None
+                else "realised"
+                if row.realised_value is not None
+                else "expected"
+            ),
+        ),
+        ("Missing", _missing_evidence),
+    ),
+    queryset=_value_evidence_rows,
+)
+
+
+@login_required
+@require_GET
+@list_page("inventory:value_evidence_missing")
+def value_evidence_missing(request):
+    """Active initiatives with a cost but no evidenced realised value, costliest first;
+    ``?business_unit=<id>`` narrows to one unit (within the reader's scope) and
+    ``?roadmap_phase=<1-4|none>`` to one roadmap phase."""
+    rows = _value_evidence_rows(request)
     page = Paginator(rows, settings.KEEL_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page_obj": page,
         "rows": page.object_list,
         "querystring": query_without_page(request),
         "cost_months": value_module.COST_MONTHS,
+        **export_links(request, "inventory:value_evidence_missing"),
     }
     return render_partial_aware(request, "inventory/finops/value_evidence_missing.html", context)

@@ -263,8 +263,11 @@ def test_model_detail_history_lists_the_model_events(client, coe_admin, unit_a):
     assert reverse("core:audit_list").encode() in response.content
 
 
-def test_nav_link_only_for_admins(client, coe_admin, lead_a):
+def test_nav_link_for_those_who_read_the_log(client, coe_admin, lead_a, unit_a):
+    # A BU lead reads the events about their units' objects, so the grouped menu shows it.
     client.force_login(coe_admin)
     assert b'href="/audit/"' in client.get(reverse("home")).content
     client.force_login(lead_a)
+    assert b'href="/audit/"' in client.get(reverse("home")).content
+    client.force_login(member(Role.BU_MEMBER, unit_a))
     assert b'href="/audit/"' not in client.get(reverse("home")).content
