@@ -3,7 +3,7 @@ from allauth.urls import build_provider_urlpatterns
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import views as core_views
@@ -75,6 +75,13 @@ urlpatterns = [
         "accounts/reset/done/",
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
+    ),
+    path(
+        "accounts/password-change/",
+        core_views.KeelPasswordChangeView.as_view(
+            success_url=reverse_lazy("core:account_sessions")
+        ),
+        name="password_change",
     ),
     path("initiatives/", include("portfolio.urls")),
     path("inventory/", include("inventory.urls")),

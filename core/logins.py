@@ -67,3 +67,9 @@ def sign_in_unlock(*, actor, attempt_id: int) -> int:
             after={"attempts_removed": removed},
         )
     return removed
+
+
+def record_password_changed(*, user) -> None:
+    """A person changed their own password (``KeelPasswordChangeView``): audited; their other
+    browser sessions stop at their next request (Django's session auth hash)."""
+    record_event(actor=user, action="user.password_changed", target=user)

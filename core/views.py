@@ -583,6 +583,27 @@ def passkey_verify_complete(request, body):
     return {"redirect": _safe_next(request)}
 
 
+class KeelPasswordChangeView(auth_views.PasswordChangeView):
+    """Change one's own password (the old one, then the new one twice, Django's validators).
+    A person who signs in through single sign-on has no Keel password to change."""
+
+    template_name = "registration/password_change_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.has_usable_password():
+            raise PermissionDenied(
+                "You sign in through your organisation's single sign-on: change your password "
+                "there."
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        logins.record_password_changed(user=self.request.user)
+        messages.success(self.request, "Your password was changed. Other sessions are signed out.")
+        return response
+
+
 class KeelLoginView(auth_views.LoginView):
     """Sign in: a "Sign in with …" button per identity provider, and the local password
     form unless ``KEEL_LOCAL_LOGIN`` is off (then only a break-glass superuser uses it,
