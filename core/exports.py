@@ -173,11 +173,11 @@ class ListExport:
     def header(self) -> tuple:
         return tuple(header for header, _ in self.columns)
 
-    def rows(self, request) -> Iterator[tuple]:
+    def rows(self, request, source=None) -> Iterator[tuple]:
         from core.filtersets import apply_filters
 
+        rows = self.queryset(request) if source is None else source
         yield self.header()
-        rows = self.queryset(request)
         if self.filterset_class is not None:
             _, rows = apply_filters(
                 request.GET, queryset=rows, filterset_class=self.filterset_class, request=request
@@ -190,8 +190,11 @@ class ListExport:
     def response(self, request, extension: str):
         if self.permitted is not None and not self.permitted(request.user):
             raise PermissionDenied("You cannot export this list.")
+        # The scoped rows are asked for now, not inside the streamed body: a selector's
+        # permission check (PermissionDenied) must answer 403 before any byte is sent.
+        source = self.queryset(request)
         return export_response(
-            self.rows(request), extension=extension, stem=self.stem, title=self.title
+            self.rows(request, source), extension=extension, stem=self.stem, title=self.title
         )
 
     def urlpatterns(self, route: str, name: str) -> list:

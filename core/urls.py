@@ -19,6 +19,7 @@ urlpatterns = [
     path("account/locked-sign-ins/", views.locked_sign_ins, name="locked_sign_ins"),
     path("account/sessions/", views.account_sessions, name="account_sessions"),
     path("people/", views.people_list, name="people_list"),
+    *views.PEOPLE_EXPORT.urlpatterns("people/", "people_list"),
     path("people/invite/", views.person_invite, name="person_invite"),
     path("people/group-mappings/", views.group_mappings, name="group_mappings"),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),

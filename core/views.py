@@ -22,7 +22,7 @@ from core import sessions as browser_sessions
 from core.audit import event_verifies, pretty_payload
 from core.choices import BU_WRITE_ROLES, Role
 from core.exceptions import Conflict
-from core.exports import ListExport, export_links, list_page
+from core.exports import ListExport, export_links, list_page, yes_no
 from core.filtersets import AuditEventFilterSet
 from core.forms import (
     ApiTokenForm,
@@ -304,9 +304,7 @@ def _paginate(request, items, per_page: int = 50):
     return page, query.urlencode()
 
 
-@login_required
-def people_list(request):
-    """Everyone and their access (CoE admins): search, filters, 50 a page."""
+def _people_listed(request):
     filters = PeopleFilterForm(request.GET or None)
     data = filters.cleaned_data if filters.is_valid() else {}
     listed = people.people_list(
@@ -316,12 +314,43 @@ def people_list(request):
         unit=data.get("business_unit"),
         status=data.get("status", ""),
     )
+    return filters, listed
+
+
+def _memberships_text(person) -> str:
+    return "; ".join(
+        f"{m.get_role_display()} · {m.business_unit.code} ({m.get_granted_via_display()})"
+        for m in person.memberships.all()
+    )
+
+
+PEOPLE_EXPORT = ListExport(
+    stem="people",
+    title="People",
+    columns=(
+        ("Username", lambda person: person.username),
+        ("Name", lambda person: person.get_full_name()),
+        ("Email", lambda person: person.email),
+        ("Roles (how granted)", _memberships_text),
+        ("Last sign-in", lambda person: person.last_login),
+        ("Active", lambda person: yes_no(person.is_active)),
+    ),
+    queryset=lambda request: _people_listed(request)[1],
+)
+
+
+@login_required
+@list_page("core:people_list")
+def people_list(request):
+    """Everyone and their access (CoE admins): search, filters, 50 a page."""
+    filters, listed = _people_listed(request)
     page, querystring = _paginate(request, listed)
     context = {
         "filters": filters,
         "page_obj": page,
         "people": page.object_list,
         "querystring": querystring,
+        **export_links(request, "core:people_list"),
     }
     return render(request, "core/people_list.html", context)
 

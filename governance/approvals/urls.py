@@ -16,6 +16,7 @@ urlpatterns = [
     path("requests/<int:pk>/resubmit/", views.request_resubmit, name="request_resubmit"),
     path("requests/<int:pk>/escalate/", views.request_escalate, name="request_escalate"),
     path("policies/", views.policy_list, name="policy_list"),
+    *views.POLICY_EXPORT.urlpatterns("policies/", "policy_list"),
     path("policies/<int:pk>/edit/", views.policy_edit, name="policy_edit"),
     path("delegations/", views.delegations, name="delegations"),
 ]

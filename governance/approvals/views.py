@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.exports import list_page
+from core.exports import ListExport, export_links, list_page, person_name, yes_no
 from core.forms import apply_validation_error
 from core.htmx import is_partial_request, render_list
 from core.models import AuditEvent
@@ -416,23 +416,73 @@ def _gate_position(policy) -> int:
     return Gate.values.index(policy.gate)
 
 
-@login_required
-@require_GET
-def policy_list(request):
-    """Every tier × gate with its active policy version and steps."""
-    policies = sorted(
+def _active_policies():
+    return sorted(
         ApprovalPolicy.objects.filter(is_active=True)
         .select_related("created_by")
         .prefetch_related("steps"),
         key=lambda policy: (_gate_position(policy), policy.tier),
     )
+
+
+def _policy_steps(request):
+    """(policy, step) per step of every active policy, in the page's order; a policy without
+    steps is one row with no step."""
+    return [
+        (policy, step)
+        for policy in _active_policies()
+        for step in (list(policy.steps.all()) or [None])
+    ]
+
+
+def _step(attribute):
+    return lambda row: "" if row[1] is None else getattr(row[1], attribute)
+
+
+POLICY_EXPORT = ListExport(
+    stem="approval-policies",
+    title="Approval policies",
+    columns=(
+        ("Gate", lambda row: row[0].get_gate_display()),
+        ("Tier", lambda row: row[0].tier),
+        ("Version", lambda row: row[0].version),
+        ("Blocks the gate", lambda row: yes_no(row[0].blocks_gate)),
+        ("Step", _step("order")),
+        ("Step name", _step("name")),
+        ("Decided by", lambda row: "" if row[1] is None else row[1].get_required_role_display()),
+        ("Approvals needed", _step("approvals_needed")),
+        ("SLA (hours)", _step("sla_hours")),
+        (
+            "Escalates to",
+            lambda row: "" if row[1] is None else row[1].get_escalation_role_display(),
+        ),
+        (
+            "Fast path allowed",
+            lambda row: "" if row[1] is None else yes_no(row[1].fast_path_allowed),
+        ),
+        ("Published by", lambda row: person_name(row[0].created_by)),
+        ("Published at", lambda row: row[0].created_at),
+    ),
+    queryset=_policy_steps,
+)
+
+
+@login_required
+@require_GET
+@list_page("governance:policy_list")
+def policy_list(request):
+    """Every tier × gate with its active policy version and steps."""
     by_gate = {}
-    for policy in policies:
+    for policy in _active_policies():
         by_gate.setdefault(policy.get_gate_display(), []).append(policy)
     return render(
         request,
         "governance/approvals/policy_list.html",
-        {"by_gate": by_gate, "may_edit": _may_edit_policies(request.user)},
+        {
+            "by_gate": by_gate,
+            "may_edit": _may_edit_policies(request.user),
+            **export_links(request, "governance:policy_list"),
+        },
     )
 
 

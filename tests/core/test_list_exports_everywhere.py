@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from core.audit import record_event
 from core.exports import CSV_CONTENT_TYPE, FORMULA_PREFIXES, XLSX_CONTENT_TYPE
 from core.models import BusinessUnit
+from governance.approvals.models import ApprovalStep
 from governance.imports.models import ImportJob
 from inventory.gpu.models import GPUPool, GPUType
 from inventory.registry.models import AIModel, Vendor
@@ -34,8 +35,6 @@ pytestmark = pytest.mark.django_db
 NOT_EXPORTED = {
     "core:notification_list": "a person's own inbox, not a register",
     "dashboard:report_list": "a person's own generated PDFs, each downloaded from the list",
-    "governance:policy_list": "not yet: the policies grouped by gate (issue 19, item 7 follow-up)",
-    "core:people_list": "not yet: the People page's own search form (issue 19, item 7 follow-up)",
 }
 
 # Query strings for list pages that redirect or default to a narrower tab without one.
@@ -78,6 +77,7 @@ def inject_formulas():
         (IngestBatch, "filename"),
         (ExternalKey, "value"),
         (ImportJob, "filename"),
+        (ApprovalStep, "name"),
         (get_user_model(), "first_name"),
     ):
         model.objects.update(**{field: Concat(Value(INJECTED), field)})

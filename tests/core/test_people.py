@@ -131,5 +131,17 @@ def test_others_get_403(client, unit_a, role):
     person = member(role, unit_a, username="someone")
     client.force_login(person)
     assert client.get(reverse("core:people_list")).status_code == 403
+    assert client.get(reverse("core:people_list_csv")).status_code == 403
     assert client.get(reverse("core:person_invite")).status_code == 403
     assert client.get(reverse("core:person_detail", args=[person.pk])).status_code == 403
+
+
+def test_export_keeps_the_filters_and_says_how_each_role_was_granted(admin_client, unit_b):
+    member(Role.BU_LEAD, unit_b, username="lena")
+    member(Role.BU_MEMBER, unit_b, username="otto")
+    response = admin_client.get(reverse("core:people_list_csv"), {"q": "lena"})
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("Username,Name,Email,Roles (how granted)")
+    assert len(lines) == 2 and lines[1].startswith("lena,")
+    assert f"BU lead · {unit_b.code} (Granted by hand)" in lines[1]
