@@ -54,8 +54,11 @@ def format_number(value: Number | None, decimals: int = 1, unit: str = "") -> st
 def _svg(width: float, height: float, title: str, body: str, description: str = "") -> SafeString:
     label = _text(title)
     desc = f"<desc>{_text(description)}</desc>" if description else ""
+    # role="img" makes every child presentational, which would hide a chart's links from
+    # assistive technology (axe: nested-interactive); a chart with links is a "figure".
+    role = "figure" if "<a " in body else "img"
     return mark_safe(  # noqa: S308 - every caller-supplied text inside is escaped
-        f'<svg xmlns="{SVG_NAMESPACE}" role="img" aria-label="{label}" '
+        f'<svg xmlns="{SVG_NAMESPACE}" role="{role}" aria-label="{label}" '
         f'viewBox="0 0 {width:g} {height:g}" width="{width:g}" height="{height:g}" '
         f'font-family="{FONT}" font-size="12" class="chart">'
         f"<title>{label}</title>{desc}{body}</svg>"

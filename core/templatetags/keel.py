@@ -10,29 +10,46 @@ from core.periods import ONE_DAY, is_midnight
 register = template.Library()
 
 
+def _sort_state(request, field: str):
+    """The query string that sorts by ``field`` (toggling its direction, keeping filters),
+    the arrow shown and the ``aria-sort`` value of its column ("" when not sorted by it)."""
+    params = request.GET.copy()
+    current = params.get("ordering", "")
+    params["ordering"] = f"-{field}" if current == field else field
+    params.pop("page", None)
+    if current == field:
+        return params.urlencode(), " ▲", "ascending"
+    if current == f"-{field}":
+        return params.urlencode(), " ▼", "descending"
+    return params.urlencode(), "", ""
+
+
 @register.simple_tag(takes_context=True)
 def sort_link(context, field: str, label: str):
     """A column header link that sorts by ``field`` and toggles direction, keeping filters."""
-    request = context["request"]
-    params = request.GET.copy()
-    current = params.get("ordering", "")
-    descending = current == field
-    params["ordering"] = f"-{field}" if descending else field
-    params.pop("page", None)
-    if current == field:
-        indicator, aria = " ▲", "ascending"
-    elif current == f"-{field}":
-        indicator, aria = " ▼", "descending"
-    else:
-        indicator, aria = "", "none"
+    query, indicator, _aria = _sort_state(context["request"], field)
     return format_html(
-        '<a href="?{}" hx-get="?{}" hx-target="#results" hx-push-url="true" '
-        'aria-sort="{}">{}{}</a>',
-        params.urlencode(),
-        params.urlencode(),
-        aria,
+        '<a href="?{}" hx-get="?{}" hx-target="#results" hx-push-url="true">{}{}</a>',
+        query,
+        query,
         label,
         indicator,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, field: str, label: str, css_class: str = "", abbr: str = ""):
+    """A sortable ``<th>``: ``aria-sort`` belongs on the column header (not on its link) and
+    only on the column the table is sorted by; ``abbr`` explains a short label."""
+    _query, _indicator, aria = _sort_state(context["request"], field)
+    link = sort_link(context, field, label)
+    if abbr:
+        link = format_html('<abbr title="{}">{}</abbr>', abbr, link)
+    return format_html(
+        '<th scope="col"{}{}>{}</th>',
+        format_html(' class="{}"', css_class) if css_class else "",
+        format_html(' aria-sort="{}"', aria) if aria else "",
+        link,
     )
 
 
