@@ -54,7 +54,7 @@ def test_executive_reads_the_dashboard_and_downloads_the_board_pack(
     expect(overdue).to_contain_text("2")
     for key in ("funnel", "scaling", "risk-mix", "approvals", "gpu-spend", "roadmap"):
         expect(page.locator(f"#panel-{key}")).to_be_visible()
-    expect(page.locator("#panel-funnel svg[role=img] title").first).to_be_attached()
+    expect(page.locator("#panel-funnel svg[role=figure] title").first).to_be_attached()
 
     # 2. Narrowed to Retail Banking (htmx swaps the panels and the address follows).
     filters = page.locator("#dashboard-filters")
