@@ -21,10 +21,17 @@ class QuestionnaireForm(forms.Form):
     still unanswered, and ``assessment_complete`` refuses a draft with gaps.
     """
 
-    def __init__(self, *args, questions, answers=None, **kwargs):
+    def __init__(self, *args, questions, answers=None, given=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.questions = list(questions)
-        answers = answers or {}
+        # Answers known already (e.g. the wizard's data step): sent along hidden, never
+        # asked again, and ``answers()`` keeps them whatever the request says.
+        self.given = dict(given or {})
+        if self.is_bound and self.given:
+            self.data = self.data.copy()
+            for key, value in self.given.items():
+                self.data[key] = str(value)
+        answers = {**(answers or {}), **self.given}
         for question in self.questions:
             field = self._field_for(question)
             if question.key in answers:
@@ -32,6 +39,8 @@ class QuestionnaireForm(forms.Form):
                 field.initial = (
                     _number_answer(value) if question.answer_type == AnswerType.NUMBER else value
                 )
+            if question.key in self.given:
+                field.widget = forms.HiddenInput()
             self.fields[question.key] = field
 
     def _field_for(self, question) -> forms.Field:
@@ -52,7 +61,10 @@ class QuestionnaireForm(forms.Form):
     def answers(self) -> dict:
         """The answers as the service takes them: lists for multiple choice, strings
         otherwise; an empty value clears the answer. Call after ``is_valid()``."""
-        return {question.key: self.cleaned_data.get(question.key) for question in self.questions}
+        return {
+            question.key: self.given.get(question.key, self.cleaned_data.get(question.key))
+            for question in self.questions
+        }
 
 
 class OverrideForm(forms.Form):

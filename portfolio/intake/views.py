@@ -31,7 +31,7 @@ from governance.risk.choices import Gate
 from governance.risk.forms import QuestionnaireForm
 from governance.risk.views import live_context, stored_live_tier
 from portfolio.initiatives import selectors, services
-from portfolio.initiatives.choices import Stage
+from portfolio.initiatives.choices import AutonomyLevel, Stage
 from portfolio.initiatives.permissions import can_edit_initiative
 from portfolio.intake.forms import BasicsForm, OwnersForm, PurposeForm, SubmitForm
 from portfolio.intake.selectors import wizard_drafts
@@ -64,6 +64,10 @@ BASICS, PURPOSE, RISK, OWNERS, REVIEW = (
 STEPS = (BASICS, PURPOSE, RISK, OWNERS, REVIEW)
 assert len(STEPS) == services.WIZARD_LAST_STEP
 FIELD_FORMS = {BASICS.number: BasicsForm, PURPOSE.number: PurposeForm, OWNERS.number: OwnersForm}
+# Each fact is asked once: the questionnaire's data question takes step 2's answer (sent
+# along hidden), and its autonomy answer becomes the initiative's autonomy level.
+DATA_QUESTION = "data_sensitivity"
+AUTONOMY_QUESTION = "decision_autonomy"
 
 
 def first_incomplete_step(initiative) -> int:
@@ -110,7 +114,14 @@ def _risk_context(request, initiative, questionnaire_form=None) -> dict:
     context = {"current": current, "draft": draft}
     if draft is not None:
         questions = list(risk_selectors.questionnaire_with_questions(draft.questionnaire))
-        form = questionnaire_form or QuestionnaireForm(questions=questions, answers=draft.answers)
+        form = questionnaire_form or QuestionnaireForm(
+            questions=questions, answers=draft.answers, given=given_answers(initiative, questions)
+        )
+        context["given"] = [
+            (question, initiative.get_data_sensitivity_display())
+            for question in questions
+            if question.key in form.given
+        ]
         context.update(live_context(questions, form, stored_live_tier(draft, questions)))
     elif current is not None:
         context["reassessment_reasons"] = risk_selectors.reassessment_reasons(current, initiative)
@@ -277,14 +288,44 @@ def _post_fields(request, initiative, number: int):
     return _render(request, initiative, number, form=form)
 
 
+def given_answers(initiative, questions) -> dict:
+    """The questionnaire's answers the wizard knows from earlier steps: the data sensitivity
+    of step 2, when the questionnaire asks it with that choice."""
+    for question in questions:
+        if question.key == DATA_QUESTION and any(
+            choice.key == initiative.data_sensitivity for choice in question.choices.all()
+        ):
+            return {DATA_QUESTION: initiative.data_sensitivity}
+    return {}
+
+
+def _start_questionnaire(user, initiative) -> None:
+    """Open (or keep) the draft assessment, with the answers known from earlier steps."""
+    draft = risk_services.assessment_start(actor=user, initiative=initiative)
+    questions = list(risk_selectors.questionnaire_with_questions(draft.questionnaire))
+    given = given_answers(initiative, questions)
+    if any(draft.answers.get(key) != value for key, value in given.items()):
+        risk_services.assessment_answer(actor=user, assessment=draft, answers=given)
+
+
+def _carry_autonomy(user, initiative, answers: dict):
+    """The questionnaire's autonomy answer is the initiative's autonomy level."""
+    autonomy = answers.get(AUTONOMY_QUESTION)
+    if autonomy in AutonomyLevel.values and autonomy != initiative.autonomy_level:
+        return services.initiative_update(
+            actor=user, initiative=initiative, data={"autonomy_level": autonomy}
+        )
+    return initiative
+
+
 def _prepare_questionnaire(user, initiative) -> None:
     """Entering the risk step: open a draft assessment unless one is open or the current
     one still holds (a reassessment starts from its answers)."""
     _, current, draft = risk_selectors.assessment_for(user=user, initiative_pk=initiative.pk)
-    if draft is None and (
+    if draft is not None or (
         current is None or risk_selectors.reassessment_reasons(current, initiative)
     ):
-        risk_services.assessment_start(actor=user, initiative=initiative)
+        _start_questionnaire(user, initiative)
 
 
 def _post_risk(request, initiative):
@@ -298,12 +339,16 @@ def _post_risk(request, initiative):
     if action == "start":
         return _go(request, initiative, RISK.number)
     questions = list(risk_selectors.questionnaire_with_questions(draft.questionnaire))
-    form = QuestionnaireForm(request.POST, questions=questions)
+    form = QuestionnaireForm(
+        request.POST, questions=questions, given=given_answers(initiative, questions)
+    )
     if form.is_valid():
         try:
-            risk_services.assessment_answer(
-                actor=request.user, assessment=draft, answers=form.answers()
-            )
+            with transaction.atomic():
+                risk_services.assessment_answer(
+                    actor=request.user, assessment=draft, answers=form.answers()
+                )
+                initiative = _carry_autonomy(request.user, initiative, form.answers())
             if action == "next":
                 with transaction.atomic():
                     risk_services.assessment_complete(actor=request.user, assessment=draft)
@@ -324,7 +369,7 @@ def _post_risk_without_draft(request, initiative, current, action: str):
         risk_selectors.reassessment_reasons(current, initiative)
     )
     if action == "start" or (action == "next" and needs_assessment):
-        risk_services.assessment_start(actor=request.user, initiative=initiative)
+        _start_questionnaire(request.user, initiative)
         return _go(request, initiative, RISK.number)
     if action == "next":
         services.initiative_wizard_advance(

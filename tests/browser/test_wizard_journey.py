@@ -18,9 +18,9 @@ from tests.factories import PASSWORD, BusinessUnitFactory, member
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TITLE = "Claims triage assistant"
-# Question → label, for an internal advisory tool: Tier 1 with no gate blockers.
+# Question → label, for an internal advisory tool: Tier 1 with no gate blockers (the data
+# sensitivity is step 2's answer, not asked again).
 FIRST_ANSWERS = [
-    ("What is the most sensitive data the system uses?", ["Internal"]),
     ("How much does the system decide on its own?", ["Advisory: people decide"]),
     ("Who is affected by its outputs?", ["Internal staff"]),
 ]
@@ -94,7 +94,9 @@ def test_member_registers_leaves_resumes_and_submits_for_pilot(live_server, page
 
     # Step 3: answers are saved as they change and the live tier follows them.
     live = page.locator("#live-tier")
-    expect(live).to_contain_text("11 questions still to answer")
+    expect(live).to_contain_text("10 questions still to answer")
+    expect(page.locator("#given-data_sensitivity")).to_contain_text("Internal, as given in step 2")
+    expect(page.get_by_role("group", name="What is the most sensitive data")).to_have_count(0)
     answer(page, FIRST_ANSWERS)
     expect(live).to_contain_text("8 questions still to answer")
     assert page.evaluate("window.keelSamePage") is True  # every step was an htmx swap

@@ -47,7 +47,9 @@ def walk_to(client, user, unit, step, answers=LOW_RISK):
     client.post(START, {**BASICS, "business_unit": unit.pk})
     initiative = Initiative.objects.latest("pk")
     if step > 2:
-        client.post(resume_url(initiative, 2), PURPOSE)
+        # Step 2 asks the data sensitivity the questionnaire then takes as given.
+        data = answers.get("data_sensitivity", PURPOSE["data_sensitivity"])
+        client.post(resume_url(initiative, 2), {**PURPOSE, "data_sensitivity": data})
     if step > 3:
         client.post(resume_url(initiative, 3), answers)
     if step > 4:
@@ -368,3 +370,66 @@ def test_drafts_list_query_count_does_not_grow(client, member_a, unit_a, django_
     InitiativeFactory.create_batch(10, business_unit=unit_a, accountable_owner=member_a)
     with django_assert_num_queries(len(two.captured_queries)):
         assert len(client.get(START).context["drafts"]) == 12
+
+
+# --- Each fact asked once ------------------------------------------------------------------
+
+
+def test_data_sensitivity_is_asked_in_step_2_only_and_given_to_the_questionnaire(
+    client, member_a, unit_a
+):
+    draft = walk_to(client, member_a, unit_a, 2)
+    step_2 = client.get(resume_url(draft, 2)).content.decode()
+    assert step_2.count('name="data_sensitivity"') == 1
+    client.post(resume_url(draft, 2), {**PURPOSE, "data_sensitivity": "personal"})
+    # Entering the questionnaire, it already holds step 2's answer.
+    assessment = RiskAssessment.objects.get(initiative=draft, status="draft")
+    assert assessment.answers == {"data_sensitivity": "personal"}
+
+    response = client.get(resume_url(draft, 3))
+    content = response.content.decode()
+    # Shown once, as what step 2 said, not as a question.
+    assert content.count("What is the most sensitive data the system uses?") == 1
+    assert 'id="given-data_sensitivity">What is the most sensitive' in content
+    assert 'id="q-data_sensitivity"' not in content
+    assert '<input type="hidden" name="data_sensitivity" value="personal"' in content
+    assert 'type="radio" name="data_sensitivity"' not in content
+    assert 'type="radio" name="decision_autonomy"' in content
+
+    # A posted (tampered or stale) answer does not override step 2's.
+    client.post(resume_url(draft, 3), {**LOW_RISK, "data_sensitivity": "public"})
+    assessment = RiskAssessment.objects.get(initiative=draft, is_current=True)
+    assert assessment.answers["data_sensitivity"] == "personal"
+
+
+def test_changing_the_data_in_step_2_updates_the_reopened_questionnaire(client, member_a, unit_a):
+    draft = walk_to(client, member_a, unit_a, 5)
+    client.post(resume_url(draft, 2), {**PURPOSE, "data_sensitivity": "confidential"})
+    reopened = RiskAssessment.objects.get(initiative=draft, status="draft")
+    assert reopened.answers["data_sensitivity"] == "confidential"
+    assert reopened.answers["decision_autonomy"] == "advisory"
+
+
+def test_the_autonomy_answer_lands_on_the_initiative(client, member_a, unit_a):
+    draft = walk_to(client, member_a, unit_a, 3)
+    assert draft.autonomy_level != "human_on_the_loop"
+    client.post(resume_url(draft, 3), {**LOW_RISK, "decision_autonomy": "human_on_the_loop"})
+    draft.refresh_from_db()
+    assert draft.autonomy_level == "human_on_the_loop"
+    assessment = RiskAssessment.objects.get(initiative=draft, is_current=True)
+    assert assessment.answers["decision_autonomy"] == "human_on_the_loop"
+    assert AuditEvent.objects.filter(
+        action="initiative.updated", object_id=str(draft.pk), payload__contains="human_on_the"
+    ).exists()
+    # Saved for later, too (no need to complete the questionnaire first).
+    client.post(resume_url(draft, 2), {**PURPOSE, "purpose": "Now also decides payouts."})
+    client.post(
+        resume_url(draft, 3),
+        {"decision_autonomy": "fully_automated", "action": "later"},
+    )
+    draft.refresh_from_db()
+    assert draft.autonomy_level == "fully_automated"
+    response = client.get(resume_url(draft, 3))
+    assert response.context["questionnaire_form"]["decision_autonomy"].value() == (
+        "fully_automated"
+    )
