@@ -283,9 +283,18 @@ class _Builder(ScaleMixin, InventoryMixin):
             )
             self.gpu_types[name] = gpu_type
             self._count("gpu_types", created)
-        for name, website, description in VENDORS:
+        for name, website, description, diligence, days_ago in VENDORS:
             vendor, created = Vendor.objects.get_or_create(
-                name=name, defaults={"website": website, "description": description}
+                name=name,
+                defaults={
+                    "website": website,
+                    "description": description,
+                    "due_diligence_status": diligence,
+                    "due_diligence_on": self.today - timedelta(days=days_ago)
+                    if days_ago is not None
+                    else None,
+                    "dpa_signed": days_ago is not None,
+                },
             )
             self.vendors[name] = vendor
             self._count("vendors", created)

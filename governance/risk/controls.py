@@ -161,6 +161,48 @@ def _evaluate_automated(code: str, initiative: Initiative, assessment) -> tuple[
     return ResultStatus.PENDING, "No evaluator for this control."
 
 
+# The vendor control: a manual control (evidence of the due diligence) that also reads the
+# vendor register; a vendor serving the initiative without completed due diligence fails it.
+VENDOR_CONTROL = "VEN-01"
+VENDOR_FAILURE = "Vendor due diligence not complete: "
+
+
+def vendors_without_due_diligence(initiative: Initiative) -> list[str]:
+    """The vendors of the initiative's models whose due diligence is not approved (with or
+    without conditions), as "name (status)"."""
+    from inventory.registry.choices import DiligenceStatus
+    from inventory.registry.models import Vendor
+
+    done = (DiligenceStatus.APPROVED, DiligenceStatus.CONDITIONAL)
+    vendors = (
+        Vendor.objects.filter(models__initiatives=initiative)
+        .exclude(due_diligence_status__in=done)
+        .distinct()
+        .order_by("name")
+    )
+    return [
+        f"{vendor.name} ({vendor.get_due_diligence_status_display().lower()})" for vendor in vendors
+    ]
+
+
+def _evaluate_vendors(initiative: Initiative, result):
+    """(status, detail) when the vendor register decides VEN-01, else None (the evidence
+    stands). An unexpired waiver stands too; once the vendors are done, a result the register
+    failed awaits the review of its evidence again."""
+    if result is not None and result.status == ResultStatus.WAIVED:
+        return None
+    pending = vendors_without_due_diligence(initiative)
+    if pending:
+        return ResultStatus.FAILING, VENDOR_FAILURE + ", ".join(pending) + "."
+    if (
+        result is not None
+        and result.status == ResultStatus.FAILING
+        and result.detail.startswith(VENDOR_FAILURE)
+    ):
+        return ResultStatus.PENDING, ""
+    return None
+
+
 def _evaluations(initiative: Initiative, existing: dict):
     """For each active control: (control, stored result or None, fresh status, detail).
 
@@ -175,6 +217,10 @@ def _evaluations(initiative: Initiative, existing: dict):
             yield control, result, ResultStatus.NOT_APPLICABLE, control.get_applies_when_display()
         elif control.kind == ControlKind.AUTOMATED:
             yield control, result, *_evaluate_automated(control.code, initiative, assessment)
+        elif control.code == VENDOR_CONTROL and (
+            vendor_status := _evaluate_vendors(initiative, result)
+        ):
+            yield control, result, *vendor_status
         elif result is None or (
             result.status == ResultStatus.NOT_APPLICABLE and result.reviewer_id is None
         ):

@@ -18,10 +18,11 @@ from core.audit import verify_audit_chain
 from core.choices import Role
 from core.models import AuditEvent, BusinessUnit, Membership
 from demo.organisation import DEMO_PASSWORD, ROLE_LOGINS
-from governance.risk.models import RiskAssessment
+from governance.risk.models import ControlResult, RiskAssessment
 from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
 from inventory.gpu.services import _committed_gpus
-from inventory.registry.models import AIModel
+from inventory.registry.choices import DiligenceStatus
+from inventory.registry.models import AIModel, Vendor
 from portfolio.initiatives.choices import ENDED_STAGES, STAGE_TRANSITIONS, Stage
 from portfolio.initiatives.models import Initiative
 from tests.demo.test_seed_demo import reference_numbers
@@ -83,6 +84,26 @@ def test_initiatives_cover_every_stage_with_consistent_history_and_dates(seeded)
     ).filter(live__gte=2)
     assert in_two_units.exists()
     assert not in_two_units.exclude(stage__in=[Stage.SCALED, *ENDED_STAGES]).exists()
+
+
+def test_vendors_show_realistic_due_diligence(seeded):
+    statuses = dict(Vendor.objects.values_list("name", "due_diligence_status"))
+    done = {DiligenceStatus.APPROVED, DiligenceStatus.CONDITIONAL}
+    assert sum(status in done for status in statuses.values()) > len(statuses) / 2
+    assert list(statuses.values()).count(DiligenceStatus.IN_PROGRESS) == 1
+    assert list(statuses.values()).count(DiligenceStatus.NOT_STARTED) == 1
+    assert not Vendor.objects.filter(
+        due_diligence_status__in=done, due_diligence_on__isnull=True
+    ).exists()
+    not_started = Vendor.objects.get(due_diligence_status=DiligenceStatus.NOT_STARTED)
+    served = Initiative.objects.filter(ai_models__vendor=not_started)
+    assert served.filter(stage=Stage.PILOT).exists()
+    # Where the vendor control applies, it fails unless a risk officer waived it.
+    results = ControlResult.objects.filter(initiative__in=served, control__code="VEN-01").exclude(
+        status="not_applicable"
+    )
+    assert results.exists()
+    assert set(results.values_list("status", flat=True)) <= {"failing", "waived"}
 
 
 def test_inventory_models_pools_and_allocations(seeded):
