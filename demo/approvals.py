@@ -1,5 +1,6 @@
 """Demo approval history: gate requests decided over the last months, a few in flight and
-some overdue, so the approvals queue and the dashboard's cycle times have something to show.
+some overdue, one model release in flight beside them, so the approvals queue and the
+dashboard's cycle times have something to show.
 
 Everything goes through the approval engine (real decisions, stage changes and audit events);
 only the clock is moved afterwards: each request's submission, decisions and due time are set
@@ -25,9 +26,12 @@ from governance.approvals.models import (
     Delegation,
     DelegationRule,
 )
-from governance.risk.choices import ResultStatus
-from governance.risk.controls import control_waive, gate_blockers
+from governance.risk.choices import Gate, ResultStatus
+from governance.risk.controls import VENDOR_CONTROL, control_waive, gate_blockers
 from governance.risk.models import Control, RiskAssessment
+from inventory.registry.choices import ModelStatus
+from inventory.registry.models import ModelVersion
+from inventory.registry.services import highest_tier_initiative
 from portfolio.initiatives.choices import Stage
 from portfolio.initiatives.models import Initiative
 
@@ -82,7 +86,46 @@ def seed_demo_approvals() -> dict:
             overdue = counts["approval_requests"] - DECIDED <= OVERDUE
             hours = rng.randint(4, 60) if overdue else -rng.randint(12, 60)
             _make_due(request, now - timedelta(hours=hours))
+    if _model_release_in_flight(users.get("risk")):
+        counts["approval_requests"] += 1
     return counts
+
+
+def _model_release_in_flight(risk_officer) -> bool:
+    """One validated model version asking to go to production (the ``model_release`` gate),
+    left pending beside the initiative gates. Its owner submits; blockers are waived as for
+    the initiative gates."""
+    versions = (
+        ModelVersion.objects.filter(
+            status=ModelStatus.APPROVED, model__initiatives__external_id__startswith="demo-"
+        )
+        .select_related("model__owner")
+        .distinct()
+        .order_by("model__name", "pk")
+    )
+    for version in versions:
+        initiative = highest_tier_initiative(version.model)
+        if initiative is None:
+            continue
+        # Its team completed the model card before asking (MOD-01).
+        ModelVersion.objects.filter(pk=version.pk, intended_use="").update(
+            intended_use=f"Serve “{initiative.title}” as validated."
+        )
+        ModelVersion.objects.filter(pk=version.pk, limitations="").update(
+            limitations="Validated on the last 12 months of data; English only."
+        )
+        ModelVersion.objects.filter(pk=version.pk, human_oversight="").update(
+            human_oversight="A person reviews every output before it is acted on."
+        )
+        try:
+            _waive_blockers(initiative, Gate.MODEL_RELEASE, risk_officer)
+            request = engine.model_release_submit(actor=version.model.owner, version=version)
+        except (ValidationError, PermissionDenied):
+            continue
+        if request.status == RequestStatus.PENDING:
+            _make_due(request, timezone.now() + timedelta(hours=36))
+        return True
+    return False
 
 
 def _waive_blockers(initiative, gate, risk_officer) -> None:
@@ -90,7 +133,9 @@ def _waive_blockers(initiative, gate, risk_officer) -> None:
     evidence for 90 days. A failing automated control is left failing, so that initiative
     stays unsubmitted."""
     blockers = gate_blockers(initiative, gate)
-    if risk_officer is None or any(b.status == ResultStatus.FAILING for b in blockers):
+    # A vendor's due diligence still open (VEN-01) is waived like missing evidence.
+    failing = [b for b in blockers if b.status == ResultStatus.FAILING and b.code != VENDOR_CONTROL]
+    if risk_officer is None or failing:
         return
     expires_on = timezone.localdate() + timedelta(days=90)
     for blocker in blockers:

@@ -153,3 +153,13 @@ def test_one_seeding_event_real_risk_events_and_the_chain_verifies(seeded):
     assert assessed.filter(override_tier__isnull=False).count() == 2
     assert AuditEvent.objects.filter(action="risk_assessment.completed").count() == assessed.count()
     assert verify_audit_chain().ok
+
+
+def test_a_model_release_is_in_flight_beside_the_other_gates(seeded):
+    from governance.approvals.models import ApprovalRequest
+
+    pending = ApprovalRequest.objects.filter(status="pending")
+    release = pending.get(gate="model_release")
+    assert release.subject_type == "inventory.modelversion"
+    assert release.initiative.ai_models.filter(versions__pk=release.subject_id).exists()
+    assert pending.exclude(gate="model_release").filter(subject_type="").exists()
