@@ -173,10 +173,10 @@ class ListExport:
     def header(self) -> tuple:
         return tuple(header for header, _ in self.columns)
 
-    def rows(self, request, source=None) -> Iterator[tuple]:
+    def rows(self, request, rows) -> Iterator[tuple]:
+        """The header, then ``rows`` (the page's scoped rows, already fetched) filtered."""
         from core.filtersets import apply_filters
 
-        rows = self.queryset(request) if source is None else source
         yield self.header()
         if self.filterset_class is not None:
             _, rows = apply_filters(

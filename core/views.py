@@ -724,10 +724,6 @@ def saml_finish_acs(request, organization_slug):
 # --- The audit log (issue 19) ---------------------------------------------------------------
 
 
-def _audit_log_readable(user) -> bool:
-    return can_view_audit_log(user)
-
-
 def _scoped_audit_events(request):
     return selectors.audit_event_list(user=request.user)
 
@@ -748,7 +744,7 @@ AUDIT_EXPORT = ListExport(
     ),
     queryset=_scoped_audit_events,
     filterset_class=AuditEventFilterSet,
-    permitted=_audit_log_readable,
+    permitted=can_view_audit_log,
 )
 
 
