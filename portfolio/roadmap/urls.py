@@ -15,6 +15,7 @@ urlpatterns = [
     path("activities/<int:pk>/edit/", views.activity_update, name="activity_update"),
     path("activities/<int:pk>/delete/", views.activity_delete, name="activity_delete"),
     path("barriers/", views.barrier_heatmap, name="barrier_heatmap"),
+    *views.BARRIER_HEATMAP_EXPORT.urlpatterns("barriers/", "barrier_heatmap"),
     # Not under ".../initiatives/...": the main menu marks "Initiatives" for such paths.
     path("barriers/<int:pk>/", views.initiative_barriers, name="initiative_barriers"),
 ]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import charts
+from core.exports import ListExport, export_links, list_page
 from core.forms import apply_validation_error
 from portfolio.initiatives import selectors
 from portfolio.roadmap import services as roadmap
@@ -31,6 +32,7 @@ from portfolio.roadmap.models import RoadmapActivity, RoadmapPhase, SuccessIndic
 from portfolio.roadmap.selectors import roadmap_phases
 from portfolio.scaling import selectors as barriers
 from portfolio.scaling import services as barrier_services
+from portfolio.scaling.choices import Barrier
 
 
 def _require_manager(user) -> None:
@@ -234,7 +236,34 @@ def indicator_update(request, pk):
 # --------------------------------------------------------------------------------------------
 
 
+def _heatmap_rows(request) -> list:
+    """The heatmap's rows as the page shows them: one per business unit, then all units."""
+    heatmap = barriers.barrier_heatmap(user=request.user)
+    return [*heatmap.rows, heatmap.overall] if heatmap.rows else []
+
+
+def _heatmap_columns() -> tuple:
+    """Unit name and code, then per barrier (in the page's order) its average score and the
+    number of assessments behind it, as separate numeric columns."""
+    columns = [("Business unit", lambda row: row.name), ("Code", lambda row: row.code)]
+    for index, (_, label) in enumerate(Barrier.choices):
+        columns += [
+            (f"{label}: average score", lambda row, i=index: row.cells[i].average),
+            (f"{label}: assessments", lambda row, i=index: row.cells[i].assessments),
+        ]
+    return tuple(columns)
+
+
+BARRIER_HEATMAP_EXPORT = ListExport(
+    stem="barrier-heatmap",
+    title="Barrier heatmap",
+    columns=_heatmap_columns(),
+    queryset=_heatmap_rows,
+)
+
+
 @login_required
+@list_page("roadmap:barrier_heatmap")
 def barrier_heatmap(request):
     heatmap = barriers.barrier_heatmap(user=request.user)
     rows = [*heatmap.rows, heatmap.overall] if heatmap.rows else []
@@ -244,6 +273,7 @@ def barrier_heatmap(request):
         "rows": rows,
         "chart": chart,
         "definition": barriers.HEATMAP_DEFINITION,
+        **export_links(request, "roadmap:barrier_heatmap"),
     }
     return render(request, "portfolio/scaling/barrier_heatmap.html", context)
 
