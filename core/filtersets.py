@@ -59,11 +59,31 @@ class SearchFilter(django_filters.CharFilter):
         return qs.filter(condition)
 
 
+def checkbox_groups(form) -> None:
+    """Show every multi-valued field of a filter form as a group of checkboxes instead of a
+    bare ``<select multiple>`` list box (which needs Ctrl-click and hides what is chosen).
+    ``CheckboxSelectMultiple`` sets ``use_fieldset``, so ``core/_filter_field.html``
+    renders the group as a fieldset with the field's label as its legend. Values and
+    parameters (``?stage=a&stage=b``) are the same for either widget, so the API and saved
+    links are unchanged."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.SelectMultiple) and not isinstance(
+            widget, forms.CheckboxSelectMultiple
+        ):
+            group = forms.CheckboxSelectMultiple(attrs=widget.attrs)
+            group.choices = widget.choices
+            group.is_required = widget.is_required
+            field.widget = group
+
+
 def apply_filters(params, *, queryset, filterset_class, request=None):
     """(filterset, rows): the FilterSet applied to the already scoped ``queryset``. Invalid
     filters give no rows (never the unfiltered list); no parameters give every row. Lists,
-    their pages and their exports all filter through here."""
+    their pages and their exports all filter through here, so every list's multi-valued
+    filters show as checkbox groups (``checkbox_groups``)."""
     filterset = filterset_class(params or None, queryset=queryset, request=request)
+    checkbox_groups(filterset.form)
     if not filterset.is_bound:
         return filterset, queryset
     return filterset, (filterset.qs if filterset.is_valid() else queryset.none())

@@ -4,12 +4,14 @@ requests with just the results partial."""
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 
 from core.exports import export_links
 from core.filtersets import apply_filters
 
 RESULTS_PARTIAL = "results"
+SAVED_FILTER_QUERY = "core/_saved_filter_query.html"
 
 
 def is_partial_request(request) -> bool:
@@ -92,4 +94,13 @@ def render_list(
         **(export_links(request, export, **request.resolver_match.kwargs) if export else {}),
         **(extra_context or {}),
     }
-    return render_partial_aware(request, template, context)
+    response = render_partial_aware(request, template, context)
+    if is_partial_request(request):
+        # The save-filters form (core/_saved_filters.html, beside the filter bar) saves the
+        # filters now shown: send its query along, swapped in out of band.
+        response.write(
+            render_to_string(
+                SAVED_FILTER_QUERY, {"saved_filter_query": tidy_query(request), "oob": True}
+            )
+        )
+    return response

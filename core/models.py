@@ -411,6 +411,34 @@ class ApiToken(models.Model):
         return "active"
 
 
+class SavedFilter(models.Model):
+    """A person's named filter of one list page (``core.saved_filters``): the list's path and
+    the query string its filter bar produced. Applying one is only following
+    ``path?query``, so the rows still come from the list's scoped selector."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters"
+    )
+    path = models.CharField(max_length=200, help_text="The list page, e.g. /initiatives/.")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=2000, help_text="The filters, e.g. stage=pilot.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = [Lower("name"), "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "user", "path", Lower("name"), name="saved_filter_name_per_user_and_list"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.path})"
+
+    def get_absolute_url(self):
+        return f"{self.path}?{self.query}"
+
+
 class UserSession(models.Model):
     """A signed-in browser session of a person (``core.sessions``): listed on their Sessions
     page, where they sign it out, or all others ("sign out everywhere")."""

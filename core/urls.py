@@ -27,4 +27,7 @@ urlpatterns = [
     *views.AUDIT_EXPORT.urlpatterns("audit/", "audit_list"),
     path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("audit/<int:pk>/", views.audit_detail, name="audit_detail"),
+    path("saved-filters/", views.saved_filter_list, name="saved_filters"),
+    path("saved-filters/new/", views.saved_filter_create, name="saved_filter_create"),
+    path("saved-filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
 ]

@@ -17,7 +17,18 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core import directory, logins, mfa, passkeys, people, selectors, services, sso, tokens
+from core import (
+    directory,
+    logins,
+    mfa,
+    passkeys,
+    people,
+    saved_filters,
+    selectors,
+    services,
+    sso,
+    tokens,
+)
 from core import sessions as browser_sessions
 from core.audit import event_verifies, pretty_payload
 from core.choices import BU_WRITE_ROLES, Role
@@ -34,7 +45,7 @@ from core.forms import (
     PersonInviteForm,
     apply_validation_error,
 )
-from core.htmx import render_list
+from core.htmx import is_partial_request, render_list, render_partial_aware
 from core.models import AuditEvent, Membership, NotificationPreference
 from core.permissions import (
     can_verify_audit_chain,
@@ -801,3 +812,75 @@ def audit_verify(request):
     services.audit_verification_request(actor=request.user)
     messages.success(request, "Verification of the audit chain started; its result shows here.")
     return redirect("core:audit_list")
+
+
+# --- Saved filters (issue 19) -----------------------------------------------------------------
+
+SAVED_FILTERS_TEMPLATE = "core/saved_filters.html"
+
+
+def _saved_filters_context(request, path: str, *, query: str = "", form_errors=None) -> dict:
+    return {
+        "saved_filters": saved_filters.saved_filter_list(user=request.user, path=path),
+        "saved_filter_path": path,
+        "saved_filter_query": query,
+        "saved_filter_errors": form_errors or [],
+    }
+
+
+def _back_to_list(path: str, query: str = ""):
+    """A redirect to the list the saved filter belongs to (only ever one of Keel's lists)."""
+    if not saved_filters.is_list_path(path):
+        return redirect("home")
+    return redirect(f"{path}?{query}" if query else path)
+
+
+@login_required
+@require_GET
+def saved_filter_list(request):
+    """The person's saved filters of the list ``?path=``: the fragment beside its filter bar
+    (htmx, loaded after the page) or, without JavaScript, a page of links."""
+    path = request.GET.get("path", "")
+    context = _saved_filters_context(request, path, query=request.GET.get("query", ""))
+    context["is_list"] = saved_filters.is_list_path(path)
+    return render_partial_aware(request, SAVED_FILTERS_TEMPLATE, context, partial="list")
+
+
+@login_required
+@require_POST
+def saved_filter_create(request):
+    """Save the posted filters (``query``) of the list ``path`` under ``name``. An htmx
+    request gets the list of saved filters again and the save form (cleared, or with the
+    refusal); a plain one goes back to the list with a message."""
+    path, query = request.POST.get("path", ""), request.POST.get("query", "")
+    errors = []
+    try:
+        saved = saved_filters.saved_filter_create(
+            actor=request.user, path=path, name=request.POST.get("name", ""), query=query
+        )
+    except ValidationError as error:
+        errors = [message for messages_ in error.message_dict.values() for message in messages_]
+    if not is_partial_request(request):
+        for message in errors:
+            messages.error(request, message)
+        if not errors:
+            messages.success(request, f"Saved the filters as “{saved.name}”.")
+        return _back_to_list(path, query)
+    context = _saved_filters_context(request, path, query=query, form_errors=errors)
+    context["saved_name"] = "" if errors else saved.name
+    context["entered_name"] = request.POST.get("name", "") if errors else ""
+    return render(request, "core/saved_filters.html#created", context)
+
+
+@login_required
+@require_POST
+def saved_filter_delete(request, pk):
+    """Delete one of the person's saved filters (another person's is a 404)."""
+    saved = saved_filters.saved_filter_get(user=request.user, pk=pk)
+    saved_filters.saved_filter_delete(actor=request.user, saved_filter=saved)
+    if not is_partial_request(request):
+        messages.success(request, f"Deleted the saved filter “{saved.name}”.")
+        return _back_to_list(saved.path)
+    context = _saved_filters_context(request, saved.path)
+    return render_partial_aware(request, SAVED_FILTERS_TEMPLATE, context, partial="list")
+
