@@ -88,6 +88,42 @@ class WebhookAdminForm(forms.ModelForm):
         fields = ["name", "url", "business_unit", "kinds", "is_active"]
 
 
+class WebhookForm(forms.Form):
+    """A webhook on Keel's own admin page (``core.views.webhook_*``): what it receives and
+    where. The URL's scheme rule and the kinds are checked again by the service."""
+
+    name = forms.CharField(max_length=100, help_text="What receives it, e.g. “Ops chat”.")
+    url = forms.URLField(
+        label="URL",
+        max_length=500,
+        assume_scheme="https",  # a URL typed without a scheme means https
+        help_text=Webhook._meta.get_field("url").help_text,
+    )
+    business_unit = forms.ModelChoiceField(
+        queryset=BusinessUnit.objects.order_by("name"),
+        required=False,
+        empty_label="Every business unit (global)",
+        help_text=Webhook._meta.get_field("business_unit").help_text,
+    )
+    kinds = forms.MultipleChoiceField(
+        label="Events",
+        choices=NotificationKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Event kinds to send; none selected means all.",
+    )
+
+    @classmethod
+    def for_webhook(cls, webhook, data=None):
+        initial = {
+            "name": webhook.name,
+            "url": webhook.url,
+            "business_unit": webhook.business_unit_id,
+            "kinds": webhook.kinds,
+        }
+        return cls(data, initial=initial)
+
+
 # Browsers only understand ISO dates in <input type="date">, whatever the site's locale.
 ISO_DATE = "%Y-%m-%d"
 

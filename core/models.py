@@ -346,6 +346,12 @@ class Webhook(models.Model):
         return not self.kinds or kind in self.kinds
 
 
+# The event a webhook delivery carries: a notification kind, or the test event an admin
+# sends from the webhook's page ("ping", as GitHub and Stripe name theirs).
+WEBHOOK_TEST_EVENT = "ping"
+WEBHOOK_EVENT_CHOICES = [*NotificationKind.choices, (WEBHOOK_TEST_EVENT, "Test event (ping)")]
+
+
 class WebhookDelivery(models.Model):
     """One event sent to one webhook, with its retries: what admins look at when it fails.
 
@@ -355,7 +361,7 @@ class WebhookDelivery(models.Model):
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     delivery_id = models.UUIDField(unique=True)
-    event = models.CharField(max_length=32, choices=NotificationKind.choices)
+    event = models.CharField(max_length=32, choices=WEBHOOK_EVENT_CHOICES)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)

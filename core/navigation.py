@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from core.logins import can_unlock
 from core.people import can_manage_people
-from core.permissions import can_view_audit_log
+from core.permissions import can_manage_webhooks, can_view_audit_log
 from core.tokens import can_manage_tokens
 
 
@@ -96,6 +96,7 @@ register_nav_links(
     NavLink(Group.ADMIN, "Audit log", "core:audit_list", can_view_audit_log),
     NavLink(Group.ADMIN, "All API tokens", "core:api_tokens_all", can_manage_tokens),
     NavLink(Group.ADMIN, "Locked sign-ins", "core:locked_sign_ins", can_unlock),
+    NavLink(Group.ADMIN, "Webhooks", "core:webhooks", can_manage_webhooks),
     NavLink(Group.ADMIN, "API documentation", "api-docs"),
     NavLink(Group.ADMIN, "Django admin", "admin:index", _is_staff),
 )

@@ -82,6 +82,12 @@ def can_manage_organisation(user) -> bool:
     return writes_whole_organisation(user)
 
 
+def can_manage_webhooks(user) -> bool:
+    """Webhooks send Keel's events out of the organisation: administrators and CoE admins
+    (and superusers) set them up, everyone else gets a 403."""
+    return writes_whole_organisation(user)
+
+
 # Roles that read the whole audit log; a BU lead reads the events about their units' objects.
 AUDIT_LOG_READ_ROLES = frozenset({Role.ADMIN, Role.COE_ADMIN, Role.RISK_OFFICER})
 

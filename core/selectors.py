@@ -1,11 +1,19 @@
 """Reads for the organisation, scoped to what the user may see."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from core.models import AuditEvent, AuditVerification, BusinessUnit, Notification
-from core.permissions import business_unit_ids, reads_whole_organisation
+from core.models import (
+    AuditEvent,
+    AuditVerification,
+    BusinessUnit,
+    Notification,
+    Webhook,
+    WebhookDelivery,
+)
+from core.permissions import business_unit_ids, can_manage_webhooks, reads_whole_organisation
 
 
 def business_unit_list(*, user) -> QuerySet[BusinessUnit]:
@@ -124,3 +132,31 @@ def history_context(*, user, target, also=()) -> dict:
             {"object_type": object_type_of(target), "object_id": str(target.pk)}
         ),
     }
+
+
+# --- Webhooks (issue 19): administrators and CoE admins only --------------------------------
+
+WEBHOOK_RECENT_DELIVERIES = 25
+
+
+def webhook_list(*, user) -> QuerySet[Webhook]:
+    """Every webhook with its unit, delivery count, last delivery time and failing count (a
+    delivery not succeeded yet); 403 for anyone who does not manage webhooks."""
+    if not can_manage_webhooks(user):
+        raise PermissionDenied("Only administrators and CoE admins manage webhooks.")
+    return Webhook.objects.select_related("business_unit").annotate(
+        delivery_count=Count("deliveries"),
+        failing_count=Count("deliveries", filter=Q(deliveries__succeeded_at__isnull=True)),
+        last_delivery_at=Max("deliveries__created_at"),
+    )
+
+
+def webhook_get(*, user, pk) -> Webhook:
+    return get_object_or_404(webhook_list(user=user), pk=pk)
+
+
+def webhook_recent_deliveries(*, webhook, limit=WEBHOOK_RECENT_DELIVERIES):
+    """The webhook's newest deliveries (real events and tests), newest first."""
+    return list(
+        WebhookDelivery.objects.filter(webhook=webhook).order_by("-created_at", "-pk")[:limit]
+    )

@@ -21,6 +21,7 @@ from django.utils import timezone
 from core.audit import record_event
 from core.choices import NotificationKind
 from core.models import (
+    WEBHOOK_TEST_EVENT,
     AuditVerification,
     BusinessUnit,
     Membership,
@@ -32,7 +33,12 @@ from core.models import (
     generate_webhook_secret,
     validate_webhook_url,
 )
-from core.permissions import can_manage_organisation, can_verify_audit_chain, forget_memberships
+from core.permissions import (
+    can_manage_organisation,
+    can_manage_webhooks,
+    can_verify_audit_chain,
+    forget_memberships,
+)
 from core.scheduling import enqueue
 
 BUSINESS_UNIT_FIELDS = ("name", "code", "parent", "head", "cost_centre")
@@ -260,8 +266,8 @@ class WebhookDeliveryError(Exception):
 
 
 def _require_webhook_manager(actor) -> None:
-    if not can_manage_organisation(actor):
-        raise PermissionDenied("Only CoE admins can manage webhooks.")
+    if not can_manage_webhooks(actor):
+        raise PermissionDenied("Only administrators and CoE admins manage webhooks.")
 
 
 def webhook_create(*, actor, data: dict) -> Webhook:
@@ -319,6 +325,77 @@ def webhook_rotate_secret(*, actor, webhook: Webhook) -> str:
     return current.secret
 
 
+def webhook_set_active(*, actor, webhook: Webhook, active: bool) -> Webhook:
+    """Switch a webhook on or off (an inactive one receives nothing, retries included)."""
+    _require_webhook_manager(actor)
+    with transaction.atomic():
+        current = Webhook.objects.select_for_update().get(pk=webhook.pk)
+        if current.is_active != active:
+            current.is_active = active
+            current.save(update_fields=["is_active"])
+            record_event(
+                actor=actor,
+                action="webhook.activated" if active else "webhook.deactivated",
+                target=current,
+                before={"is_active": not active},
+                after={"is_active": active},
+            )
+    return current
+
+
+def webhook_event_body(*, event: str, business_unit: BusinessUnit | None, payload: dict) -> str:
+    """The JSON text every delivery POSTs: ``{"event", "occurred_at", "business_unit",
+    "data"}``, compact, serialised once (retries send the same bytes)."""
+    unit = business_unit
+    return json.dumps(
+        {
+            "event": event,
+            "occurred_at": timezone.now(),
+            "business_unit": {"id": unit.pk, "code": unit.code, "name": unit.name}
+            if unit is not None
+            else None,
+            "data": payload,
+        },
+        cls=DjangoJSONEncoder,
+        separators=(",", ":"),
+    )
+
+
+def webhook_send_test(*, actor, webhook: Webhook) -> WebhookDelivery:
+    """Send the webhook a test event (``ping``) once the transaction commits, through the
+    same task, signature and retries as real events; returns its delivery row (pending
+    until the receiver answers), which the webhook's page lists with the others."""
+    _require_webhook_manager(actor)
+    with transaction.atomic():
+        current = (
+            Webhook.objects.select_for_update().select_related("business_unit").get(pk=webhook.pk)
+        )
+        if not current.is_active:
+            raise ValidationError("Activate the webhook before sending it a test event.")
+        body = webhook_event_body(
+            event=WEBHOOK_TEST_EVENT,
+            business_unit=current.business_unit,
+            payload={
+                "test": True,
+                "webhook": {"id": current.pk, "name": current.name},
+                "message": f"A test event sent by {actor.get_username()} from Keel.",
+            },
+        )
+        delivery = WebhookDelivery.objects.create(
+            webhook=current, delivery_id=uuid.uuid4(), event=WEBHOOK_TEST_EVENT
+        )
+        record_event(
+            actor=actor,
+            action="webhook.test_sent",
+            target=current,
+            after={"delivery_id": str(delivery.delivery_id)},
+        )
+        _deliver_after_commit(
+            current.pk, body, event=WEBHOOK_TEST_EVENT, delivery_id=str(delivery.delivery_id)
+        )
+    return delivery
+
+
 def webhook_signature(*, secret: str, body: bytes) -> str:
     """The ``X-Keel-Signature`` value: ``sha256=`` + hex HMAC-SHA-256 of the body bytes."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -337,35 +414,30 @@ def webhook_broadcast(
     if kind not in NotificationKind.values:
         raise ValueError(f"Unknown notification kind {kind!r}.")
     unit = business_unit
-    body = json.dumps(
-        {
-            "event": kind,
-            "occurred_at": timezone.now(),
-            "business_unit": {"id": unit.pk, "code": unit.code, "name": unit.name}
-            if unit is not None
-            else None,
-            "data": payload,
-        },
-        cls=DjangoJSONEncoder,
-        separators=(",", ":"),
-    )
+    body = webhook_event_body(event=kind, business_unit=unit, payload=payload)
     webhooks = Webhook.objects.matching(
         kind=kind, business_unit_id=unit.pk if unit is not None else None
     )
     for webhook in webhooks:
-        # One robust callback per webhook: a failing one (eager mode, broker down) is
-        # logged and does not stop the others or fail the committed caller.
-        transaction.on_commit(
-            partial(
-                enqueue,
-                "core.tasks.deliver_webhook_task",
-                webhook.pk,
-                body,
-                event=kind,
-                delivery_id=str(uuid.uuid4()),
-            ),
-            robust=True,
+        _deliver_after_commit(webhook.pk, body, event=kind, delivery_id=str(uuid.uuid4()))
+
+
+def _deliver_after_commit(webhook_id: int, body: str, *, event: str, delivery_id: str) -> None:
+    """Queue one delivery once the transaction commits, as its own robust callback: a
+    failing one (eager mode, broker down) is logged and does not stop the others or fail
+    the committed caller. A named function, not a ``partial``: Django logs a robust
+    callback's failure by its ``__qualname__``."""
+
+    def deliver_webhook():
+        enqueue(
+            "core.tasks.deliver_webhook_task",
+            webhook_id,
+            body,
+            event=event,
+            delivery_id=delivery_id,
         )
+
+    transaction.on_commit(deliver_webhook, robust=True)
 
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -43,10 +43,11 @@ from core.forms import (
     NotificationPreferencesForm,
     PeopleFilterForm,
     PersonInviteForm,
+    WebhookForm,
     apply_validation_error,
 )
 from core.htmx import is_partial_request, render_list, render_partial_aware
-from core.models import AuditEvent, Membership, NotificationPreference
+from core.models import WEBHOOK_TEST_EVENT, AuditEvent, Membership, NotificationPreference
 from core.permissions import (
     can_verify_audit_chain,
     can_view_audit_log,
@@ -884,3 +885,102 @@ def saved_filter_delete(request, pk):
     context = _saved_filters_context(request, saved.path)
     return render_partial_aware(request, SAVED_FILTERS_TEMPLATE, context, partial="list")
 
+
+# --- Webhooks (issue 19): set up by administrators and CoE admins --------------------------
+
+WEBHOOK_DETAIL_TEMPLATE = "core/webhook_detail.html"
+
+
+def _webhook_data(form) -> dict:
+    return {name: form.cleaned_data[name] for name in ("name", "url", "business_unit", "kinds")}
+
+
+def _webhook_page(request, webhook, *, form=None, secret="", status=200):
+    """The webhook's page: its settings form, actions and recent deliveries. A signing
+    secret is shown only in the answer to the POST that made it (never stored in the
+    session, never cached)."""
+    context = {
+        "webhook": webhook,
+        "form": form or WebhookForm.for_webhook(webhook),
+        "deliveries": selectors.webhook_recent_deliveries(webhook=webhook),
+        "secret": secret,
+    }
+    response = render(request, WEBHOOK_DETAIL_TEMPLATE, context, status=status)
+    if secret:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def webhooks(request):
+    """Every webhook (administrators and CoE admins; 403 for others)."""
+    context = {
+        "webhooks": selectors.webhook_list(user=request.user),
+        "test_event": WEBHOOK_TEST_EVENT,
+    }
+    return render(request, "core/webhooks.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhook_create(request):
+    """A new webhook; its signing secret is shown once, on the page the POST answers with."""
+    selectors.webhook_list(user=request.user)  # the permission check, before any form
+    form = WebhookForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            webhook = services.webhook_create(actor=request.user, data=_webhook_data(form))
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, f"Webhook “{webhook.name}” created.")
+            webhook = selectors.webhook_get(user=request.user, pk=webhook.pk)
+            return _webhook_page(request, webhook, secret=webhook.secret, status=201)
+    return render(request, "core/webhook_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhook_detail(request, pk):
+    """One webhook: edit it, and see its recent deliveries."""
+    webhook = selectors.webhook_get(user=request.user, pk=pk)
+    form = WebhookForm.for_webhook(webhook, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.webhook_update(actor=request.user, webhook=webhook, data=_webhook_data(form))
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, f"Webhook “{form.cleaned_data['name']}” saved.")
+            return redirect("core:webhook_detail", pk=webhook.pk)
+    return _webhook_page(request, webhook, form=form)
+
+
+@login_required
+@require_POST
+def webhook_action(request, pk, action):
+    """Activate, deactivate, rotate the secret (shown once), send a test event, delete."""
+    webhook = selectors.webhook_get(user=request.user, pk=pk)
+    user = request.user
+    try:
+        if action == "activate" or action == "deactivate":
+            services.webhook_set_active(actor=user, webhook=webhook, active=action == "activate")
+            messages.success(request, f"Webhook “{webhook.name}” {action}d.")
+        elif action == "rotate":
+            secret = services.webhook_rotate_secret(actor=user, webhook=webhook)
+            messages.success(request, "New signing secret made; the old one no longer signs.")
+            return _webhook_page(request, webhook, secret=secret)
+        elif action == "test":
+            services.webhook_send_test(actor=user, webhook=webhook)
+            messages.success(request, "Test event sent; its delivery shows below.")
+        elif action == "delete":
+            services.webhook_delete(actor=user, webhook=webhook)
+            messages.success(request, f"Webhook “{webhook.name}” deleted.")
+            return redirect("core:webhooks")
+        else:
+            raise Http404("No such webhook action.")
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("core:webhook_detail", pk=webhook.pk)

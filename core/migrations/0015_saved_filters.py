@@ -13,6 +13,25 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="webhookdelivery",
+            name="event",
+            field=models.CharField(
+                choices=[
+                    ("approval_requested", "Approval requested"),
+                    ("approval_decided", "Approval decided"),
+                    ("approval_escalated", "Approval escalated"),
+                    ("gate_blocked", "Gate blocked"),
+                    ("model_review", "Model review due or overdue"),
+                    ("model_drift", "Model drifting"),
+                    ("gpu_finding", "GPU waste finding"),
+                    ("audit_alert", "Audit alert"),
+                    ("general", "General"),
+                    ("ping", "Test event (ping)"),
+                ],
+                max_length=32,
+            ),
+        ),
         migrations.CreateModel(
             name="SavedFilter",
             fields=[
