@@ -11,6 +11,7 @@ import axe_playwright_python
 import pytest
 from playwright.sync_api import expect
 
+from core import services as core_services
 from core.choices import Role
 from governance.risk import services
 from portfolio.initiatives.choices import Stage
@@ -117,3 +118,15 @@ def test_wizard(live_server, page, portfolio):
 def test_approvals_queue(live_server, page, portfolio):
     sign_in(page, live_server.url, "carol")
     audit(page, f"{live_server.url}/governance/approvals/", shows="Mortgage document triage")
+
+
+def test_webhook_pages(live_server, page, portfolio):
+    unit = portfolio["initiative"].business_unit
+    dana = member(Role.COE_ADMIN, unit, username="dana", first_name="Dana", last_name="Iles")
+    webhook = core_services.webhook_create(
+        actor=dana, data={"name": "Ops chat", "url": "https://hooks.example.com/keel"}
+    )
+    sign_in(page, live_server.url, "dana")
+    audit(page, f"{live_server.url}/webhooks/", shows="Ops chat")
+    audit(page, f"{live_server.url}/webhooks/new/", shows="New webhook")
+    audit(page, f"{live_server.url}/webhooks/{webhook.pk}/", shows="Recent deliveries")
