@@ -71,7 +71,9 @@ def checkbox_groups(form) -> None:
         if isinstance(widget, forms.SelectMultiple) and not isinstance(
             widget, forms.CheckboxSelectMultiple
         ):
-            group = forms.CheckboxSelectMultiple(attrs=widget.attrs)
+            # A list box's own attributes (its height) mean nothing on a checkbox.
+            attrs = {k: v for k, v in widget.attrs.items() if k not in ("size", "multiple")}
+            group = forms.CheckboxSelectMultiple(attrs=attrs)
             group.choices = widget.choices
             group.is_required = widget.is_required
             field.widget = group
@@ -80,10 +82,8 @@ def checkbox_groups(form) -> None:
 def apply_filters(params, *, queryset, filterset_class, request=None):
     """(filterset, rows): the FilterSet applied to the already scoped ``queryset``. Invalid
     filters give no rows (never the unfiltered list); no parameters give every row. Lists,
-    their pages and their exports all filter through here, so every list's multi-valued
-    filters show as checkbox groups (``checkbox_groups``)."""
+    their pages and their exports all filter through here."""
     filterset = filterset_class(params or None, queryset=queryset, request=request)
-    checkbox_groups(filterset.form)
     if not filterset.is_bound:
         return filterset, queryset
     return filterset, (filterset.qs if filterset.is_valid() else queryset.none())

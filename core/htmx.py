@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 
 from core.exports import export_links
-from core.filtersets import apply_filters
+from core.filtersets import apply_filters, checkbox_groups
 
 RESULTS_PARTIAL = "results"
 SAVED_FILTER_QUERY = "core/_saved_filter_query.html"
@@ -41,6 +41,8 @@ def filtered_page(request, *, queryset, filterset_class):
     filterset, rows = apply_filters(
         request.GET, queryset=queryset, filterset_class=filterset_class, request=request
     )
+    # Every list page's multi-valued filters show as checkbox groups, whatever its FilterSet.
+    checkbox_groups(filterset.form)
     paginator = Paginator(rows, settings.KEEL_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return filterset, page

@@ -833,6 +833,7 @@ def _back_to_list(path: str, query: str = ""):
     """A redirect to the list the saved filter belongs to (only ever one of Keel's lists)."""
     if not saved_filters.is_list_path(path):
         return redirect("home")
+    query = saved_filters.tidy_query(query)
     return redirect(f"{path}?{query}" if query else path)
 
 
