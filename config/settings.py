@@ -180,6 +180,10 @@ MEDIA_ROOT = Path(os.environ.get("KEEL_MEDIA_ROOT", BASE_DIR / "media"))
 # views.
 KEEL_PRIVATE_STORAGE = Path(os.environ.get("KEEL_PRIVATE_STORAGE", BASE_DIR / "private"))
 KEEL_EVIDENCE_MAX_BYTES = int(os.environ.get("KEEL_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
+# Discussions (comments and attachments on initiatives, models and approval requests): the
+# largest attachment, and how long an author may still edit or delete their own comment.
+KEEL_ATTACHMENT_MAX_BYTES = int(os.environ.get("KEEL_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+KEEL_COMMENT_EDIT_MINUTES = int(os.environ.get("KEEL_COMMENT_EDIT_MINUTES", "60"))
 
 # django-axes first: it counts failed sign-ins and refuses them while locked out.
 AUTHENTICATION_BACKENDS = [

@@ -42,6 +42,7 @@ class NotificationKind(models.TextChoices):
     MODEL_DRIFT = "model_drift", "Model drifting"
     GPU_FINDING = "gpu_finding", "GPU waste finding"
     AUDIT_ALERT = "audit_alert", "Audit alert"
+    MENTION = "mention", "Mentioned in a discussion"
     GENERAL = "general", "General"
 
 

@@ -5,12 +5,15 @@ import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
 from core.choices import GrantedVia, NotificationKind, Role, TokenScope
+from core.storage import private_storage
 
 
 class TransitionFieldGuard:
@@ -557,3 +560,75 @@ class DirectoryGroup(models.Model):
 
     def __str__(self):
         return self.display_name
+
+
+# --- Discussions (issue 19): comments and attachments on registered subjects ---------------
+
+COMMENT_MAX_LENGTH = 10_000
+
+
+class Comment(models.Model):
+    """A comment in the discussion of a subject (an initiative, a model, an approval request:
+    whatever a higher app registers with ``core.discussions.services``). Plain text, shown
+    escaped; ``mentions`` are the people it notified. Edits and deletions are soft (the row
+    stays, the audit chain keeps what it said)."""
+
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    subject_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("subject_type", "subject_id")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
+    )
+    body = models.TextField(max_length=COMMENT_MAX_LENGTH, blank=True)
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in_comments"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["subject_type", "subject_id", "created_at"])]
+
+    def __str__(self):
+        return f"Comment {self.pk} by {self.author_id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+def attachment_path(instance, filename):
+    # A random folder per file: two uploads of "report.pdf" never collide, and the stored
+    # name says nothing guessable; the original name is kept on the row.
+    return f"attachments/{instance.subject_type_id}/{instance.subject_id}/{uuid.uuid4().hex}/file"
+
+
+class Attachment(models.Model):
+    """A file in a subject's discussion (uploaded with a comment), kept in the private
+    storage and streamed only through the permission-checked download view."""
+
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    subject_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("subject_type", "subject_id")
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, storage=private_storage, max_length=300)
+    original_name = models.CharField(max_length=255)
+    media_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attachments"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def __str__(self):
+        return self.original_name

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from core import views
 
@@ -34,4 +34,5 @@ urlpatterns = [
     path("saved-filters/", views.saved_filter_list, name="saved_filters"),
     path("saved-filters/new/", views.saved_filter_create, name="saved_filter_create"),
     path("saved-filters/<int:pk>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
+    path("", include("core.discussions.urls")),
 ]

@@ -33,3 +33,9 @@ class GovernanceConfig(AppConfig):
         # A BU lead reads the audit events about their units' objects (core.selectors).
         for model in (ApprovalRequest, RiskAssessment, ControlResult):
             register_audit_subject(model, "initiative__business_unit")
+
+        from core.discussions.selectors import register_discussion_subject
+        from governance.approvals.selectors import request_list
+
+        # Whoever sees a request reads and joins its discussion (core.discussions).
+        register_discussion_subject(ApprovalRequest, request_list)

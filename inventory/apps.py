@@ -25,3 +25,9 @@ class InventoryConfig(AppConfig):
         for model in (AIModel, GPUAllocation, GPUQuota, GPURequest):
             register_audit_subject(model, "business_unit")
         register_audit_subject(ModelVersion, "model__business_unit")
+
+        from core.discussions.selectors import register_discussion_subject
+        from inventory.registry.selectors import model_list
+
+        # Whoever sees a model reads and joins its discussion (core.discussions).
+        register_discussion_subject(AIModel, model_list)

@@ -21,3 +21,9 @@ class PortfolioConfig(AppConfig):
         # A BU lead reads the audit events about their units' objects (core.selectors).
         register_audit_subject(Initiative, "business_unit")
         register_audit_subject(Deployment, "initiative__business_unit")
+
+        from core.discussions.selectors import register_discussion_subject
+        from portfolio.initiatives.selectors import initiative_list
+
+        # Whoever sees an initiative reads and joins its discussion (core.discussions).
+        register_discussion_subject(Initiative, initiative_list)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.discussions.views import discussion_context
 from core.exports import ListExport, export_links, list_page, person_name, yes_no
 from core.forms import apply_validation_error
 from core.htmx import is_partial_request, render_list
@@ -193,6 +194,7 @@ def _dossier_context(request, approval, **extra) -> dict:
         .select_related("actor")
         .order_by("-sequence")[:AUDIT_HISTORY_LENGTH],
         **history_context(user=request.user, target=approval),
+        **discussion_context(user=request.user, subject=approval),
     }
 
 

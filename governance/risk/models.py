@@ -1,13 +1,11 @@
 """Governance: the versioned risk questionnaire, risk assessments with overrides, and the
 control library with per-initiative results."""
 
-import os
-
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 
+from core.storage import PrivateStorage
 from governance.risk.choices import (
     AnswerType,
     Applicability,
@@ -19,23 +17,6 @@ from governance.risk.choices import (
     Tier,
 )
 from portfolio.initiatives.models import Initiative
-
-
-class PrivateStorage(FileSystemStorage):
-    """Files outside the web root with no public URL (a permission-checked view streams
-    them). The location is read from settings on each use."""
-
-    @property
-    def base_location(self):
-        return str(settings.KEEL_PRIVATE_STORAGE)
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    @property
-    def base_url(self):
-        return None
 
 
 def evidence_storage():

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.discussions.views import discussion_context
 from core.exports import ListExport, csv_response, list_page, person_name, xlsx_response, yes_no
 from core.forms import apply_validation_error, may_create_for_some_unit, submit_through_service
 from core.htmx import render_list
@@ -201,6 +202,7 @@ def _render_model_detail(request, model, version_form=None, bound=None):
         "can_edit": can_edit,
         "version_form": version_form or (ModelVersionForm(model=model) if can_edit else None),
         **history_context(user=user, target=model, also=versions),
+        **discussion_context(user=user, subject=model),
     }
     return render(request, "inventory/registry/model_detail.html", context)
 

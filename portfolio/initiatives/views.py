@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.discussions.views import discussion_context
 from core.exports import list_page
 from core.forms import submit_through_service
 from core.htmx import render_list
@@ -59,6 +60,7 @@ def initiative_detail(request, pk):
         "can_change_stage": can_change_stage(request.user, initiative),
         "stage_form": StageChangeForm(initiative=initiative),
         **history_context(user=request.user, target=initiative),
+        **discussion_context(user=request.user, subject=initiative),
     }
     return render(request, "portfolio/initiatives/initiative_detail.html", context)
 
