@@ -52,6 +52,7 @@ NOTIFICATION_KIND_HELP = {
     NotificationKind.MODEL_DRIFT: "A production model you depend on reports drift.",
     NotificationKind.GPU_FINDING: "GPUs you requested or own are idle, orphaned or oversized.",
     NotificationKind.AUDIT_ALERT: "Integrity checks of the audit log fail (administrators).",
+    NotificationKind.MENTION: "Someone @mentions you in the discussion of a page you can see.",
     NotificationKind.GENERAL: "Everything else.",
 }
 
