@@ -355,6 +355,7 @@ def test_preferences_page_saves_with_csrf_and_shows_the_new_state(recipient):
         "model_drift": False,
         "gpu_finding": False,
         "audit_alert": False,
+        "mention": False,
         "general": False,
     }
     assert NotificationPreference.objects.email_by_kind(user=recipient) == checkboxes(html)
