@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0013_audit_verification"),
+        ("core", "0014_comments_attachments"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
                     ("model_drift", "Model drifting"),
                     ("gpu_finding", "GPU waste finding"),
                     ("audit_alert", "Audit alert"),
+                    ("mention", "Mentioned in a discussion"),
                     ("general", "General"),
                     ("ping", "Test event (ping)"),
                 ],
