@@ -72,10 +72,15 @@ def can_manage_inventory(user) -> bool:
     return has_any_role(user, INVENTORY_WRITE_ROLES)
 
 
+# Readers of some units whose dashboard is scoped to them (their units' initiatives plus those
+# deployed to their units, as every selector scopes them).
+UNIT_DASHBOARD_ROLES = frozenset({Role.BU_LEAD, Role.BU_MEMBER})
+
+
 def can_view_dashboard(user) -> bool:
-    """The executive dashboard and board pack: organisation-wide readers (executives, CoE
-    staff …) and BU leads, who see their own units' figures only."""
-    return reads_whole_organisation(user) or has_any_role(user, {Role.BU_LEAD})
+    """The dashboard and board pack: organisation-wide readers (executives, CoE staff …) see
+    every unit; BU leads and BU members see their own units' figures only."""
+    return reads_whole_organisation(user) or has_any_role(user, UNIT_DASHBOARD_ROLES)
 
 
 def can_manage_organisation(user) -> bool:

@@ -4,6 +4,7 @@ member's initiatives, drafts and what waits on them — each with a fixed number
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from core.choices import Role
@@ -95,6 +96,15 @@ def test_bu_member_sees_drafts_changes_requested_and_requests_in_review(client, 
 def test_nothing_waiting_says_so(client, unit_a):
     page = _home(client, member(Role.BU_MEMBER, unit_a))
     assert "Nothing waits on you." in page
+
+
+def test_bu_member_is_offered_their_units_dashboard(client, unit_a):
+    # The member's home stays about their own work (no headline panel), with the way to their
+    # business units' dashboard, which they may now open.
+    page = _home(client, member(Role.BU_MEMBER, unit_a))
+    assert 'id="h-headline"' not in page
+    assert "Open your business units' dashboard" in page
+    assert f'href="{reverse("dashboard:index")}"' in page
 
 
 # The executive's home reads the dashboard (its fixed ten queries) for the headline.

@@ -55,10 +55,15 @@ def test_groups_keep_their_order_and_hide_empty_ones(unit_a):
     assert [entry.label for entry in admin.links] == ["API documentation"]
 
 
-def test_a_bu_member_sees_no_dashboard_imports_or_people(unit_a):
+def test_a_bu_member_sees_their_dashboard_but_no_imports_or_people(unit_a):
     labels = set(_shown(member(Role.BU_MEMBER, unit_a)).values())
-    assert {"Initiatives", "Approvals", "Models", "Pools"} <= labels
-    assert not labels & {"Dashboard", "Initiative imports", "People", "Django admin"}
+    assert {"Initiatives", "Approvals", "Models", "Pools", "Dashboard", "Definitions"} <= labels
+    assert not labels & {"Initiative imports", "People", "Django admin"}
+
+
+def test_someone_without_a_role_sees_no_dashboard(db):
+    labels = set(_shown(UserFactory(username="no-role")).values())
+    assert not labels & {"Dashboard", "Definitions"}
 
 
 def test_an_executive_and_a_coe_admin_see_what_they_use(unit_a):

@@ -291,7 +291,7 @@ def test_command_narrows_to_a_unit_by_code(tmp_path):
     [
         (["--bu", "NOPE"], "No business unit with code 'NOPE'"),
         (["--as", "nobody"], "No user 'nobody'"),
-        (["--as", "member"], "cannot see the dashboard"),
+        (["--as", "member", "--bu", "INSURE"], "cannot see that business unit"),
         (["--months", "5"], "Choose a period of 3, 6, 12 months"),
     ],
 )

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from governance.reporting.dashboard import dashboard
 from governance.reporting.panels import PANEL_KEYS, DashboardFilters
+from tests.factories import UserFactory
 from tests.governance.reporting.dashboard_data import build_dataset
 from tests.governance.reporting.test_dashboard_figures import add_initiatives
 
@@ -53,8 +54,9 @@ def test_the_executive_gets_every_panel_with_the_figures_of_the_page(data):
         assert len(item["rows"]) == len(table.rows)
 
 
-def test_a_bu_lead_gets_their_unit_and_is_refused_another(data):
-    lead = data.leads["ALPHA"]
+@pytest.mark.parametrize("reader", ["lead", "member"])
+def test_a_unit_reader_gets_their_unit_and_is_refused_another(data, reader):
+    lead = data.leads["ALPHA"] if reader == "lead" else data.member_alpha
     body = api(lead).get(URL).json()
     assert "Alpha Bank" in body["filters"]
     other = data.units["BETA"]
@@ -68,7 +70,7 @@ def test_bad_input_and_readers_without_the_dashboard_are_refused(data):
     response = api(data.executive).get(URL, {"months": "5"})
     assert response.status_code == 400
     assert "months" in response.json()
-    assert api(data.member_alpha).get(URL).status_code == 403
+    assert api(UserFactory(username="dash-nobody")).get(URL).status_code == 403
     assert APIClient().get(URL).status_code in (401, 403)
 
 

@@ -28,7 +28,7 @@ from governance.risk.models import ControlResult, Questionnaire, RiskAssessment
 from portfolio.initiatives.models import Deployment, Initiative, StageChange
 from portfolio.scaling.models import BarrierAssessment
 from portfolio.scaling.services import barrier_assess
-from tests.factories import member
+from tests.factories import UserFactory, member
 from tests.governance.reporting.dashboard_data import STAGES, build_dataset
 
 pytestmark = pytest.mark.django_db
@@ -274,12 +274,14 @@ def test_drilldowns_carry_the_business_unit(data, no_cache, client):
 
 
 # --------------------------------------------------------------------------------------------
-# Scope: BU leads see their own unit's figures only
+# Scope: BU leads and BU members see their own unit's figures only
 # --------------------------------------------------------------------------------------------
 
 
-def test_a_bu_lead_defaults_to_their_unit_and_sees_only_its_figures(data, no_cache):
-    lead = data.leads["ALPHA"]
+@pytest.mark.parametrize("reader", ["lead", "member"])
+def test_a_unit_reader_defaults_to_their_unit_and_sees_only_its_figures(data, no_cache, reader):
+    lead = data.leads["ALPHA"] if reader == "lead" else data.member_alpha
+    assert dashboard_module.can_view_dashboard(lead)
     filters = dashboard_filters(user=lead, params={})
     assert filters.business_unit == data.units["ALPHA"] and filters.months == 6
     board = dashboard_compute(user=lead, filters=filters)
@@ -297,9 +299,10 @@ def test_a_bu_lead_defaults_to_their_unit_and_sees_only_its_figures(data, no_cac
     assert all(row.business_unit == "Alpha Bank" for row in board.top_risks.rows)
 
 
+@pytest.mark.parametrize("reader", ["lead", "member"])
 @pytest.mark.parametrize("value", ["other", "unknown", "abc", " -1"])
-def test_a_bu_lead_cannot_ask_for_other_units(data, value):
-    lead = data.leads["ALPHA"]
+def test_a_unit_reader_cannot_ask_for_other_units(data, value, reader):
+    lead = data.leads["ALPHA"] if reader == "lead" else data.member_alpha
     unit_id = {
         "other": data.units["BETA"].pk,
         "unknown": max(unit.pk for unit in data.units.values()) + 100,
@@ -335,12 +338,16 @@ def test_the_service_refuses_what_the_filters_would_refuse(data, no_cache):
         board_for(data.leads["ALPHA"], data.units["BETA"])
     with pytest.raises(PermissionDenied):
         dashboard(user=data.leads["ALPHA"], filters=DashboardFilters(data.units["BETA"]))
-    # A BU member who is not a lead has no dashboard.
-    assert not dashboard_module.can_view_dashboard(data.member_alpha)
+    # A BU member reads their own unit's board, never another's.
     with pytest.raises(PermissionDenied):
-        dashboard_filters(user=data.member_alpha, params={})
+        board_for(data.member_alpha, data.units["BETA"])
+    # Someone without a role in any unit has no dashboard.
+    nobody = UserFactory(username="dash-nobody")
+    assert not dashboard_module.can_view_dashboard(nobody)
     with pytest.raises(PermissionDenied):
-        board_for(data.member_alpha, data.units["ALPHA"])
+        dashboard_filters(user=nobody, params={})
+    with pytest.raises(PermissionDenied):
+        board_for(nobody)
 
 
 def test_a_lead_of_two_units_sees_both_and_nothing_else(data, no_cache):
@@ -449,6 +456,8 @@ def test_the_query_count_does_not_grow_with_the_portfolio(
         (data.executive, DashboardFilters()),
         (data.executive, DashboardFilters(business_unit=data.units["GAMMA"])),
         (lead, dashboard_filters(user=lead, params={})),
+        # A BU member's dashboard: the same budget as a lead's (no roadmap).
+        (data.member_alpha, dashboard_filters(user=data.member_alpha, params={})),
     ]
     for user, _ in scopes:
         memberships_of(user)  # loaded once per request by the page, not by the read
@@ -458,11 +467,12 @@ def test_the_query_count_does_not_grow_with_the_portfolio(
     add_initiatives(1_980, units=units, owner=owner, start=200_000)
     assert Initiative.objects.count() == 2_000
     large = [counted_read(user, filters) for user, filters in scopes]
-    assert small == large == [QUERY_BUDGET, QUERY_BUDGET, QUERY_BUDGET - 2]  # no roadmap
+    # no roadmap for the lead and the member
+    assert small == large == [QUERY_BUDGET, QUERY_BUDGET, QUERY_BUDGET - 2, QUERY_BUDGET - 2]
     for user, filters in scopes:
         with django_assert_max_num_queries(QUERY_BUDGET):
             board = dashboard_compute(user=user, filters=filters)
-    assert board.funnel.total > 600  # the lead's unit owns a third of the bulk rows
+    assert board.funnel.total > 600  # the member's unit owns a third of the bulk rows
 
 
 # --------------------------------------------------------------------------------------------

@@ -198,6 +198,7 @@ def test_every_figure_reconciles_on_the_generated_organisation(data):
 
     reconcile(executive, {"business_unit": str(data.units["ALPHA"].pk)})
     reconcile(_client(data.leads["BETA"]))
+    reconcile(_client(data.member_alpha))
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,3 +228,4 @@ def test_every_figure_reconciles_on_the_demo_organisation(demo):
     insure = BusinessUnit.objects.get(code="INSURE")
     reconcile(executive, {"business_unit": str(insure.pk)})
     reconcile(_client(users.get(username="lead")))
+    reconcile(_client(users.get(username="member")))

@@ -25,7 +25,7 @@ from governance.reporting.charts import CHART_KEYS
 from governance.reporting.dashboard import dashboard_compute, definitions
 from governance.reporting.panels import PANEL_KEYS, DashboardFilters
 from inventory.finops.models import ChargebackLine, ChargebackMonth
-from tests.factories import InitiativeFactory, member
+from tests.factories import InitiativeFactory, UserFactory, member
 from tests.governance.helpers import submitted
 
 pytestmark = pytest.mark.django_db
@@ -181,8 +181,26 @@ def test_bu_lead_cannot_export_another_units_figures(client, bu_lead, unit_b, da
     assert b"8765" not in response.content and b"Insurance" not in response.content
 
 
-def test_readers_without_the_dashboard_are_refused(client, member_a):
+def test_bu_member_sees_only_their_unit(client, member_a, unit_a, unit_b, dataset):
+    response = get(client, member_a)
+
+    assert response.status_code == 200
+    page = body(response)
+    assert "Retail Banking (RETAIL) · last 6 months" in page
+    assert re.search(r"4,321\.50?<", page)
+    assert "Insurance" not in page and "8,765" not in page and "13,087" not in page
+    assert "organisation-wide figures, shown to executives and the AI CoE" in page
+    own = re.search(r'id="dashboard-unit".*?</select>', page, re.S)
+    assert re.findall(r'<option value="(\d*)"', own.group(0)) == [str(unit_a.pk)]
+    assert get(client, member_a, {"business_unit": unit_b.pk}).status_code == 403
     client.force_login(member_a)
+    export = reverse("dashboard:export", kwargs={"key": "gpu-spend", "fmt": "csv"})
+    assert client.get(export, {"business_unit": unit_b.pk}).status_code == 403
+    assert client.get(reverse("dashboard:definitions")).status_code == 200
+
+
+def test_readers_without_the_dashboard_are_refused(client):
+    client.force_login(UserFactory(username="no-role"))
     for url in (
         INDEX,
         reverse("dashboard:definitions"),
@@ -422,3 +440,19 @@ def test_an_empty_organisation_says_no_data_rather_than_zero(client, executive):
     for figure in ("gpu-spend", "unused-commitments", "orphaned", "scaling-gap", "conversion"):
         shown = re.search(rf'id="figure-{figure}".*?figure-value">(.*?)<', page, re.S).group(1)
         assert shown.strip() == "no data", figure
+
+
+def test_the_member_page_query_count_does_not_grow_with_the_data(
+    client, member_a, unit_a, unit_b, django_assert_max_num_queries
+):
+    # A BU member's dashboard costs no more than an executive's (it has no roadmap).
+    build_dataset(unit_a, unit_b)
+    small = page_queries(client, member_a)
+
+    build_dataset(unit_a, unit_b, extra=30)
+    larger = page_queries(client, member_a)
+
+    assert larger == small <= PAGE_QUERY_LIMIT
+    client.force_login(member_a)
+    with django_assert_max_num_queries(PAGE_QUERY_LIMIT):
+        client.get(INDEX)

@@ -32,7 +32,7 @@ from governance.reporting.panels import DashboardFilters
 
 # The worker tests' fixture: the project's app on the configured broker, its own queue.
 from tests.core.test_celery_worker import worker_app  # noqa: F401
-from tests.factories import InitiativeFactory, member
+from tests.factories import InitiativeFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -189,12 +189,22 @@ def test_bu_lead_board_pack_defaults_to_their_unit(bu_lead, unit_a, unit_b):
     assert ReportFile.objects.get().business_unit == unit_a
 
 
-def test_people_who_cannot_see_the_dashboard_cannot_ask(member_a):
-    response = client_for(member_a).post(reverse("dashboard:board_pack_request"), {})
+def test_bu_member_board_pack_is_their_unit_only(member_a, unit_a, unit_b):
+    client = client_for(member_a)
+    refused = client.post(reverse("dashboard:board_pack_request"), {"business_unit": unit_b.pk})
+    assert refused.status_code == 403 and not ReportFile.objects.exists()
+    response = client.post(reverse("dashboard:board_pack_request"), {"months": "6"})
+    assert response.status_code == 302
+    assert ReportFile.objects.get().business_unit == unit_a
+
+
+def test_people_who_cannot_see_the_dashboard_cannot_ask(db):
+    nobody = UserFactory(username="no-role")
+    response = client_for(nobody).post(reverse("dashboard:board_pack_request"), {})
     assert response.status_code == 403
     assert not ReportFile.objects.exists()
     with pytest.raises(PermissionDenied):
-        reports.board_pack_request(actor=member_a, filters=DashboardFilters())
+        reports.board_pack_request(actor=nobody, filters=DashboardFilters())
     assert not requested_events().exists()
 
 
@@ -449,12 +459,14 @@ def test_list_shows_only_the_users_reports_paginated(
     assert "<html" not in body and "Mine 4" in body and "Mine 5" not in body
 
 
-def test_list_empty_state(member_a):
+def test_list_empty_state(member_a, db):
     response = client_for(member_a).get(reverse("dashboard:report_list"))
     body = response.content.decode()
     assert response.status_code == 200
     assert 'class="empty"' in body and "No reports yet" in body
-    assert 'id="board-pack-form"' not in body  # a BU member cannot ask for a board pack
+    assert 'id="board-pack-form"' in body  # a BU member asks for their unit's board pack
+    nobody = client_for(UserFactory(username="no-role")).get(reverse("dashboard:report_list"))
+    assert 'id="board-pack-form"' not in nobody.content.decode()  # no role, no board pack
 
 
 # --- Retention ------------------------------------------------------------------------------
