@@ -19,8 +19,13 @@ def is_partial_request(request) -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def render_partial_aware(request, template: str, context: dict, partial: str = RESULTS_PARTIAL):
+def render_partial_aware(
+    request, template: str, context: dict, partial: str = RESULTS_PARTIAL, push_url: bool = True
+):
     """Render the whole page, or only ``partial`` for an htmx swap.
+
+    A swap of the page's own results pushes its URL into the history; a fragment loaded
+    beside the page (``push_url=False``, e.g. the saved filters) must not replace it.
 
     ``Vary: HX-Request`` keeps browsers and caches from showing a bare fragment on back
     navigation (the same URL serves both).
@@ -28,7 +33,7 @@ def render_partial_aware(request, template: str, context: dict, partial: str = R
     partial_request = is_partial_request(request)
     name = f"{template}#{partial}" if partial_request else template
     response = render(request, name, context)
-    if partial_request:
+    if partial_request and push_url:
         # Push a tidy URL (no empty filter fields) into the browser history.
         query = tidy_query(request)
         response["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path

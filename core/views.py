@@ -845,7 +845,9 @@ def saved_filter_list(request):
     path = request.GET.get("path", "")
     context = _saved_filters_context(request, path, query=request.GET.get("query", ""))
     context["is_list"] = saved_filters.is_list_path(path)
-    return render_partial_aware(request, SAVED_FILTERS_TEMPLATE, context, partial="list")
+    return render_partial_aware(
+        request, SAVED_FILTERS_TEMPLATE, context, partial="list", push_url=False
+    )
 
 
 @login_required
@@ -884,7 +886,9 @@ def saved_filter_delete(request, pk):
         messages.success(request, f"Deleted the saved filter “{saved.name}”.")
         return _back_to_list(saved.path)
     context = _saved_filters_context(request, saved.path)
-    return render_partial_aware(request, SAVED_FILTERS_TEMPLATE, context, partial="list")
+    return render_partial_aware(
+        request, SAVED_FILTERS_TEMPLATE, context, partial="list", push_url=False
+    )
 
 
 # --- Webhooks (issue 19): set up by administrators and CoE admins --------------------------

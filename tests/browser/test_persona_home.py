@@ -80,9 +80,11 @@ def test_bu_member_home_shows_drafts_and_requests_in_review(
     expect(page.locator("section.home-headline")).to_have_count(0)
     waiting.get_by_role("link", name=re.compile("Card fraud alerts")).click()
     expect(page).to_have_url(f"{live_server.url}/initiatives/register/{draft.pk}/")
-    # The menu offers no dashboard to a BU member.
+    # The menu offers a BU member their units' dashboard (issue 19), not the headline at home.
     page.get_by_role("navigation", name="Main").locator("summary", has_text="Reports").click()
-    expect(page.get_by_role("link", name="Dashboard", exact=True)).to_have_count(0)
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    expect(page).to_have_url(f"{live_server.url}/dashboard/")
+    expect(page.get_by_role("heading", name="Business unit dashboard", level=1)).to_be_visible()
     assert console_errors == []
 
 

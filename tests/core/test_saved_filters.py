@@ -121,6 +121,8 @@ def test_save_apply_and_delete_through_the_pages(client, unit_a, unit_b, member_
 
     listed = client.get(reverse("core:saved_filters"), {"path": INITIATIVES}, HTTP_HX_REQUEST="1")
     assert saved.get_absolute_url() in listed.content.decode()
+    # Loaded beside the list page: it must not replace the page's URL in the history.
+    assert "HX-Push-Url" not in listed
     assert "Our pilots" in listed.content.decode()
 
     # Applying is the list itself with the saved query: still scoped to the person's units.
@@ -138,7 +140,7 @@ def test_htmx_save_answers_with_the_list_and_a_fresh_form_or_the_refusal(client,
     data = {"path": INITIATIVES, "query": "stage=pilot", "name": "Pilots"}
     created = client.post(reverse("core:saved_filter_create"), data, HTTP_HX_REQUEST="true")
     body = created.content.decode()
-    assert created.status_code == 200
+    assert created.status_code == 200 and "HX-Push-Url" not in created
     assert 'id="saved-filter-list"' in body and "Saved “Pilots”." in body
     assert 'id="save-filter-form"' in body and 'hx-swap-oob="true"' in body
     again = client.post(reverse("core:saved_filter_create"), data, HTTP_HX_REQUEST="true")

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.models import Notification
-from tests.factories import GPUAllocationFactory, InitiativeFactory
+from tests.factories import GPUAllocationFactory, InitiativeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,14 @@ def test_the_dashboard_is_offered_to_those_who_may_open_it(client, member_a, exe
     page = client.get("/").content.decode()
     assert 'href="/dashboard/"' in page
     assert "Open the executive dashboard" in page
+    # A BU member opens their units' dashboard (issue 19): offered in the menu and on home.
     client.force_login(member_a)
+    page = client.get("/").content.decode()
+    assert 'href="/dashboard/"' in page
+    assert "Open your business units' dashboard" in page
+    assert client.get("/dashboard/").status_code == 200
+    # Someone without a role may not open it, and is not offered it.
+    client.force_login(UserFactory(username="no-role"))
     page = client.get("/").content.decode()
     assert 'href="/dashboard/"' not in page  # neither in the nav nor on the home page
     assert client.get("/dashboard/").status_code == 403
