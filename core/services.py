@@ -368,7 +368,9 @@ def webhook_send_test(*, actor, webhook: Webhook) -> WebhookDelivery:
     _require_webhook_manager(actor)
     with transaction.atomic():
         current = (
-            Webhook.objects.select_for_update().select_related("business_unit").get(pk=webhook.pk)
+            Webhook.objects.select_for_update(of=("self",))
+            .select_related("business_unit")
+            .get(pk=webhook.pk)
         )
         if not current.is_active:
             raise ValidationError("Activate the webhook before sending it a test event.")
