@@ -8,7 +8,6 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -39,7 +38,7 @@ from core.permissions import (
     can_verify_audit_chain,
     forget_memberships,
 )
-from core.scheduling import enqueue
+from core.scheduling import enqueue, enqueue_after_commit
 
 BUSINESS_UNIT_FIELDS = ("name", "code", "parent", "head", "cost_centre")
 
@@ -175,9 +174,7 @@ def notification_send(
     # Robust: the committed notification stands even if enqueueing the email fails (broker
     # down, or an SMTP error when tasks run eagerly); the failure is logged, not raised into
     # a caller whose transaction has already committed.
-    transaction.on_commit(
-        partial(enqueue, "core.tasks.send_notification_email_task", notification.pk), robust=True
-    )
+    enqueue_after_commit("core.tasks.send_notification_email_task", notification.pk)
     return notification
 
 
@@ -427,19 +424,10 @@ def webhook_broadcast(
 def _deliver_after_commit(webhook_id: int, body: str, *, event: str, delivery_id: str) -> None:
     """Queue one delivery once the transaction commits, as its own robust callback: a
     failing one (eager mode, broker down) is logged and does not stop the others or fail
-    the committed caller. A named function, not a ``partial``: Django logs a robust
-    callback's failure by its ``__qualname__``."""
-
-    def deliver_webhook():
-        enqueue(
-            "core.tasks.deliver_webhook_task",
-            webhook_id,
-            body,
-            event=event,
-            delivery_id=delivery_id,
-        )
-
-    transaction.on_commit(deliver_webhook, robust=True)
+    the committed caller."""
+    enqueue_after_commit(
+        "core.tasks.deliver_webhook_task", webhook_id, body, event=event, delivery_id=delivery_id
+    )
 
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):

@@ -286,6 +286,33 @@ def test_email_task_retries_after_an_smtp_error(recipient, mailoutbox, settings)
     assert Notification.objects.get(pk=notification.pk).emailed_at is not None
 
 
+class BrokenMailBackend(locmem.EmailBackend):
+    """A mail server that refuses everything with an error the email task does not retry."""
+
+    def send_messages(self, messages):
+        raise RuntimeError("mail server refused the message")
+
+
+def test_a_failing_email_after_commit_is_logged_and_the_notification_stands(
+    recipient, settings, caplog, django_capture_on_commit_callbacks
+):
+    """The email is enqueued by a robust on-commit callback: when it fails (here the task
+    itself, run eagerly without a broker), Django logs the failure by the callback's
+    ``__qualname__`` instead of raising into the committed caller. A ``functools.partial``
+    has no ``__qualname__``, so that log line itself used to raise."""
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenMailBackend"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        notification = services.notification_send(recipient=recipient, subject="Ping")
+    assert [callback.__qualname__ for callback in callbacks] == [
+        "enqueue_after_commit.<locals>.enqueue_committed"
+    ]
+    assert Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).exists()
+    if celery_app.conf.task_always_eager:
+        # With a broker the task only waits in the queue; eagerly it ran and failed.
+        assert "Error calling enqueue_after_commit.<locals>.enqueue_committed" in caplog.text
+        assert "mail server refused the message" in caplog.text
+
+
 # --- The preferences page ----------------------------------------------------------------------
 
 CHECKBOX = re.compile(r'<input type="checkbox" name="(\w+)"([^>]*)>')
