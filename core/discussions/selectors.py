@@ -23,11 +23,6 @@ def register_discussion_subject(model, visible) -> None:
     DISCUSSION_SUBJECTS[model] = visible
 
 
-def subject_key(subject) -> str:
-    """``app_label.model_name`` of a subject, as in its discussion URL and the audit log."""
-    return object_type_of(subject)
-
-
 def _model_of(key: str):
     for model in DISCUSSION_SUBJECTS:
         if object_type_of(model) == key:

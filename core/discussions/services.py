@@ -2,6 +2,7 @@
 the people mentioned. Each is audited in its own transaction, against the subject, so the
 subject's History and a BU lead's audit-log scope show the discussion's changes."""
 
+import codecs
 import hashlib
 import mimetypes
 import re
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from core.audit import record_event
+from core.audit import object_type_of, record_event
 from core.choices import NotificationKind
 from core.discussions.permissions import can_delete_comment, can_edit_comment
 from core.discussions.selectors import can_see_subject
@@ -132,17 +133,20 @@ def validate_attachment(upload) -> tuple[str, str, int]:
             {FILE_FIELD: f"The file's content does not look like a {extension} file."}
         )
     digest = hashlib.sha256()
+    # Text must be UTF-8: decoded chunk by chunk as it is hashed, so it is read only once.
+    text = codecs.getincrementaldecoder("utf-8")() if signature is None else None
     upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    if signature is None:
-        try:
-            upload.seek(0)
-            upload.read().decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValidationError(
-                {FILE_FIELD: f"A {extension} file must be UTF-8 encoded text."}
-            ) from None
+    try:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            if text is not None:
+                text.decode(chunk)
+        if text is not None:
+            text.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise ValidationError(
+            {FILE_FIELD: f"A {extension} file must be UTF-8 encoded text."}
+        ) from None
     upload.seek(0)
     return media_type, digest.hexdigest(), upload.size
 
@@ -151,12 +155,12 @@ def attachment_content_type(attachment: Attachment) -> str:
     return (
         attachment.media_type
         or mimetypes.guess_type(attachment.original_name)[0]
-        or ("application/octet-stream")
+        or "application/octet-stream"
     )
 
 
 def _subject_ref(subject) -> dict:
-    return {"subject_type": f"{subject._meta.app_label}.{subject._meta.model_name}"}
+    return {"subject_type": object_type_of(subject)}
 
 
 def _require_sight(actor, subject) -> None:

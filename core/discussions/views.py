@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.audit import object_type_of
 from core.discussions import selectors, services
 from core.discussions.forms import CommentEditForm, CommentForm
 from core.discussions.permissions import can_delete_comment, can_edit_comment
@@ -32,11 +33,10 @@ def discussion_context(
     for comment in comments:
         comment.may_edit = can_edit_comment(user, comment, now)
         comment.may_delete = can_delete_comment(user, comment, now)
-    key = selectors.subject_key(subject)
     return {
         "discussion": {
             "subject": subject,
-            "url": reverse("core:discussion", args=[key, subject.pk]),
+            "url": reverse("core:discussion", args=[object_type_of(subject), subject.pk]),
             "comments": comments,
             "form": form or CommentForm(),
             "edit_form": edit_form,
@@ -54,6 +54,13 @@ def _render(request, subject, *, status=200, **kwargs):
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _with_not_notified(message: str, mentions) -> str:
+    """The success message, naming the mentions that notified nobody."""
+    if not mentions.not_notified:
+        return message
+    return f"{message} Not notified: " + ", ".join(f"@{n}" for n in mentions.not_notified)
 
 
 def _after_change(request, subject, message: str, anchor: str = "discussion", **kwargs):
@@ -82,11 +89,12 @@ def discussion(request, subject_type, pk):
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
-            message = "Comment posted."
-            if mentions.not_notified:
-                message += " Not notified: " + ", ".join(f"@{n}" for n in mentions.not_notified)
             return _after_change(
-                request, subject, message, anchor=f"comment-{comment.pk}", mentions=mentions
+                request,
+                subject,
+                _with_not_notified("Comment posted.", mentions),
+                anchor=f"comment-{comment.pk}",
+                mentions=mentions,
             )
     # htmx swaps only 2xx answers: the invalid form comes back as 200 there, 400 otherwise.
     return _render(request, subject, form=form, status=200 if is_partial_request(request) else 400)
@@ -111,11 +119,12 @@ def comment_edit(request, pk):
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
-            message = "Comment updated."
-            if mentions.not_notified:
-                message += " Not notified: " + ", ".join(f"@{n}" for n in mentions.not_notified)
             return _after_change(
-                request, subject, message, anchor=f"comment-{comment.pk}", mentions=mentions
+                request,
+                subject,
+                _with_not_notified("Comment updated.", mentions),
+                anchor=f"comment-{comment.pk}",
+                mentions=mentions,
             )
     return _render(
         request,

@@ -6,7 +6,7 @@ import datetime
 import hashlib
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -245,6 +245,25 @@ def test_a_bad_file_is_refused_on_the_field_and_nothing_is_written(
     assert AuditEvent.objects.count() == events
     assert not Notification.objects.exists()
     assert files_in(private_storage) == []
+
+
+def test_text_read_in_chunks_is_checked_as_utf8_across_chunk_boundaries(tmp_path):
+    """A large upload spooled to disk is read in 64 KiB chunks: a character split between
+    two chunks is still UTF-8, and a bad byte anywhere is refused."""
+    from django.core.files import File
+
+    boundary = File.DEFAULT_CHUNK_SIZE
+    good = b"a" * (boundary - 1) + "é".encode() + b" tail\n"  # "é" spans the boundary
+    path = tmp_path / "notes.txt"
+    path.write_bytes(good)
+    with path.open("rb") as handle:
+        media_type, sha256, size = services.validate_attachment(File(handle, name="notes.txt"))
+    assert (media_type, sha256, size) == ("text/plain", hashlib.sha256(good).hexdigest(), len(good))
+
+    path.write_bytes(good + b"\xff")
+    with path.open("rb") as handle, pytest.raises(ValidationError) as refused:
+        services.validate_attachment(File(handle, name="notes.txt"))
+    assert refused.value.message_dict == {"file": ["A .txt file must be UTF-8 encoded text."]}
 
 
 def test_a_file_over_the_size_limit_is_refused(client, settings, initiative, member_a):
