@@ -236,9 +236,8 @@ def indicator_update(request, pk):
 # --------------------------------------------------------------------------------------------
 
 
-def _heatmap_rows(request) -> list:
+def _heatmap_rows(heatmap) -> list:
     """The heatmap's rows as the page shows them: one per business unit, then all units."""
-    heatmap = barriers.barrier_heatmap(user=request.user)
     return [*heatmap.rows, heatmap.overall] if heatmap.rows else []
 
 
@@ -258,7 +257,7 @@ BARRIER_HEATMAP_EXPORT = ListExport(
     stem="barrier-heatmap",
     title="Barrier heatmap",
     columns=_heatmap_columns(),
-    queryset=_heatmap_rows,
+    queryset=lambda request: _heatmap_rows(barriers.barrier_heatmap(user=request.user)),
 )
 
 
@@ -266,11 +265,10 @@ BARRIER_HEATMAP_EXPORT = ListExport(
 @list_page("roadmap:barrier_heatmap")
 def barrier_heatmap(request):
     heatmap = barriers.barrier_heatmap(user=request.user)
-    rows = [*heatmap.rows, heatmap.overall] if heatmap.rows else []
     chart = barriers.heatmap_chart(heatmap)
     context = {
         "heatmap": heatmap,
-        "rows": rows,
+        "rows": _heatmap_rows(heatmap),
         "chart": chart,
         "definition": barriers.HEATMAP_DEFINITION,
         **export_links(request, "roadmap:barrier_heatmap"),
