@@ -32,6 +32,7 @@ from governance.reporting.panels import (
     SpendPanel,
     UtilisationPanel,
 )
+from inventory.usage.selectors import shown_percent_agrees
 from portfolio.scaling.selectors import heatmap_chart
 from portfolio.scaling.services import HEATMAP_TITLE
 
@@ -205,11 +206,21 @@ def utilisation_chart(panel: UtilisationPanel) -> SafeString:
     rows = panel.rows
     if not panel.has_data or not rows:
         return charts.no_data_chart(title)
+    # A bar whose one-decimal figure would contradict its status note (69.96 % reads "70 %"
+    # beside "below") writes it as the utilisation selectors do ("69.96 %").
+    shown = {}
+    for row in rows:
+        if row.activity_pct is None or not row.activity_text:
+            continue
+        figure = Decimal(charts.format_number(row.activity_pct, 1))
+        if not shown_percent_agrees(figure, row.status):
+            shown[row.activity_pct] = row.activity_text
     return charts.bar_chart(
         [(row.business_unit.name, row.activity_pct) for row in rows],
         title=title,
         unit="%",
         max_value=100,
+        value_format=lambda value: shown.get(value) or charts.format_number(value, 1, "%"),
         urls=[row.url for row in rows],
         # "No data" already reads as the value; the band status says where a value sits.
         notes=["" if row.activity_pct is None else row.status_label for row in rows],

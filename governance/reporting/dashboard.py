@@ -110,6 +110,7 @@ from governance.risk.choices import Gate, Tier
 from governance.risk.filtersets import UNASSESSED
 from governance.risk.residual import RESIDUAL_DEFINITION
 from governance.risk.selectors import current_assessment_value, risk_register
+from inventory.usage import selectors as utilisation_columns
 from portfolio.initiatives.choices import LIVE_STAGES, DeploymentStatus, Stage
 from portfolio.initiatives.models import Deployment, Initiative, StageChange
 from portfolio.initiatives.selectors import scope_initiatives
@@ -671,7 +672,10 @@ def dashboard(*, user, filters: DashboardFilters) -> Dashboard:
 
 # Figures defined once but shown outside the dashboard's panels (the risk register, the
 # dossier, the API), listed on the definitions page after the panels.
-OTHER_DEFINITIONS = (("risk-scores", "Inherent and residual risk", RESIDUAL_DEFINITION),)
+OTHER_DEFINITIONS = (
+    ("risk-scores", "Inherent and residual risk", RESIDUAL_DEFINITION),
+    ("utilisation-columns", "GPU utilisation columns", utilisation_columns.COLUMN_DEFINITIONS),
+)
 
 
 def definitions() -> list[tuple[str, str, str]]:

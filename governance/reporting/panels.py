@@ -110,13 +110,16 @@ DEFINITIONS = {
         "shown. Business-unit readers see their own units' lines only."
     ),
     "utilisation": (
-        "This month's average GPU activity per business unit: "
+        "This month's average GPU activity while sampled, per business unit: "
         "Σ(average activity × samples) / Σ samples over the daily usage roll-ups of the "
         "unit's allocations (unattributed devices belong to no unit and are left out), "
-        f"measured as {utilisation_module.ACTIVITY_METRIC}. The status compares the "
-        "average, rounded to 0.01 %, with the target band (a target, not a measurement): "
-        "below, in the band (ends included) or above. Business-unit readers see their own "
-        "units' allocations only."
+        f"measured as {utilisation_module.ACTIVITY_METRIC}. It says how busy the GPUs were "
+        "when sampled, not how much of the allocated time was used: the utilisation page "
+        "shows GPU-hours used / allocated and the sample coverage beside it. The status "
+        "compares the unrounded average with the target band (a target, not a measurement): "
+        "below, in the band (ends included) or above; the figure shown carries enough "
+        "decimals not to contradict it. Business-unit readers see their own units' "
+        "allocations only."
     ),
     "roadmap": (
         "The enterprise scaling programme: each phase's status and how many of its "
@@ -381,6 +384,7 @@ class UtilisationRowBU:
     status: str  # inventory.usage.selectors band status key
     status_label: str
     url: str
+    activity_text: str = ""  # the average as shown, never contradicting the status
 
     # A sample-weighted average, not a sum: the utilisation page shows it, not a list total.
     reconcile = None
@@ -392,7 +396,12 @@ class UtilisationPanel(Panel):
     rows: list[UtilisationRowBU] = field(default_factory=list)
 
     def _columns(self):
-        return ["Business unit", "Average activity (%)", "Target band (%)", "Status"]
+        return [
+            "Business unit",
+            "Average activity while sampled (%)",
+            "Target band (%)",
+            "Status (unrounded average)",
+        ]
 
     def _rows(self):
         low, high = self.band
@@ -400,7 +409,7 @@ class UtilisationPanel(Panel):
         return [
             (
                 row.business_unit.name,
-                None if row.activity_pct is None else round(row.activity_pct, 2),
+                None if row.activity_pct is None else round(row.activity_pct, 4),
                 band,
                 row.status_label,
             )

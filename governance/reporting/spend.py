@@ -179,6 +179,7 @@ def _utilisation_panel(*, user, filters, today) -> UtilisationPanel:
             status=entry.status,
             status_label=entry.status_label,
             url=_url("inventory:utilisation", bu=entry.business_unit.pk, **period),
+            activity_text=entry.avg_activity_text,
         )
         for entry in found
     ]

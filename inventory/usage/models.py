@@ -211,7 +211,10 @@ class UsageDaily(models.Model):
     avg_activity = models.FloatField(null=True, blank=True)  # 0–1
     p95_activity = models.FloatField(null=True, blank=True)  # 0–1
     max_memory_used_mib = models.PositiveIntegerField(null=True, blank=True)
+    # Sampled, Slurm and pod GPU-hours together ("GPU-hours used").
     gpu_hours = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0"))
+    # The part of ``gpu_hours`` the samples speak for: the sample coverage's numerator.
+    sampled_gpu_hours = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0"))
 
     class Meta:
         ordering = ["day"]

@@ -11,14 +11,22 @@ Everything reads the daily roll-up (``UsageDaily``), never raw samples. Definiti
 * **p95 activity** of a group is the *highest* daily p95 among its rows: how busy the group
   was at its busiest day (a conservative figure for right-sizing; the weighted average of
   daily p95s would hide one saturated day among quiet ones).
-* **Used GPU-hours** = Σ ``UsageDaily.gpu_hours``. **Allocated GPU-hours** of an allocation =
-  gpu_count × the time it holds within the period's UTC days ([starts_at, ends_at), exact to
-  0.001 GPU-hour; a whole-day allocation: gpu_count × 24 × its active days).
+  It is *average activity while sampled*: it says how busy the GPUs were when a sample saw
+  them, nothing about the time no sample covers (see sample coverage).
+* **GPU-hours used** = Σ ``UsageDaily.gpu_hours``: the hours samples speak for plus Slurm jobs'
+  and Kubernetes pods' GPU-hours. **GPU-hours allocated** of an allocation = gpu_count × the
+  time it holds within the period's UTC days ([starts_at, ends_at), exact to 0.001 GPU-hour;
+  a whole-day allocation: gpu_count × 24 × its active days). **Used / allocated** = GPU-hours
+  used / GPU-hours allocated.
+* **Sample coverage** = sampled GPU-hours (Σ ``UsageDaily.sampled_gpu_hours``: the time the
+  samples speak for, each at most ``SAMPLE_GAP_CAP`` seconds) / GPU-hours allocated: how much of
+  the held time the average activity is based on. None without an allocation.
 * **Status** against the target band ``settings.KEEL_FINOPS`` ``TARGET_LOW``–``TARGET_HIGH``
   (a *target*, not a measurement): ``below`` when the average is under the low end, ``in_band``
   from low to high inclusive, ``above`` over the high end, ``no_data`` without samples. The
-  average is rounded to 4 decimals (0.01 %) before the comparison, so the 70.00 % shown is in
-  the band.
+  comparison is on the unrounded average (only floating-point noise of the weighted sum,
+  ``BAND_TOLERANCE``, is ignored), so 69.96 % is below; ``band_percent`` writes it with enough
+  decimals that the figure shown never contradicts its status ("69.96 %", else "<70.00 %").
 * **Capacity series**, per day (per ISO week, averaging its days, for periods longer than
   ``DAILY_MAX_DAYS``): capacity = Σ ``gpu_count`` of the pools looked at (today's capacity: pools
   keep no history), allocated = Σ ``gpu_count`` of the allocations active that day, used =
@@ -65,6 +73,22 @@ STATUS_LABELS = {
     STATUS_ABOVE: "Above the target band",
     STATUS_NO_DATA: "No data",
 }
+# The utilisation table's columns, each defined once (the page, its exports and the
+# definitions page say the same).
+COLUMN_DEFINITIONS = (
+    "Average activity while sampled: Σ(average activity × samples) / Σ samples over the daily "
+    "roll-ups, measured as " + ACTIVITY_METRIC + "; how busy the GPUs were when a sample saw "
+    "them, silent on the time no sample covers. GPU-hours used: the hours the samples speak "
+    "for (each sample at most 5 minutes) plus Slurm jobs' and Kubernetes pods' GPU-hours. "
+    "GPU-hours allocated: GPUs × the time each allocation was held in the period. Used / "
+    "allocated: GPU-hours used ÷ GPU-hours allocated. Sample coverage: sampled GPU-hours ÷ "
+    "GPU-hours allocated, how much of the held time the average activity rests on (a low "
+    "coverage makes the average a thin sample, not a measure of the whole period). The band "
+    "status compares the unrounded average with the target band, ends included; a figure "
+    "shown beside it carries enough decimals not to contradict it (69.96 % is below a 70 % "
+    "band)."
+)
+
 # The initiative page: days of the activity sparkline, months of cost.
 SPARKLINE_DAYS = 30
 COST_MONTHS = 6
@@ -75,17 +99,58 @@ def target_band() -> tuple[float, float]:
     return float(finops["TARGET_LOW"]), float(finops["TARGET_HIGH"])
 
 
+# Differences smaller than this are the floating-point noise of a weighted sum (0.7 × 3 / 3
+# is 0.6999999999999998), not a measured difference: a billionth of the 0–1 scale.
+BAND_TOLERANCE = 1e-9
+
+
 def band_status(activity: float | None, samples: int = 1) -> str:
-    """Where an average activity (0–1) sits against the target band."""
+    """Where an average activity (0–1) sits against the target band, compared unrounded."""
     if activity is None or not samples:
         return STATUS_NO_DATA
     low, high = target_band()
-    value = round(activity, 4)
-    if value < round(low, 4):
+    if activity < low - BAND_TOLERANCE:
         return STATUS_BELOW
-    if value > round(high, 4):
+    if activity > high + BAND_TOLERANCE:
         return STATUS_ABOVE
     return STATUS_IN_BAND
+
+
+def _agrees(value: Decimal, status: str, low: Decimal, high: Decimal) -> bool:
+    if status == STATUS_BELOW:
+        return value < low
+    if status == STATUS_ABOVE:
+        return value > high
+    return low <= value <= high
+
+
+def shown_percent_agrees(percent: Decimal, status: str) -> bool:
+    """Whether a percentage as written (e.g. the 70.0 of "70.0 %") reads as ``status``."""
+    if status not in (STATUS_BELOW, STATUS_ABOVE, STATUS_IN_BAND):
+        return True
+    low, high = (Decimal(repr(end)) * 100 for end in target_band())
+    return _agrees(percent, status, low, high)
+
+
+def band_percent(activity: float | None, status: str) -> str:
+    """An average activity (0–1) as the text shown beside its band status: one decimal, two
+    when one would contradict the status (69.96 % below a 70 % band must not read "70.0 %"),
+    else "<70.00 %" / ">85.00 %". "" without an activity."""
+    if activity is None:
+        return ""
+    percent = Decimal(repr(activity)) * 100
+    low, high = (Decimal(repr(end)) * 100 for end in target_band())
+    for places in (Decimal("0.1"), Decimal("0.01")):
+        shown = percent.quantize(places, rounding=ROUND_HALF_UP)
+        if status not in (STATUS_BELOW, STATUS_ABOVE, STATUS_IN_BAND) or _agrees(
+            shown, status, low, high
+        ):
+            return f"{shown} %"
+    if status == STATUS_BELOW:
+        return f"<{low.quantize(Decimal('0.01'))} %"
+    if status == STATUS_ABOVE:
+        return f">{high.quantize(Decimal('0.01'))} %"
+    return f"{percent.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)} %"
 
 
 def _id(value):
@@ -162,6 +227,11 @@ class _ActivityFigures:
     def avg_activity_pct(self) -> float | None:
         return None if self.avg_activity is None else self.avg_activity * 100
 
+    @property
+    def avg_activity_text(self) -> str:
+        """The average as shown beside the status, never contradicting it."""
+        return band_percent(self.avg_activity, self.status)
+
 
 @dataclass
 class UtilisationRow(_ActivityFigures):
@@ -175,6 +245,7 @@ class UtilisationRow(_ActivityFigures):
     gpu_hours_used: Decimal = Decimal("0")
     allocated_gpu_hours: Decimal = Decimal("0")
     status: str = STATUS_NO_DATA
+    sampled_gpu_hours: Decimal = Decimal("0")
 
     @property
     def p95_activity_pct(self) -> float | None:
@@ -192,6 +263,18 @@ class UtilisationRow(_ActivityFigures):
         share = self.used_share
         return None if share is None else share * 100
 
+    @property
+    def sample_coverage(self) -> float | None:
+        """Sampled over allocated GPU-hours (0–1), when anything was allocated."""
+        if not self.allocated_gpu_hours:
+            return None
+        return float(self.sampled_gpu_hours / self.allocated_gpu_hours)
+
+    @property
+    def sample_coverage_pct(self) -> float | None:
+        coverage = self.sample_coverage
+        return None if coverage is None else coverage * 100
+
 
 def utilisation_by_bu_and_pool(
     *, actor, start: dt.date, end: dt.date, business_unit=None, pool=None
@@ -207,11 +290,12 @@ def utilisation_by_bu_and_pool(
             **_activity_sums(),
             p95=Max("p95_activity"),
             gpu_hours=Sum("gpu_hours", default=Decimal("0")),
+            sampled_hours=Sum("sampled_gpu_hours", default=Decimal("0")),
         )
         .order_by()
     )
     rows: dict[tuple[int | None, int | None], UtilisationRow] = {}
-    accumulated: dict[tuple, list] = defaultdict(lambda: [0, 0.0, None, Decimal("0")])
+    accumulated: dict[tuple, list] = defaultdict(lambda: [0, 0.0, None, Decimal("0"), Decimal("0")])
     for entry in grouped:
         unit_id = entry["allocation__business_unit_id"]
         pool_id = entry["allocation__pool_id"] if unit_id else entry["device__pool_id"]
@@ -221,6 +305,7 @@ def utilisation_by_bu_and_pool(
         if entry["p95"] is not None:
             bucket[2] = entry["p95"] if bucket[2] is None else max(bucket[2], entry["p95"])
         bucket[3] += entry["gpu_hours"] or Decimal("0")
+        bucket[4] += entry["sampled_hours"] or Decimal("0")
 
     allocated: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     for unit_id, pool_id, gpu_count, starts_at, ends_at in _scoped_allocations(
@@ -235,7 +320,9 @@ def utilisation_by_bu_and_pool(
     )
     for key in keys:
         unit_id, pool_id = key
-        samples, activity_sum, p95, gpu_hours = accumulated.get(key, (0, 0.0, None, Decimal(0)))
+        samples, activity_sum, p95, gpu_hours, sampled_hours = accumulated.get(
+            key, (0, 0.0, None, Decimal(0), Decimal(0))
+        )
         average = _weighted(activity_sum, samples)
         rows[key] = UtilisationRow(
             business_unit=units.get(unit_id),
@@ -246,6 +333,7 @@ def utilisation_by_bu_and_pool(
             gpu_hours_used=Decimal(gpu_hours),
             allocated_gpu_hours=allocated.get(key, Decimal("0")),
             status=band_status(average, samples),
+            sampled_gpu_hours=Decimal(sampled_hours),
         )
 
     def order(row: UtilisationRow):
@@ -267,19 +355,21 @@ EXPORT_HEADER = (
     "GPU pool",
     "GPU type",
     "Samples",
-    "Average activity (%)",
+    "Average activity while sampled (%)",
     "Highest daily p95 activity (%)",
-    "GPU-hours used",
-    "Allocated GPU-hours",
-    "Used / allocated (%)",
+    "GPU-hours used (sampled + jobs + pods)",
+    "GPU-hours allocated",
+    "GPU-hours used / GPU-hours allocated (%)",
+    "Sample coverage: sampled GPU-hours / GPU-hours allocated (%)",
     "Target band (%)",
-    "Status",
+    "Status (unrounded average against the band)",
     "Activity metric",
 )
 
 
 def _percent(value: float | None):
-    return None if value is None else round(value * 100, 2)
+    # Four decimals: enough that a figure just outside the band never reads as its end.
+    return None if value is None else round(value * 100, 4)
 
 
 def utilisation_table(rows: list[UtilisationRow], filters: dict | None):
@@ -302,6 +392,7 @@ def utilisation_table(rows: list[UtilisationRow], filters: dict | None):
             float(row.gpu_hours_used),
             float(row.allocated_gpu_hours),
             _percent(row.used_share),
+            _percent(row.sample_coverage),
             band,
             row.status_label,
             ACTIVITY_METRIC,

@@ -1,6 +1,7 @@
 """The daily roll-up (``UsageDaily``): GPU-hours, mean activity and the nearest-rank
 95th percentile per allocation or device and UTC day, recomputed for the days an ingest touched.
-GPU-hours add sampled hours, Slurm jobs and Kubernetes pods (``PodRecord``) of the allocation."""
+GPU-hours add sampled hours, Slurm jobs and Kubernetes pods (``PodRecord``) of the allocation;
+``sampled_gpu_hours`` keeps the sampled part apart (the utilisation's sample coverage)."""
 
 from __future__ import annotations
 
@@ -248,7 +249,11 @@ def rollup_days(keys) -> int:
         gpu_hours = (Decimal(str(seconds)) / 3600 + hours).quantize(
             GPU_HOURS_QUANTUM, rounding=ROUND_HALF_EVEN
         )
+        sampled = (Decimal(str(seconds)) / 3600).quantize(
+            GPU_HOURS_QUANTUM, rounding=ROUND_HALF_EVEN
+        )
         fields = {
+            "sampled_gpu_hours": min(sampled, gpu_hours),
             "samples": samples,
             "avg_activity": total / len(values) if values else None,
             "p95_activity": nearest_rank_p95(values),
@@ -273,7 +278,14 @@ def rollup_days(keys) -> int:
     if update:
         UsageDaily.objects.bulk_update(
             update,
-            ["samples", "avg_activity", "p95_activity", "max_memory_used_mib", "gpu_hours"],
+            [
+                "samples",
+                "avg_activity",
+                "p95_activity",
+                "max_memory_used_mib",
+                "gpu_hours",
+                "sampled_gpu_hours",
+            ],
             batch_size=500,
         )
     UsageDaily.objects.bulk_create(create, batch_size=BULK_BATCH_SIZE)

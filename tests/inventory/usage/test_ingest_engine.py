@@ -156,6 +156,7 @@ def test_query_range_sample_is_matched_and_rolled_up(platform_engineer, fraud):
     assert daily.p95_activity == pytest.approx(0.874)
     # Two samples 300 s before the next (at the cap) + the last one's 60 s = 660 s.
     assert daily.gpu_hours == Decimal("0.1833")
+    assert daily.sampled_gpu_hours == Decimal("0.1833")  # all of it sampled: no jobs or pods
     assert AuditEvent.objects.filter(action="gpu_ingest.imported").count() == 1
 
 

@@ -211,6 +211,12 @@ def test_pods_are_attributed_by_label_initiative_label_and_namespace(platform_en
         dt.date(2025, 6, 4): Decimal("0.2500"),
     }
     assert daily_hours(estate["notebook"]) == {dt.date(2025, 6, 3): Decimal("0.2143")}
+    # Pods are GPU-hours used but no samples: none of it is sampled (the sample coverage).
+    assert set(
+        UsageDaily.objects.filter(allocation=estate["fraud"]).values_list(
+            "sampled_gpu_hours", flat=True
+        )
+    ) == {Decimal("0")}
 
 
 def test_json_pod_list_and_a_running_pod_updated_later_count_once(platform_engineer, estate):

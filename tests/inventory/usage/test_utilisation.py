@@ -21,6 +21,7 @@ from inventory.usage.selectors import (
     STATUS_BELOW,
     STATUS_IN_BAND,
     STATUS_NO_DATA,
+    band_percent,
     band_status,
     capacity_series,
     initiative_gpu_summary,
@@ -43,7 +44,9 @@ API_ROWS = "/api/v1/gpu-utilisation/"
 API_COSTS = "/api/v1/gpu-costs/"
 
 
-def daily(allocation=None, day=D1, samples=0, avg=None, p95=None, hours="0", device=None):
+def daily(
+    allocation=None, day=D1, samples=0, avg=None, p95=None, hours="0", device=None, sampled="0"
+):
     return UsageDaily.objects.create(
         allocation=allocation,
         device=device,
@@ -52,6 +55,7 @@ def daily(allocation=None, day=D1, samples=0, avg=None, p95=None, hours="0", dev
         avg_activity=avg,
         p95_activity=p95,
         gpu_hours=Decimal(hours),
+        sampled_gpu_hours=Decimal(sampled),
     )
 
 
@@ -135,15 +139,89 @@ def test_filters_and_a_unit_with_allocations_but_no_samples(estate, executive, u
 @pytest.mark.parametrize(
     ("activity", "status"),
     [
+        (0.6996, STATUS_BELOW),  # 69.96 %: unrounded, below (rounded to 0.1 % it reads 70)
         (0.6999, STATUS_BELOW),
         (0.70, STATUS_IN_BAND),
         (0.85, STATUS_IN_BAND),
         (0.8501, STATUS_ABOVE),
+        (0.8504, STATUS_ABOVE),  # 85.04 %: unrounded, above (rounded to 0.1 % it reads 85)
         (None, STATUS_NO_DATA),
     ],
 )
 def test_band_boundaries(activity, status):
     assert band_status(activity) == status
+
+
+@pytest.mark.parametrize(
+    ("activity", "status", "shown"),
+    [
+        (0.6996, STATUS_BELOW, "69.96 %"),
+        (0.70, STATUS_IN_BAND, "70.0 %"),
+        (0.85, STATUS_IN_BAND, "85.0 %"),
+        (0.8504, STATUS_ABOVE, "85.04 %"),
+        (0.69999, STATUS_BELOW, "<70.00 %"),
+        (0.850001, STATUS_ABOVE, ">85.00 %"),
+        (0.8, STATUS_IN_BAND, "80.0 %"),
+        (None, STATUS_NO_DATA, ""),
+    ],
+)
+def test_the_figure_shown_never_contradicts_the_band_status(activity, status, shown):
+    assert band_status(activity) == status
+    assert band_percent(activity, status) == shown
+
+
+def test_boundary_rows_on_the_page_exports_and_dashboard_panel(client, unit_a, platform_engineer):
+    """69.96 % and 85.04 % are outside the band on the page, in the export and on the
+    dashboard's chart, and read so; 70.0 % and 85.0 % are in it."""
+    cases = {0.6996: "69.96 %", 0.70: "70.0 %", 0.85: "85.0 %", 0.8504: "85.04 %"}
+    allocations = {}
+    for activity in cases:
+        allocation = GPUAllocationFactory(business_unit=unit_a, gpu_count=1, starts_on=D1)
+        daily(allocation, D1, 10, activity, activity, "24", sampled="24")
+        allocations[allocation.pool.name] = activity
+    rows = utilisation_by_bu_and_pool(actor=platform_engineer, start=D1, end=D1)
+    statuses = {allocations[row.pool.name]: (row.status, row.avg_activity_text) for row in rows}
+    assert statuses == {
+        0.6996: (STATUS_BELOW, "69.96 %"),
+        0.70: (STATUS_IN_BAND, "70.0 %"),
+        0.85: (STATUS_IN_BAND, "85.0 %"),
+        0.8504: (STATUS_ABOVE, "85.04 %"),
+    }
+    client.force_login(platform_engineer)
+    params = {"start": "2025-06-01", "end": "2025-06-01"}
+    page = client.get(PAGE, params).content.decode()
+    assert "69.96 %" in page and "85.04 %" in page
+    assert "Average activity while sampled" in page and "Sample coverage" in page
+    response = client.get(reverse("inventory:utilisation_csv"), params)
+    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    exported = {line[6]: line[13] for line in lines[1:]}
+    assert exported == {
+        "69.96": "Below the target band",
+        "70.0": "In the target band",
+        "85.0": "In the target band",
+        "85.04": "Above the target band",
+    }
+
+
+def test_sample_coverage_beside_used_over_allocated(unit_a, platform_engineer):
+    """4 GPUs for a day = 96 GPU-hours allocated; 48 used of which 24 sampled (the rest Slurm):
+    used / allocated 50 %, sample coverage 25 %. No allocation: no coverage."""
+    allocation = GPUAllocationFactory(business_unit=unit_a, gpu_count=4, starts_on=D1, ends_on=D1)
+    daily(allocation, D1, 100, 0.8, 0.9, "48", sampled="24")
+    (row,) = utilisation_by_bu_and_pool(actor=platform_engineer, start=D1, end=D1)
+    assert (row.gpu_hours_used, row.sampled_gpu_hours) == (Decimal("48"), Decimal("24"))
+    assert row.allocated_gpu_hours == Decimal("96")
+    assert row.used_share == pytest.approx(0.5)
+    assert row.sample_coverage == pytest.approx(0.25)
+    assert row.sample_coverage_pct == pytest.approx(25.0)
+    now = timezone.now()
+    device = GPUDevice.objects.create(
+        hostname="gpu-09", gpu="1", pool=allocation.pool, first_seen_at=now, last_seen_at=now
+    )
+    daily(device=device, day=D2, samples=4, avg=0.5, hours="1", sampled="1")
+    rows = utilisation_by_bu_and_pool(actor=platform_engineer, start=D2, end=D2)
+    unattributed = next(row for row in rows if row.business_unit is None)
+    assert unattributed.sample_coverage is None
 
 
 def test_band_boundaries_of_weighted_averages(unit_a, platform_engineer, settings):
@@ -332,7 +410,8 @@ def test_exports(client, estate, member_a):
     response = client.get(reverse("inventory:utilisation_csv"), params)
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:4] == ["Period start", "Period end", "Business unit", "GPU pool"]
-    assert [(row[2], row[3], row[6], row[12]) for row in rows[1:]] == [
+    # Column 11 is the sample coverage, 13 the status.
+    assert [(row[2], row[3], row[6], row[13]) for row in rows[1:]] == [
         ("Retail Banking", "p1", "80.0", "In the target band"),
         ("Retail Banking", "p2", "20.0", "Below the target band"),
     ]
