@@ -8,18 +8,22 @@ class GovernanceConfig(AppConfig):
     def ready(self):
         """Plug governance into the lower apps' registries (they never import governance)."""
         from governance.approvals.services import gpu_request_submit
-        from governance.risk.controls import schedule_controls_evaluation
+        from governance.risk.controls import (
+            schedule_controls_evaluation,
+            schedule_vendor_controls_evaluation,
+        )
         from governance.risk.guards import refuse_tier_4_beyond_proposed
         from governance.risk.indicators import register_governance_indicators
         from governance.risk.selectors import current_tiers
         from inventory.capacity.services import register_gate_submitter
-        from inventory.registry.services import register_tier_source
+        from inventory.registry.services import register_diligence_hook, register_tier_source
         from portfolio.initiatives.services import register_change_hook, register_stage_guard
 
         register_stage_guard(refuse_tier_4_beyond_proposed)
         register_change_hook(schedule_controls_evaluation)
         register_governance_indicators()
         register_tier_source(current_tiers)
+        register_diligence_hook(schedule_vendor_controls_evaluation)
         register_gate_submitter(gpu_request_submit)
 
         from governance import navigation

@@ -498,6 +498,23 @@ def schedule_controls_evaluation(initiative_id: int) -> None:
     enqueue("governance.tasks.evaluate_controls_task", initiative_id)
 
 
+def schedule_vendor_controls_evaluation(vendor_id: int) -> int:
+    """Vendor-register hook: a vendor's due diligence changed, so the controls (VEN-01 among
+    them) of every initiative its models serve, not retired or rejected, are evaluated again
+    in the background. Returns how many evaluations were scheduled."""
+    served = (
+        Initiative.objects.filter(ai_models__vendor_id=vendor_id)
+        .exclude(stage__in=[Stage.RETIRED, Stage.REJECTED])
+        .values_list("pk", flat=True)
+        .distinct()
+        .order_by("pk")
+    )
+    ids = list(served)
+    for initiative_id in ids:
+        schedule_controls_evaluation(initiative_id)
+    return len(ids)
+
+
 def automated_controls_pass(initiative: Initiative) -> bool:
     """Every applicable automated control passes (the fast-path condition). Reads only."""
     existing = {

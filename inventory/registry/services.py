@@ -638,12 +638,28 @@ def vendor_create(*, actor, data: dict) -> Vendor:
     return create_audited(vendor, actor=actor, action="vendor.created", fields=VENDOR_FIELDS)
 
 
+_DILIGENCE_HOOKS: list = []
+
+
+def register_diligence_hook(hook) -> None:
+    """``hook(vendor_id)`` runs after a vendor's due-diligence status changed and the change
+    committed; governance registers one (its vendor control reads that status)."""
+    if hook not in _DILIGENCE_HOOKS:
+        _DILIGENCE_HOOKS.append(hook)
+
+
 def vendor_update(*, actor, vendor: Vendor, data: dict) -> Vendor:
     if not can_manage_vendors(actor):
         raise PermissionDenied("Only the CoE and platform engineers keep the vendor register.")
-    return update_audited(
-        vendor, actor=actor, action="vendor.updated", data=data, fields=VENDOR_FIELDS
-    )
+    with transaction.atomic():
+        previous = Vendor.objects.values_list("due_diligence_status", flat=True).get(pk=vendor.pk)
+        updated = update_audited(
+            vendor, actor=actor, action="vendor.updated", data=data, fields=VENDOR_FIELDS
+        )
+        if updated.due_diligence_status != previous:
+            for hook in _DILIGENCE_HOOKS:
+                transaction.on_commit(lambda hook=hook: hook(updated.pk))
+    return updated
 
 
 def vendor_product_create(*, actor, vendor: Vendor, data: dict) -> VendorProduct:

@@ -120,3 +120,56 @@ def test_in_house_initiatives_ignore_the_register(unit_a, member_a):
     assert (
         services.controls_evaluate(initiative=initiative)["VEN-01"] == ResultStatus.NOT_APPLICABLE
     )
+
+
+def test_a_vendor_status_change_reevaluates_the_stored_results_of_the_initiatives_it_serves(
+    initiative, unit_a, unit_b, member_b, coe_reviewer, django_capture_on_commit_callbacks
+):
+    from inventory.registry.services import vendor_update
+
+    vendor = VendorFactory(name="Late Models", due_diligence_status=DiligenceStatus.IN_PROGRESS)
+    serve(initiative, unit_a, vendor)
+    # Another vendor's initiative is not touched by this vendor's change.
+    other = InitiativeFactory(business_unit=unit_b, accountable_owner=member_b, stage="proposed")
+    assess(other, member_b, third_party_model="yes")
+    serve(other, unit_b, VendorFactory(due_diligence_status=DiligenceStatus.IN_PROGRESS))
+    services.controls_evaluate(initiative=initiative)
+    services.controls_evaluate(initiative=other)
+
+    def stored(subject):
+        return ControlResult.objects.get(initiative=subject, control__code="VEN-01")
+
+    assert stored(initiative).status == ResultStatus.FAILING
+
+    # Done: the stored result is evaluated again after commit, without anyone asking.
+    with django_capture_on_commit_callbacks(execute=True):
+        vendor_update(
+            actor=coe_reviewer,
+            vendor=vendor,
+            data={"due_diligence_status": DiligenceStatus.APPROVED},
+        )
+    assert stored(initiative).status == ResultStatus.PENDING
+    assert stored(other).status == ResultStatus.FAILING
+
+    # And back: a rejected vendor fails it again at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        vendor_update(
+            actor=coe_reviewer,
+            vendor=vendor,
+            data={"due_diligence_status": DiligenceStatus.REJECTED},
+        )
+    assert stored(initiative).status == ResultStatus.FAILING
+    assert "Late Models (rejected)" in stored(initiative).detail
+
+
+def test_a_vendor_change_that_keeps_the_status_schedules_nothing(
+    initiative, unit_a, coe_reviewer, django_capture_on_commit_callbacks
+):
+    from inventory.registry.services import vendor_update
+
+    vendor = VendorFactory(due_diligence_status=DiligenceStatus.APPROVED)
+    serve(initiative, unit_a, vendor)
+    with django_capture_on_commit_callbacks() as callbacks:
+        vendor_update(actor=coe_reviewer, vendor=vendor, data={"website": "https://example.com"})
+    assert callbacks == []
+    assert controls.schedule_vendor_controls_evaluation(vendor.pk) == 1
