@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
         from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
+        from core import customfields  # noqa: F401 — installs the custom-field checks
         from core.logins import record_lockout
         from core.mfa import remember_at_login
         from core.sessions import session_ended, session_started

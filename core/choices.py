@@ -57,3 +57,25 @@ class GrantedVia(models.TextChoices):
     MANUAL = "manual", "Granted by hand"
     GROUP_MAPPING = "group_mapping", "Directory group mapping"
     SCIM = "scim", "SCIM provisioning"
+
+
+class CustomFieldType(models.TextChoices):
+    """The value types of a custom field (``core.customfields`` validates each)."""
+
+    TEXT = "text", "Text"
+    LONG_TEXT = "long_text", "Long text"
+    INTEGER = "integer", "Integer"
+    DECIMAL = "decimal", "Decimal"
+    DATE = "date", "Date"
+    BOOLEAN = "boolean", "Yes/no"
+    CHOICE = "choice", "Choice"
+    MULTI_CHOICE = "multi_choice", "Multiple choice"
+    URL = "url", "Web link (URL)"
+    USER = "user", "Person"
+    BUSINESS_UNIT = "business_unit", "Business unit"
+
+
+class CustomFieldRequired(models.TextChoices):
+    NEVER = "never", "Optional"
+    ALWAYS = "always", "Always required"
+    FROM_STAGE = "from_stage", "Required from a stage on (a gate blocker when missing)"

@@ -169,15 +169,21 @@ class ListExport:
     queryset: Callable
     filterset_class: type | None = None
     permitted: Callable | None = None
+    # The register's custom fields (``core.customfields``) follow as one column each.
+    custom_fields_entity: str = ""
 
     def header(self) -> tuple:
         return tuple(header for header, _ in self.columns)
 
     def rows(self, request, rows) -> Iterator[tuple]:
         """The header, then ``rows`` (the page's scoped rows, already fetched) filtered."""
+        from core.customfields import export_columns
         from core.filtersets import apply_filters
 
-        yield self.header()
+        columns = self.columns
+        if self.custom_fields_entity:
+            columns = (*columns, *export_columns(self.custom_fields_entity, user=request.user))
+        yield tuple(header for header, _ in columns)
         if self.filterset_class is not None:
             _, rows = apply_filters(
                 request.GET, queryset=rows, filterset_class=self.filterset_class, request=request
@@ -185,7 +191,7 @@ class ListExport:
         if hasattr(rows, "iterator"):
             rows = rows.iterator(chunk_size=EXPORT_CHUNK_SIZE)
         for row in rows:
-            yield tuple(value(row) for _, value in self.columns)
+            yield tuple(value(row) for _, value in columns)
 
     def response(self, request, extension: str):
         if self.permitted is not None and not self.permitted(request.user):

@@ -123,3 +123,124 @@ class AuditEventFilterSet(django_filters.FilterSet):
         from core.selectors import events_in_units
 
         return queryset.filter(events_in_units([value.pk])) if value else queryset
+
+
+# --- custom fields (issue 20) ---------------------------------------------------------------
+
+
+class CustomValueFilter(django_filters.Filter):
+    """``?cf_<name>=value`` on a custom field: equality (membership for a multi-choice).
+    On PostgreSQL the test is JSON containment (``@>``), which the column's GIN index
+    answers; elsewhere (SQLite) a key look-up."""
+
+    def __init__(self, *args, definition, **kwargs):
+        self.definition = definition
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        from django.db import connection
+
+        from core.choices import CustomFieldType
+        from core.customfields import coerce, is_empty
+
+        if is_empty(value):
+            return qs
+        definition = self.definition
+        multi = definition.field_type == CustomFieldType.MULTI_CHOICE
+        try:
+            stored = coerce(definition, [value] if multi else value)
+        except forms.ValidationError:
+            return qs.none()
+        name = definition.name
+        if connection.vendor == "postgresql":
+            return qs.filter(custom_fields__contains={name: stored})
+        if multi:
+            # SQLite's JSON_EXTRACT gives the list as JSON text: look for the quoted value.
+            return qs.filter(**{f"custom_fields__{name}__contains": f'"{stored[0]}"'})
+        return qs.filter(**{f"custom_fields__{name}": stored})
+
+
+class CustomRangeFilter(django_filters.Filter):
+    """``?cf_<name>_min=`` / ``_max=`` on a number or date field (inclusive bounds)."""
+
+    def __init__(self, *args, definition, bound, **kwargs):
+        self.definition = definition
+        self.bound = bound
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        from core.customfields import coerce, is_empty
+
+        if is_empty(value):
+            return qs
+        try:
+            stored = coerce(self.definition, value)
+        except forms.ValidationError:
+            return qs.none()
+        lookup = "gte" if self.bound == "min" else "lte"
+        return qs.filter(**{f"custom_fields__{self.definition.name}__{lookup}": stored})
+
+
+def custom_field_filters(entity: str, *, user=None) -> dict:
+    """``cf_<name>`` (and ``cf_<name>_min``/``_max`` for numbers and dates) per definition
+    the user sees, labelled for the list page's filter form."""
+    from core.choices import CustomFieldType
+    from core.customfields import RANGE_TYPES, definitions
+
+    filters = {}
+    for definition in definitions(entity, user=user):
+        kind = definition.field_type
+        key = definition.key
+        if kind in RANGE_TYPES:
+            widget = (
+                forms.DateInput(attrs={"type": "date"})
+                if kind == CustomFieldType.DATE
+                else forms.NumberInput(attrs={"step": "any"})
+            )
+            for bound, word in (("min", "from"), ("max", "to")):
+                filters[f"{key}_{bound}"] = CustomRangeFilter(
+                    field_name="custom_fields",
+                    definition=definition,
+                    bound=bound,
+                    label=f"{definition.label} ({word})",
+                    widget=widget,
+                )
+        if kind in (CustomFieldType.CHOICE, CustomFieldType.MULTI_CHOICE):
+            filters[key] = CustomValueFilter(
+                field_name="custom_fields",
+                definition=definition,
+                label=definition.label,
+                widget=forms.Select(choices=[("", "Any"), *[(c, c) for c in definition.choices]]),
+            )
+        elif kind == CustomFieldType.BOOLEAN:
+            filters[key] = CustomValueFilter(
+                field_name="custom_fields",
+                definition=definition,
+                label=definition.label,
+                widget=ANY_YES_NO,
+            )
+        else:
+            filters[key] = CustomValueFilter(
+                field_name="custom_fields", definition=definition, label=definition.label
+            )
+    return filters
+
+
+class CustomFieldFilterSetMixin:
+    """Adds the entity's custom-field filters (``custom_field_filters``) to a FilterSet, the
+    same for the HTML list, its export and the API. ``custom_fields_entity`` names the
+    entity; the request's user decides which fields show."""
+
+    custom_fields_entity = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(getattr(self, "request", None), "user", None)
+        if user is not None and not user.is_authenticated:
+            user = None
+        for name, custom_filter in custom_field_filters(
+            self.custom_fields_entity, user=user
+        ).items():
+            custom_filter.parent = self
+            custom_filter.model = self.queryset.model if self.queryset is not None else None
+            self.filters[name] = custom_filter

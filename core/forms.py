@@ -254,3 +254,176 @@ class KeelPasswordResetForm(PasswordResetForm):
         if settings.KEEL_LOCAL_LOGIN:
             return users
         return (user for user in users if user.is_superuser)
+
+
+# --- custom fields (issue 20) ---------------------------------------------------------------
+
+
+def custom_form_field(definition, *, initial=None) -> forms.Field:
+    """The form field of one custom-field definition (a value in its stored form as
+    ``initial``)."""
+    from django.contrib.auth import get_user_model
+
+    from core.choices import CustomFieldType
+    from core.customfields import TEXT_LIMITS, required_label
+
+    kind = definition.field_type
+    help_text = " ".join(
+        part for part in (definition.help_text, required_label(definition)) if part
+    )
+    common = {
+        "label": definition.label,
+        "required": definition.required == "always",
+        "help_text": help_text,
+        "initial": initial,
+    }
+    choices = [(choice, choice) for choice in definition.choices]
+    if kind == CustomFieldType.TEXT:
+        return forms.CharField(max_length=TEXT_LIMITS[kind], **common)
+    if kind == CustomFieldType.LONG_TEXT:
+        return forms.CharField(
+            max_length=TEXT_LIMITS[kind], widget=forms.Textarea(attrs={"rows": 3}), **common
+        )
+    if kind == CustomFieldType.INTEGER:
+        return forms.IntegerField(**common)
+    if kind == CustomFieldType.DECIMAL:
+        return forms.DecimalField(**common)
+    if kind == CustomFieldType.DATE:
+        return forms.DateField(
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common
+        )
+    if kind == CustomFieldType.BOOLEAN:
+        # Yes / no / not stated: a checkbox could not tell "no" from "not filled in".
+        return forms.NullBooleanField(
+            widget=forms.Select(choices=[("unknown", "—"), ("true", "Yes"), ("false", "No")]),
+            **common,
+        )
+    if kind == CustomFieldType.CHOICE:
+        return forms.ChoiceField(choices=[("", "—"), *choices], **common)
+    if kind == CustomFieldType.MULTI_CHOICE:
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+        )
+    if kind == CustomFieldType.URL:
+        return forms.URLField(max_length=500, assume_scheme="https", **common)
+    if kind == CustomFieldType.USER:
+        people = get_user_model().objects.filter(is_active=True).order_by("username")
+        return forms.ModelChoiceField(queryset=people, **common)
+    if kind == CustomFieldType.BUSINESS_UNIT:
+        return forms.ModelChoiceField(queryset=BusinessUnit.objects.order_by("name"), **common)
+    raise ValueError(f"Unknown custom field type {kind!r}")
+
+
+class CustomFieldsFormMixin:
+    """For a ModelForm of a register with custom fields: one ``cf_<name>`` field per
+    definition the user sees (after the model's own fields), and ``cleaned_data
+    ["custom_fields"]`` the record's values with the shown fields laid over, in stored
+    form (fields the user cannot see keep their values). Pass ``user=``; the service's
+    ``full_clean`` validates again, and its ``cf_<name>`` errors land on these fields."""
+
+    custom_fields_entity = ""
+
+    def add_custom_fields(self, user) -> None:
+        from core.customfields import definitions
+
+        self.fields.pop("custom_fields", None)
+        entity = self.custom_fields_entity or self._meta.model.custom_fields_entity
+        self.custom_definitions = definitions(entity, user=user)
+        stored = getattr(self.instance, "custom_fields", None) or {}
+        adding = self.instance._state.adding
+        for definition in self.custom_definitions:
+            value = stored.get(definition.name)
+            if adding and value is None:
+                value = definition.default
+            self.fields[definition.key] = custom_form_field(definition, initial=value)
+
+    def custom_field_names(self) -> list[str]:
+        return [definition.key for definition in getattr(self, "custom_definitions", [])]
+
+    def clean(self):
+        from core.customfields import coerce, is_empty, merged
+
+        cleaned = super().clean()
+        incoming = {}
+        for definition in getattr(self, "custom_definitions", []):
+            if definition.key not in self.fields or definition.key in self.errors:
+                continue
+            value = cleaned.get(definition.key)
+            try:
+                incoming[definition.name] = None if is_empty(value) else coerce(definition, value)
+            except ValidationError as error:
+                self.add_error(definition.key, error)
+        stored = getattr(self.instance, "custom_fields", None) or {}
+        shown = {definition.name for definition in getattr(self, "custom_definitions", [])}
+        cleaned["custom_fields"] = merged(stored, incoming, names=shown)
+        return cleaned
+
+
+class CustomFieldDefinitionForm(forms.ModelForm):
+    """A CoE admin's definition of a custom field. Choices one per line; the default typed
+    as text (checked against the type by the service). Entity and name are fixed once the
+    field exists (values are stored under the name)."""
+
+    choices = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Choice fields: one allowed value per line, in order.",
+    )
+    default = forms.CharField(
+        required=False, help_text="Value of a new record (as you would type it), or empty."
+    )
+    visible_to_roles = forms.MultipleChoiceField(
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Nobody ticked: everyone sees the field.",
+    )
+    required_from_stage = forms.ChoiceField(required=False, label="Required from stage")
+
+    class Meta:
+        from core.models import CustomFieldDefinition
+
+        model = CustomFieldDefinition
+        fields = [
+            "entity",
+            "name",
+            "label",
+            "field_type",
+            "required",
+            "required_from_stage",
+            "default",
+            "help_text",
+            "order",
+            "choices",
+            "visible_to_roles",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        from core.customfields import ENTITIES, entity_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["entity"] = forms.ChoiceField(choices=entity_choices(), label="Register")
+        stages = {value: label for entity in ENTITIES.values() for value, label in entity.stages}
+        self.fields["required_from_stage"].choices = [("", "—"), *stages.items()]
+        if self.instance.pk:
+            for name in ("entity", "name"):
+                self.fields[name].disabled = True
+            self.initial["choices"] = "\n".join(self.instance.choices or [])
+            default = self.instance.default
+            self.initial["default"] = "" if default is None else default
+
+    def clean_choices(self):
+        text = self.cleaned_data.get("choices") or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def clean_default(self):
+        return (self.cleaned_data.get("default") or "").strip() or None
+
+
+class RenameChoiceForm(forms.Form):
+    old = forms.ChoiceField(label="Choice")
+    new = forms.CharField(max_length=200, label="New value")
+
+    def __init__(self, *args, definition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old"].choices = [(choice, choice) for choice in definition.choices]

@@ -8,11 +8,19 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
-from core.choices import GrantedVia, NotificationKind, Role, TokenScope
+from core.choices import (
+    CustomFieldRequired,
+    CustomFieldType,
+    GrantedVia,
+    NotificationKind,
+    Role,
+    TokenScope,
+)
 from core.storage import private_storage
 
 
@@ -632,3 +640,91 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+# The checks of definitions and of values, installed by ``core.customfields`` (which imports
+# this module, so this one cannot import it): "definition" and "values".
+CUSTOM_FIELD_CHECKS: dict = {}
+
+
+class CustomFieldDefinition(models.Model):
+    """One typed custom field of a register (``entity``, a key of ``core.customfields``'
+    registry). Values live in the entity's ``custom_fields`` JSON column under ``name``;
+    this row is their schema (type, choices, whether required, who sees it)."""
+
+    entity = models.CharField(max_length=40)
+    name = models.SlugField(
+        max_length=40,
+        validators=[
+            RegexValidator(
+                r"^[a-z][a-z0-9_]*$",
+                "Lower-case letters, digits and underscores, starting with a letter.",
+            )
+        ],
+        help_text="Used in filters and exports as cf_<name>, e.g. cost_centre.",
+    )
+    label = models.CharField(max_length=100)
+    field_type = models.CharField("type", max_length=20, choices=CustomFieldType.choices)
+    required = models.CharField(
+        max_length=12, choices=CustomFieldRequired.choices, default=CustomFieldRequired.NEVER
+    )
+    required_from_stage = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="With 'required from a stage on': the stage from which it must be filled in.",
+    )
+    default = models.JSONField(null=True, blank=True, help_text="Value of a new record.")
+    help_text = models.CharField(max_length=300, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    choices = models.JSONField(
+        default=list, blank=True, help_text="The allowed values of a choice field, in order."
+    )
+    visible_to_roles = models.JSONField(
+        default=list, blank=True, help_text="Roles that see the field; empty: everyone."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["entity", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "name"], name="custom_field_name_per_entity")
+        ]
+
+    def __str__(self):
+        return f"{self.entity}: {self.label}"
+
+    @property
+    def key(self) -> str:
+        """The form field, filter and export name: ``cf_<name>``."""
+        return f"cf_{self.name}"
+
+    def clean(self):
+        CUSTOM_FIELD_CHECKS["definition"](self)
+
+
+class CustomFieldsModel(models.Model):
+    """Abstract base of every register with custom fields: the ``custom_fields`` JSON column
+    (values keyed by definition name) and their server-side validation, by type, as part of
+    ``full_clean`` (errors keyed ``cf_<name>``). ``custom_fields_entity`` names the entity in
+    ``core.customfields``' registry."""
+
+    custom_fields_entity = ""
+
+    custom_fields = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def clean_fields(self, exclude=None):
+        errors = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if "custom_fields" not in (exclude or ()):
+            try:
+                CUSTOM_FIELD_CHECKS["values"](self)
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)

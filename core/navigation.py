@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from core.customfields import can_manage_custom_fields
 from core.logins import can_unlock
 from core.people import can_manage_people
 from core.permissions import can_manage_webhooks, can_view_audit_log
@@ -92,6 +93,7 @@ def _is_staff(user) -> bool:
 
 register_nav_links(
     NavLink(Group.ADMIN, "People", "core:people_list", can_manage_people),
+    NavLink(Group.ADMIN, "Custom fields", "core:custom_field_list", can_manage_custom_fields),
     NavLink(Group.ADMIN, "Group mappings", "core:group_mappings", can_manage_people),
     NavLink(Group.ADMIN, "Audit log", "core:audit_list", can_view_audit_log),
     NavLink(Group.ADMIN, "All API tokens", "core:api_tokens_all", can_manage_tokens),

@@ -84,7 +84,9 @@ class ReferenceForm:
 
     def _page(self, request, obj, save, success):
         instance = {} if obj is None else {"instance": editable_copy(obj)}
-        form = self.form_class(request.POST or None, **instance, **self.form_kwargs(obj))
+        # A form with custom fields shows those the person may see.
+        user = {"user": request.user} if hasattr(self.form_class, "add_custom_fields") else {}
+        form = self.form_class(request.POST or None, **instance, **user, **self.form_kwargs(obj))
         done = submit_through_service(request, form, save, success=success, to=self.success_url)
         if done:
             return done

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core.audit import record_event
 from core.choices import NotificationKind
+from core.customfields import changed_values
 from core.models import (
     WEBHOOK_TEST_EVENT,
     AuditVerification,
@@ -61,7 +62,12 @@ def apply_changes(instance, data: dict, fields) -> tuple[dict, dict]:
         old = snapshot(instance, [name])[name]
         setattr(instance, name, data[name])
         new = snapshot(instance, [name])[name]
-        if old != new:
+        if name == "custom_fields":
+            # Custom values are audited per field, old → new, not as two whole objects.
+            old, new = changed_values(old, new)
+            if old or new:
+                before[name], after[name] = old, new
+        elif old != new:
             before[name], after[name] = old, new
     return before, after
 

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from core import views
+from core import customfield_views, views
 
 app_name = "core"
 
@@ -18,6 +18,24 @@ urlpatterns = [
     path("account/api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("account/locked-sign-ins/", views.locked_sign_ins, name="locked_sign_ins"),
     path("account/sessions/", views.account_sessions, name="account_sessions"),
+    path("custom-fields/", customfield_views.custom_field_list, name="custom_field_list"),
+    *customfield_views.CUSTOM_FIELD_EXPORT.urlpatterns("custom-fields/", "custom_field_list"),
+    path("custom-fields/new/", customfield_views.custom_field_create, name="custom_field_create"),
+    path(
+        "custom-fields/<int:pk>/",
+        customfield_views.custom_field_update,
+        name="custom_field_update",
+    ),
+    path(
+        "custom-fields/<int:pk>/rename-choice/",
+        customfield_views.custom_field_rename_choice,
+        name="custom_field_rename_choice",
+    ),
+    path(
+        "custom-fields/<int:pk>/delete/",
+        customfield_views.custom_field_delete,
+        name="custom_field_delete",
+    ),
     path("people/", views.people_list, name="people_list"),
     *views.PEOPLE_EXPORT.urlpatterns("people/", "people_list"),
     path("people/invite/", views.person_invite, name="person_invite"),

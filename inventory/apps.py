@@ -31,3 +31,11 @@ class InventoryConfig(AppConfig):
 
         # Whoever sees a model reads and joins its discussion (core.discussions).
         register_discussion_subject(AIModel, model_list)
+
+        from core.customfields import register_entity
+        from inventory.registry.models import Vendor
+
+        register_entity("ai_model", AIModel, label="AI model")
+        register_entity("model_version", ModelVersion, label="Model version")
+        register_entity("vendor", Vendor, label="Vendor")
+        register_entity("gpu_allocation", GPUAllocation, label="GPU allocation")

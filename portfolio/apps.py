@@ -27,3 +27,13 @@ class PortfolioConfig(AppConfig):
 
         # Whoever sees an initiative reads and joins its discussion (core.discussions).
         register_discussion_subject(Initiative, initiative_list)
+
+        from core.customfields import register_entity
+        from portfolio.initiatives.choices import Stage
+
+        register_entity(
+            "initiative",
+            Initiative,
+            label="Initiative",
+            stages=[(s, Stage(s).label) for s in ("proposed", "pilot", "production", "scaled")],
+        )

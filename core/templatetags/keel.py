@@ -93,3 +93,14 @@ def money(amount, currency: str = "") -> str:
     if amount is None or amount == "":
         return "—"
     return f"{currency} {floatformat(amount, '2g')}".strip()
+
+
+@register.inclusion_tag("core/partials/_custom_fields.html", takes_context=True)
+def custom_fields(context, instance, card=True):
+    """The custom fields of ``instance`` the reader sees (and retired values), as a card of
+    facts or (``card=False``) as bare ``dt``/``dd`` pairs inside the page's own list."""
+    from core.customfields import detail_rows
+
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    return {"rows": detail_rows(instance, user=user), "card": card}

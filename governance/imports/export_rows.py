@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from django.db.models import Prefetch
 
+from core.customfields import export_columns
 from governance.imports import federal
 from governance.imports.fields import (
     IMPACT_LABELS,
@@ -101,14 +102,18 @@ def _keel_value(initiative, name: str):
     return _text(value)
 
 
-def keel_header() -> list[str]:
-    return [field.label for field in KEEL_FIELDS]
+def keel_header(user=None) -> list[str]:
+    """Keel's columns, then one per custom field of initiatives (those ``user`` sees)."""
+    custom = export_columns("initiative", user=user)
+    return [field.label for field in KEEL_FIELDS] + [header for header, _ in custom]
 
 
-def keel_rows(initiatives) -> Iterator[list]:
+def keel_rows(initiatives, user=None) -> Iterator[list]:
     names = [field.name for field in KEEL_FIELDS]
+    custom = export_columns("initiative", user=user)
     for initiative in _chunks(initiatives):
-        yield [_keel_value(initiative, name) for name in names]
+        row = [_keel_value(initiative, name) for name in names]
+        yield row + [value(initiative) for _, value in custom]
 
 
 def _agency_and_bureau(initiative) -> tuple[str, str]:

@@ -316,6 +316,11 @@ def initiative_export_rows(*, user, params, register: RegisterFormat, request=No
         filterset_class=InitiativeFilterSet,
         request=request,
     )
+    if register.header == "keel_header":
+        # Keel's own format carries the custom fields (the importer reads them back).
+        yield export_rows.keel_header(user=user)
+        yield from export_rows.keel_rows(initiatives, user=user)
+        return
     yield getattr(export_rows, register.header)()
     yield from getattr(export_rows, register.rows)(initiatives)
 

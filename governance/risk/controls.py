@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from core.audit import record_event
+from core.customfields import missing_before
 from core.scheduling import enqueue
 from governance.risk.choices import (
     MIN_JUSTIFICATION_LENGTH,
@@ -472,7 +473,33 @@ def gate_blockers(initiative: Initiative, gate: str) -> list[Blocker]:
         else:
             reason = detail or "Failing."
         blockers.append(Blocker(control.code, control.title, status, reason))
-    return blockers
+    return blockers + custom_field_blockers(initiative, gate)
+
+
+# The stage each gate leads into: a custom field "required from <stage> on" blocks it.
+GATE_STAGE = {
+    Gate.INTAKE: Stage.PROPOSED,
+    Gate.PILOT: Stage.PILOT,
+    Gate.PRODUCTION: Stage.PRODUCTION,
+    Gate.SCALE: Stage.SCALED,
+}
+
+
+def custom_field_blockers(initiative: Initiative, gate: str) -> list[Blocker]:
+    """A blocker per custom field required from the gate's stage (or earlier) on that the
+    initiative leaves empty, named ``CF-<name>`` with the field's label."""
+    stage = GATE_STAGE.get(gate)
+    if stage is None:
+        return []
+    return [
+        Blocker(
+            f"CF-{definition.name}",
+            definition.label,
+            ResultStatus.FAILING,
+            f"Custom field required before {Stage(stage).label.lower()}: not filled in.",
+        )
+        for definition in missing_before("initiative", initiative.custom_fields, stage)
+    ]
 
 
 def compliance_gates(stage: str) -> list[str]:

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from core.api.customfields import CustomFieldsField
 from core.api.views import ServiceBackedViewSet
 from core.periods import dates_from_period, parse_period_bound
 from inventory.gpu import selectors, services
@@ -62,6 +63,8 @@ class PeriodBoundField(serializers.DateTimeField):
 class GPUAllocationSerializer(serializers.ModelSerializer):
     """Write the period as ``starts_at``/``ends_at`` (instants; ``ends_at`` exclusive) or, as
     before, ``starts_on``/``ends_on`` (whole days, ``ends_on`` inclusive); both are returned."""
+
+    custom_fields = CustomFieldsField(entity="gpu_allocation")
 
     is_orphaned = serializers.BooleanField(read_only=True)
     starts_at = PeriodBoundField(

@@ -4,6 +4,7 @@ FilterSet, iterated in chunks and written by ``core.exports``."""
 
 from collections.abc import Iterator
 
+from core.customfields import export_columns
 from core.exports import EXPORT_CHUNK_SIZE
 from core.filtersets import apply_filters
 from core.periods import format_period_bound, is_midnight
@@ -91,7 +92,8 @@ def _bound(moment, day, *, end: bool):
 
 def allocation_export_rows(*, user, params, request=None) -> Iterator[tuple]:
     """The header, then one row per allocation of the filtered, scoped allocation list."""
-    yield ALLOCATION_EXPORT_HEADER
+    custom = export_columns("gpu_allocation", user=user)
+    yield (*ALLOCATION_EXPORT_HEADER, *(header for header, _ in custom))
     _, allocations = apply_filters(
         params,
         queryset=selectors.allocation_list(user=user),
@@ -113,4 +115,5 @@ def allocation_export_rows(*, user, params, request=None) -> Iterator[tuple]:
             "Yes" if allocation.is_orphaned else "No",
             _person(allocation.requested_by),
             allocation.notes,
+            *(value(allocation) for _, value in custom),
         )

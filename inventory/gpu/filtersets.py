@@ -1,6 +1,11 @@
 import django_filters
 
-from core.filtersets import ANY_YES_NO, SearchFilter, visible_business_units
+from core.filtersets import (
+    ANY_YES_NO,
+    CustomFieldFilterSetMixin,
+    SearchFilter,
+    visible_business_units,
+)
 from inventory.gpu.choices import AllocationPurpose, PoolKind, PricingModel, Provider
 from inventory.gpu.models import GPUAllocation, GPUPool, GPUType
 
@@ -29,7 +34,9 @@ class GPUPoolFilterSet(django_filters.FilterSet):
         fields = ["q", "provider", "kind", "pricing_model", "gpu_type"]
 
 
-class GPUAllocationFilterSet(django_filters.FilterSet):
+class GPUAllocationFilterSet(CustomFieldFilterSetMixin, django_filters.FilterSet):
+    custom_fields_entity = "gpu_allocation"
+
     q = SearchFilter(
         search_fields=("pool__name", "initiative__reference", "initiative__title", "notes")
     )

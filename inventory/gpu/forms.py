@@ -8,7 +8,7 @@ from django import forms
 from django.core.validators import MinValueValidator
 from django.utils import timezone
 
-from core.forms import date_input, permitted_units
+from core.forms import CustomFieldsFormMixin, date_input, permitted_units
 from core.periods import dates_from_period, is_midnight, parse_period_bound
 from inventory.gpu.allocation_import import MAX_UPLOAD_BYTES as ALLOCATION_IMPORT_MAX_BYTES
 from inventory.gpu.choices import SharingMode
@@ -140,7 +140,7 @@ def _time_input() -> forms.TimeInput:
     return forms.TimeInput(attrs={"type": "time", "step": "60"}, format="%H:%M")
 
 
-class GPUAllocationForm(forms.ModelForm):
+class GPUAllocationForm(CustomFieldsFormMixin, forms.ModelForm):
     """An allocation's period as whole days (dates alone) or to the minute: a start time, an
     end time (the instant the GPUs are given back), both UTC."""
 
@@ -200,6 +200,7 @@ class GPUAllocationForm(forms.ModelForm):
             self.fields["starts_on"].initial = timezone.localdate()
         else:
             self.initial.update(_period_initial(self.instance))
+        self.add_custom_fields(user)
 
     def clean(self):
         """Hand the service both the instants and their UTC dates."""

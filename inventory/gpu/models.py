@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import BusinessUnit
+from core.models import BusinessUnit, CustomFieldsModel
 from core.periods import ONE_DAY, dates_from_period, day_start
 from inventory.gpu.choices import AllocationPurpose, PoolKind, PricingModel, Provider, SharingMode
 from portfolio.initiatives.choices import ENDED_STAGES, Stage
@@ -171,7 +171,7 @@ def _period_update(values: dict) -> dict:
     return derived
 
 
-class GPUAllocation(models.Model):
+class GPUAllocation(CustomFieldsModel):
     """GPUs of a pool given to a business unit, normally for an initiative.
 
     An allocation without an initiative, or whose initiative has ended, is *orphaned*.

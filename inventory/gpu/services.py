@@ -66,6 +66,7 @@ ALLOCATION_FIELDS = (
     "starts_on",
     "ends_on",
     "notes",
+    "custom_fields",
 )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from django.utils import timezone
 
+from core.customfields import export_columns
 from core.filtersets import apply_filters
 from inventory.registry import selectors
 from inventory.registry.choices import ModelStatus
@@ -49,7 +50,8 @@ def filtered_models(*, user, params, request=None):
 def model_export_rows(*, user, params, request=None) -> Iterator[tuple]:
     """The header, then one row per filtered model (every row, not one page), as plain
     values: text, numbers, booleans as Yes/No, dates."""
-    yield MODEL_EXPORT_HEADER
+    custom = export_columns("ai_model", user=user)
+    yield (*MODEL_EXPORT_HEADER, *(header for header, _ in custom))
     models = filtered_models(user=user, params=params, request=request)
     for model in models.iterator(chunk_size=EXPORT_CHUNK_SIZE):
         yield (
@@ -70,6 +72,7 @@ def model_export_rows(*, user, params, request=None) -> Iterator[tuple]:
             _yes_no(model.has_overdue_review),
             _yes_no(model.is_drifting),
             timezone.localdate(model.created_at),
+            *(value(model) for _, value in custom),
         )
 
 

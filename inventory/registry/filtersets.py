@@ -2,7 +2,12 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
 
-from core.filtersets import ANY_YES_NO, SearchFilter, visible_business_units
+from core.filtersets import (
+    ANY_YES_NO,
+    CustomFieldFilterSetMixin,
+    SearchFilter,
+    visible_business_units,
+)
 from inventory.registry.choices import DiligenceStatus, Hosting, ModelStatus, ModelType
 from inventory.registry.models import AIModel, ModelVersion, Vendor
 from inventory.registry.selectors import drifting_condition, review_overdue_condition
@@ -16,7 +21,9 @@ def vendor_choices(request):
     return Vendor.objects.only("pk", "name").order_by("name")
 
 
-class AIModelFilterSet(django_filters.FilterSet):
+class AIModelFilterSet(CustomFieldFilterSetMixin, django_filters.FilterSet):
+    custom_fields_entity = "ai_model"
+
     q = SearchFilter(search_fields=("name", "description", "vendor__name"))
     model_type = django_filters.ChoiceFilter(choices=ModelType.choices, label="Type")
     version_status = django_filters.ChoiceFilter(
@@ -110,7 +117,9 @@ class OverdueReviewFilterSet(django_filters.FilterSet):
         fields = ["q", "business_unit", "status"]
 
 
-class VendorFilterSet(django_filters.FilterSet):
+class VendorFilterSet(CustomFieldFilterSetMixin, django_filters.FilterSet):
+    custom_fields_entity = "vendor"
+
     q = SearchFilter(search_fields=("name", "description", "contract_reference"))
     due_diligence_status = django_filters.ChoiceFilter(
         choices=DiligenceStatus.choices, label="Due diligence"

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from core.forms import date_input, permitted_units
+from core.forms import CustomFieldsFormMixin, date_input, permitted_units
 from inventory.registry.choices import (
     GATED_VERSION_STATUSES,
     VERSION_TRANSITIONS,
@@ -30,7 +30,7 @@ def visible_initiatives(user) -> QuerySet[Initiative]:
     return scope_initiatives(Initiative.objects.order_by("reference"), user)
 
 
-class AIModelForm(forms.ModelForm):
+class AIModelForm(CustomFieldsFormMixin, forms.ModelForm):
     initiatives = forms.ModelMultipleChoiceField(
         queryset=Initiative.objects.none(),
         required=False,
@@ -60,6 +60,7 @@ class AIModelForm(forms.ModelForm):
             if units.count() == 1:
                 self.fields["business_unit"].initial = units.first()
         self.fields["name"].widget.attrs["autofocus"] = True
+        self.add_custom_fields(user)
 
     def clean_initiatives(self):
         """The chosen visible initiatives plus any links the user cannot see: the service
@@ -73,7 +74,7 @@ class AIModelForm(forms.ModelForm):
         return chosen + list(hidden)
 
 
-class ModelVersionForm(forms.ModelForm):
+class ModelVersionForm(CustomFieldsFormMixin, forms.ModelForm):
     class Meta:
         model = ModelVersion
         fields = list(MODEL_VERSION_FIELDS)
@@ -82,7 +83,7 @@ class ModelVersionForm(forms.ModelForm):
             "last_validated_on": date_input(),
         }
 
-    def __init__(self, *args, model: AIModel, **kwargs):
+    def __init__(self, *args, model: AIModel, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.model = model
         # A new version starts before production: release goes through the model_release
@@ -96,6 +97,7 @@ class ModelVersionForm(forms.ModelForm):
         for field in self.fields.values():
             if isinstance(field.widget, forms.Textarea):
                 field.widget.attrs["rows"] = 2
+        self.add_custom_fields(user)
 
     def clean_version(self):
         # The (model, version) constraint names a field this form lacks, so the form would
@@ -179,7 +181,7 @@ class EvaluationMetricForm(forms.ModelForm):
         self.fields["measured_on"].initial = timezone.localdate()
 
 
-class VendorForm(forms.ModelForm):
+class VendorForm(CustomFieldsFormMixin, forms.ModelForm):
     website = forms.URLField(required=False, max_length=200, assume_scheme="https")
 
     class Meta:
@@ -193,9 +195,10 @@ class VendorForm(forms.ModelForm):
             "due_diligence_on": date_input(),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["name"].widget.attrs["autofocus"] = True
+        self.add_custom_fields(user)
 
 
 class VendorProductForm(forms.ModelForm):

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
-from core.models import BusinessUnit, TransitionFieldGuard
+from core.models import BusinessUnit, CustomFieldsModel, TransitionFieldGuard
 from inventory.registry.choices import (
     GATED_VERSION_STATUSES,
     VERSION_TRANSITIONS,
@@ -22,7 +22,7 @@ from inventory.registry.choices import (
 from portfolio.initiatives.models import Initiative
 
 
-class Vendor(models.Model):
+class Vendor(CustomFieldsModel):
     """A third-party AI provider, with its contract, data-processing terms and due diligence."""
 
     name = models.CharField(max_length=200, unique=True)
@@ -69,7 +69,7 @@ class VendorProduct(models.Model):
         return f"{self.vendor.name} {self.name}"
 
 
-class AIModel(models.Model):
+class AIModel(CustomFieldsModel):
     """A model in the inventory; it may serve several initiatives."""
 
     name = models.CharField(max_length=200)
@@ -114,7 +114,7 @@ class AIModel(models.Model):
             raise ValidationError({"vendor_product": "This product belongs to another vendor."})
 
 
-class ModelVersion(TransitionFieldGuard, models.Model):
+class ModelVersion(TransitionFieldGuard, CustomFieldsModel):
     """One version of a model with its own lifecycle and review dates.
 
     ``status`` only changes through ``inventory.registry.services.model_version_change_status``.

@@ -56,6 +56,7 @@ MODEL_FIELDS = (
     "business_unit",
     "owner",
     "description",
+    "custom_fields",
 )
 
 
@@ -180,6 +181,7 @@ VENDOR_FIELDS = (
     "dpa_signed",
     "due_diligence_status",
     "due_diligence_on",
+    "custom_fields",
 )
 
 VENDOR_PRODUCT_FIELDS = ("name", "kind", "description")
@@ -194,7 +196,13 @@ MODEL_CARD_FIELDS = (
     "fairness_evaluation",
     "human_oversight",
 )
-VERSION_DETAIL_FIELDS = ("artefact_uri", "released_on", "last_validated_on", *MODEL_CARD_FIELDS)
+VERSION_DETAIL_FIELDS = (
+    "artefact_uri",
+    "released_on",
+    "last_validated_on",
+    *MODEL_CARD_FIELDS,
+    "custom_fields",
+)
 
 VERSION_EDIT_FIELDS = ("version", *VERSION_DETAIL_FIELDS)
 # A new version: its details and card, plus its starting status (before production).

@@ -76,6 +76,7 @@ VENDOR_EXPORT = ListExport(
     ),
     queryset=lambda request: selectors.vendor_register_list(user=request.user),
     filterset_class=VendorFilterSet,
+    custom_fields_entity="vendor",
 )
 
 
@@ -200,7 +201,8 @@ def _render_model_detail(request, model, version_form=None, bound=None):
         "allocations": model_allocations(user=user, model=model),
         "release_requests": requests,
         "can_edit": can_edit,
-        "version_form": version_form or (ModelVersionForm(model=model) if can_edit else None),
+        "version_form": version_form
+        or (ModelVersionForm(model=model, user=user) if can_edit else None),
         **history_context(user=user, target=model, also=versions),
         **discussion_context(user=user, subject=model),
     }
@@ -486,7 +488,7 @@ def model_version_create(request, pk):
     model = selectors.model_get(user=request.user, pk=pk)
     if not can_edit_model(request.user, model):
         raise PermissionDenied("You cannot add versions to this model.")
-    form = ModelVersionForm(request.POST, model=model)
+    form = ModelVersionForm(request.POST, model=model, user=request.user)
     if form.is_valid():
         try:
             version = services.model_version_create(

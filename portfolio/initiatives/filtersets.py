@@ -1,11 +1,18 @@
 import django_filters
 
-from core.filtersets import ANY_YES_NO, SearchFilter, visible_business_units
+from core.filtersets import (
+    ANY_YES_NO,
+    CustomFieldFilterSetMixin,
+    SearchFilter,
+    visible_business_units,
+)
 from portfolio.initiatives.choices import AIType, DataSensitivity, Stage, UseCaseCategory
 from portfolio.initiatives.models import Initiative
 
 
-class InitiativeFilterSet(django_filters.FilterSet):
+class InitiativeFilterSet(CustomFieldFilterSetMixin, django_filters.FilterSet):
+    custom_fields_entity = "initiative"
+
     q = SearchFilter(search_fields=("reference", "title", "purpose", "tags"))
     stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
     business_unit = django_filters.ModelChoiceFilter(

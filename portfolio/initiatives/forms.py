@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from core.choices import BU_WRITE_ROLES
+from core.forms import CustomFieldsFormMixin
 from core.models import BusinessUnit
 from core.permissions import business_unit_ids, writes_whole_organisation
 from portfolio.initiatives.models import Initiative
@@ -33,7 +34,7 @@ class UserChoiceField(forms.ModelChoiceField):
         return user_label(obj)
 
 
-class InitiativeForm(forms.ModelForm):
+class InitiativeForm(CustomFieldsFormMixin, forms.ModelForm):
     class Meta:
         model = Initiative
         fields = list(INITIATIVE_FIELDS)
@@ -66,6 +67,7 @@ class InitiativeForm(forms.ModelForm):
         if not self.instance.pk and not self.initial.get("accountable_owner"):
             self.fields["accountable_owner"].initial = user.pk
         self.fields["title"].widget.attrs["autofocus"] = True
+        self.add_custom_fields(user)
 
 
 class StageChangeForm(forms.Form):

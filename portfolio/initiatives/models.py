@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from core.models import BusinessUnit, TransitionFieldGuard
+from core.models import BusinessUnit, CustomFieldsModel, TransitionFieldGuard
 from portfolio.initiatives.choices import (
     ADOPTABLE_STAGES,
     ENDED_STAGES,
@@ -41,7 +41,7 @@ def format_reference(number: int) -> str:
     return f"{REFERENCE_PREFIX}{number:04d}"
 
 
-class Initiative(TransitionFieldGuard, models.Model):
+class Initiative(TransitionFieldGuard, CustomFieldsModel):
     """An AI initiative (use case or pilot) with exactly one accountable owner.
 
     ``stage`` only changes through ``portfolio.initiatives.services.initiative_change_stage``.

@@ -53,6 +53,7 @@ INITIATIVE_FIELDS = (
     "external_id",
     "tags",
     "links",
+    "custom_fields",
 )
 
 # Checks that higher apps register (at start-up) to veto a stage change, e.g. governance

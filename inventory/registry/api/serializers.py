@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.customfields import CustomFieldsField
 from core.permissions import reads_whole_organisation
 from governance.approvals.models import ApprovalRequest
 from inventory.registry.choices import ModelStatus, MonitoringStatus
@@ -28,6 +29,7 @@ from portfolio.initiatives.selectors import initiative_list
 
 
 class AIModelSerializer(serializers.ModelSerializer):
+    custom_fields = CustomFieldsField(entity="ai_model")
     initiatives = serializers.PrimaryKeyRelatedField(
         many=True, required=False, queryset=Initiative.objects.all()
     )
@@ -135,6 +137,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
         "transition action; production only through POST …/release/.",
     )
     missing_model_card_fields = serializers.SerializerMethodField()
+    custom_fields = CustomFieldsField(entity="model_version")
 
     class Meta:
         model = ModelVersion
@@ -153,6 +156,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "monitoring_updated_at",
             "last_metrics",
             *MODEL_CARD_FIELDS,
+            "custom_fields",
             "missing_model_card_fields",
             "created_at",
         ]
@@ -271,6 +275,7 @@ class VendorProductSerializer(serializers.ModelSerializer):
 
 
 class VendorSerializer(serializers.ModelSerializer):
+    custom_fields = CustomFieldsField(entity="vendor")
     products = VendorProductSerializer(many=True, read_only=True)
     product_count = serializers.IntegerField(read_only=True, default=None)
     model_count = serializers.IntegerField(

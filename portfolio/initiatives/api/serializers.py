@@ -1,10 +1,12 @@
 from rest_framework import serializers
 
+from core.api.customfields import CustomFieldsField
 from portfolio.initiatives.models import Deployment, Initiative, StageChange
 from portfolio.initiatives.services import INITIATIVE_FIELDS
 
 
 class InitiativeSerializer(serializers.ModelSerializer):
+    custom_fields = CustomFieldsField(entity="initiative")
     business_unit_code = serializers.CharField(source="business_unit.code", read_only=True)
     accountable_owner_username = serializers.CharField(
         source="accountable_owner.username", read_only=True
