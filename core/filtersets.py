@@ -156,7 +156,7 @@ class CustomValueFilter(django_filters.Filter):
             return qs.filter(custom_fields__contains={name: stored})
         if multi:
             # SQLite's JSON_EXTRACT gives the list as JSON text: look for the quoted value.
-            return qs.filter(**{f"custom_fields__{name}__contains": f'"{stored[0]}"'})
+            return qs.filter(**{f"custom_fields__{name}__icontains": f'"{stored[0]}"'})
         return qs.filter(**{f"custom_fields__{name}": stored})
 
 

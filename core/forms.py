@@ -358,6 +358,14 @@ class CustomFieldsFormMixin:
         cleaned["custom_fields"] = merged(stored, incoming, names=shown)
         return cleaned
 
+    def _post_clean(self):
+        # The model form must not write the values into the instance itself (it has no
+        # ``custom_fields`` field): the service does, through its full_clean.
+        values = self.cleaned_data.pop("custom_fields", None)
+        super()._post_clean()
+        if values is not None:
+            self.cleaned_data["custom_fields"] = values
+
 
 class CustomFieldDefinitionForm(forms.ModelForm):
     """A CoE admin's definition of a custom field. Choices one per line; the default typed

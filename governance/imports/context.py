@@ -15,6 +15,7 @@ from core.choices import Role
 from core.models import BusinessUnit
 from core.permissions import business_unit_ids, writes_whole_organisation
 from governance.imports.fields import (
+    custom_targets,
     normalise,
 )
 from governance.imports.plan import (
@@ -46,6 +47,8 @@ class ImportContext:
             raise PermissionDenied("Only CoE admins, administrators and BU leads can import.")
         self.create_units = bool(options.get("create_units")) and self.writes_all
         self.columns = columns
+        # The custom fields of initiatives a column may map to (read once per import).
+        self.custom_targets = custom_targets()
         self.new_units: list = []
         self.new_people: list = []
         self.new_models: list = []

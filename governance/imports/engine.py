@@ -29,6 +29,10 @@ Decisions:
 
 import re
 
+from django.core.exceptions import ValidationError
+
+from core.customfields import coerce
+from core.customfields import merged as merged_values
 from governance.imports import federal
 from governance.imports.context import (
     ImportContext,
@@ -163,8 +167,12 @@ def _parse(context, cells, row) -> dict:
     values, errors = {}, []
     value_maps = context.options.get("values") or {}
     unknown = []
+    custom = {}
     for name in context.columns:
         if name == "__headers__":
+            continue
+        if name.startswith(CUSTOM_PREFIX):
+            _parse_custom(context, name, cells[context.columns[name]], custom, errors)
             continue
         spec = BY_NAME[name]
         raw = cells[context.columns[name]]
@@ -209,8 +217,28 @@ def _parse(context, cells, row) -> dict:
             errors.append(f"no column is mapped to {BY_NAME[name].label.lower()}")
     if errors:
         raise Reject("; ".join(dict.fromkeys(errors)))
+    if custom:
+        values["custom_fields"] = custom
     values["__unknown__"] = unknown
     return values
+
+
+CUSTOM_PREFIX = "cf_"
+
+
+def _parse_custom(context, name, raw, custom: dict, errors: list) -> None:
+    """A custom field's cell, checked by its type (``core.customfields.coerce``, the same
+    rule as forms and the API): an empty cell clears it, a bad value rejects the row."""
+    definition = context.custom_targets.get(name)
+    if definition is None:
+        return
+    if raw == "":
+        custom[definition.name] = None
+        return
+    try:
+        custom[definition.name] = coerce(definition, raw)
+    except ValidationError as error:
+        errors.append(f"{definition.label}: {' '.join(error.messages)}")
 
 
 def _plan_row(context: ImportContext, row: RowPlan, cells, seen: dict) -> None:
@@ -398,6 +426,8 @@ def _impact_answers(impact: tuple, answers: dict) -> tuple:
 
 def _plan_create(context, row, values, stage, impact, model_names, deployments) -> None:
     _check_dates(values)
+    if "custom_fields" in values:
+        values["custom_fields"] = merged_values({}, values["custom_fields"])
     initiative = Initiative(
         **{
             name: value
@@ -428,6 +458,8 @@ def _plan_update(context, row, existing, values, stage, impact, model_names, dep
     merged = {name: getattr(existing, name) for name in DATE_FIELDS}
     merged.update({name: values[name] for name in DATE_FIELDS if name in values})
     _check_dates(merged)
+    if "custom_fields" in values:
+        values["custom_fields"] = merged_values(existing.custom_fields, values["custom_fields"])
     for name, new in values.items():
         if name in FK_FIELDS:
             old_id = getattr(existing, f"{name}_id")

@@ -552,5 +552,23 @@ TEXT_FIELDS = tuple(
 )
 
 
+def custom_targets() -> dict:
+    """``cf_<name>`` → definition: the custom fields of initiatives, mapping targets beside
+    Keel's own fields (values checked by ``core.customfields.coerce``)."""
+    from core.customfields import definitions
+
+    return {definition.key: definition for definition in definitions("initiative")}
+
+
 def target_fields() -> list[dict]:
-    return [field.as_dict() for field in FIELDS]
+    custom = [
+        {
+            "name": definition.key,
+            "label": definition.label,
+            "required": False,
+            "help": definition.help_text
+            or f"Custom field ({definition.get_field_type_display()}).",
+        }
+        for definition in custom_targets().values()
+    ]
+    return [field.as_dict() for field in FIELDS] + custom

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from governance.imports import federal
-from governance.imports.fields import BY_NAME, KEEL_FIELDS, normalise
+from governance.imports.fields import BY_NAME, KEEL_FIELDS, custom_targets, normalise
 
 KEEL = "keel"
 US_FEDERAL = "us-federal-2024"
@@ -125,6 +125,10 @@ def suggest_mapping(headers, preset: Preset) -> dict[str, str]:
         by_normalised.setdefault(normalise(header), name)
     for name in BY_NAME:
         by_normalised.setdefault(normalise(name), name)
+    custom = custom_targets()
+    for name, definition in custom.items():
+        by_normalised.setdefault(normalise(definition.label), name)
+        by_normalised.setdefault(normalise(name), name)
     by_synonym = {}
     for name, words in SYNONYMS.items():
         for word in words:
@@ -141,7 +145,7 @@ def suggest_mapping(headers, preset: Preset) -> dict[str, str]:
             if header in suggested:
                 continue
             name = rule(header)
-            if name and name in BY_NAME and name not in taken:
+            if name and (name in BY_NAME or name in custom) and name not in taken:
                 suggested[header] = name
                 taken.add(name)
     return {header: suggested.get(header, "") for header in headers}

@@ -56,7 +56,7 @@ from core.permissions import business_unit_ids, has_any_role, writes_whole_organ
 from core.scheduling import enqueue
 from governance.imports import apply, engine
 from governance.imports.choices import ImportStatus
-from governance.imports.fields import BY_NAME, REQUIRED, FieldError, normalise
+from governance.imports.fields import BY_NAME, REQUIRED, FieldError, custom_targets, normalise
 from governance.imports.fields import target_fields as _target_fields
 from governance.imports.models import ImportJob, ImportPreset
 from governance.imports.plan import CREATE, UPDATE, Plan
@@ -153,16 +153,18 @@ def _clean_mapping(mapping: dict, headers) -> dict:
     known = set(headers)
     cleaned = {header: "" for header in headers}
     used: dict[str, str] = {}
+    custom = custom_targets()
     for header, name in (mapping or {}).items():
         name = (name or "").strip()
         if header not in known:
             errors.append(f"The file has no column '{header}'.")
             continue
-        if name and name not in BY_NAME:
+        if name and name not in BY_NAME and name not in custom:
             errors.append(f"'{name}' is not a Keel field (column '{header}').")
             continue
         if name and name in used:
-            errors.append(f"{BY_NAME[name].label} is mapped twice ('{used[name]}' and '{header}').")
+            label = BY_NAME[name].label if name in BY_NAME else custom[name].label
+            errors.append(f"{label} is mapped twice ('{used[name]}' and '{header}').")
             continue
         if name:
             used[name] = header
