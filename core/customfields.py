@@ -86,23 +86,10 @@ def is_visible(definition: CustomFieldDefinition, user) -> bool:
 
 
 def definitions(entity: str, *, user=None) -> list[CustomFieldDefinition]:
-    """The entity's definitions in order; only those ``user`` sees when given. One query,
-    remembered on the user object for the rest of the request (forms, filters, serializers
-    and exports of one request share it)."""
-    memo = getattr(user, "_custom_field_definitions", None) if user is not None else None
-    if memo is None:
-        memo = {}
-        if user is not None:
-            user._custom_field_definitions = memo
-    if entity not in memo:
-        memo[entity] = list(CustomFieldDefinition.objects.filter(entity=entity))
-    rows = memo[entity]
+    """The entity's definitions in order (one query); only those ``user`` sees when given.
+    Callers that need them per row (a serializer, an export) ask once and keep the list."""
+    rows = list(CustomFieldDefinition.objects.filter(entity=entity))
     return [row for row in rows if is_visible(row, user)] if user is not None else rows
-
-
-def forget_definitions(user) -> None:
-    if hasattr(user, "_custom_field_definitions"):
-        del user._custom_field_definitions
 
 
 def stage_order(entity: Entity, stage: str) -> int | None:
@@ -513,7 +500,6 @@ def values_count(definition: CustomFieldDefinition) -> int:
 def _check(actor) -> None:
     if not can_manage_custom_fields(actor):
         raise PermissionDenied("Only CoE admins and administrators define custom fields.")
-    forget_definitions(actor)
 
 
 def definition_create(*, actor, data: dict) -> CustomFieldDefinition:

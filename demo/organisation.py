@@ -47,6 +47,7 @@ from core.models import BusinessUnit, Membership
 from core.services import sequence_next
 from demo.approvals import seed_demo_approvals, seed_demo_delegation
 from demo.building import SeedReport, _aware, _bulk, _CapacityLedger, _money, _username
+from demo.customfields import seed_custom_fields
 from demo.data import (
     AGE_DAYS,
     BASE_ALLOCATION_MARKER,
@@ -118,6 +119,7 @@ def seed_demo(*, scale: int = 0) -> SeedReport:
             report.created.update(seed_demo_approvals())
             report.created.update(seed_demo_delegation())
             report.created.update(seed_finops(today))
+            report.created.update(seed_custom_fields())
         report.created.update(seed_roadmap_and_barriers(today))
         report.seconds = clock.perf_counter() - started
         if report.created_anything:

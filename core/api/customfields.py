@@ -49,12 +49,15 @@ class CustomFieldsField(serializers.Field):
         request = self.context.get("request")
         return getattr(request, "user", None)
 
+    def _definitions(self):
+        # Asked once per serializer (a list's rows share the child's field): one query.
+        if not hasattr(self, "_visible"):
+            self._visible = definitions(self.entity, user=self._user())
+        return self._visible
+
     def to_representation(self, value):
         values = value or {}
-        return {
-            definition.name: values.get(definition.name)
-            for definition in definitions(self.entity, user=self._user())
-        }
+        return {definition.name: values.get(definition.name) for definition in self._definitions()}
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
@@ -64,7 +67,7 @@ class CustomFieldsField(serializers.Field):
             name: ["No such custom field."] for name in unknown_names(self.entity, data, user=user)
         }
         incoming = {}
-        for definition in definitions(self.entity, user=user):
+        for definition in self._definitions():
             if definition.name not in data:
                 continue
             value = data[definition.name]

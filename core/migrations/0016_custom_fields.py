@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0013_audit_verification"),
+        ("core", "0015_saved_filters"),
     ]
 
     operations = [

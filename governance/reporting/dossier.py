@@ -30,6 +30,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.audit import object_type_of
+from core.customfields import detail_rows
 from core.models import AuditEvent
 from governance.approvals.models import ApprovalRequest
 from governance.approvals.selectors import timeline_of, timeline_prefetches
@@ -104,6 +105,8 @@ def dossier_data(*, user, initiative: Initiative) -> dict:
         "stage_history": list(initiative_stage_history(initiative=initiative)),
         "barriers": barriers,
         "audit_events": audit_events,
+        # The custom fields the reader sees, then retired values (core.customfields).
+        "custom_fields": detail_rows(initiative, user=user),
     }
 
 

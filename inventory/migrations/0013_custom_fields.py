@@ -30,7 +30,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0011_gpu_allocation_timestamps_required"),
+        ("inventory", "0012_usagedaily_sampled_gpu_hours"),
     ]
 
     operations = [

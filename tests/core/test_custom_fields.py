@@ -424,3 +424,64 @@ def test_definition_is_deleted_with_its_audit_event(admin_user):
     assert AuditEvent.objects.filter(action="custom_field.deleted").exists()
     with pytest.raises(ValidationError):
         definition_rename_choice(actor=admin_user, definition=definition, old="a", new="b")
+
+
+def test_other_registers_carry_custom_fields_form_api_filter_export(client, admin_user, unit_a):
+    """Vendors (through the shared reference form and ListExport) and AI models."""
+    from inventory.registry.models import Vendor
+    from tests.factories import AIModelFactory, VendorFactory
+
+    definition_create(
+        actor=admin_user,
+        data={
+            "entity": "vendor",
+            "name": "risk_rating",
+            "label": "Risk rating",
+            "field_type": "choice",
+            "choices": ["Low", "High"],
+        },
+    )
+    definition_create(
+        actor=admin_user,
+        data={
+            "entity": "ai_model",
+            "name": "model_risk_id",
+            "label": "MRM id",
+            "field_type": "text",
+        },
+    )
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("inventory:vendor_create"),
+        {"name": "Acme AI", "due_diligence_status": "not_started", "cf_risk_rating": "High"},
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    vendor = Vendor.objects.get(name="Acme AI")
+    assert vendor.custom_fields == {"risk_rating": "High"}
+    bad = client.post(
+        reverse("inventory:vendor_create"),
+        {"name": "Other AI", "due_diligence_status": "not_started", "cf_risk_rating": "Medium"},
+    )
+    assert bad.status_code == 200 and "cf_risk_rating" in bad.context["form"].errors
+    VendorFactory(name="Quiet AI")
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    listed = api.get("/api/v1/vendors/", {"cf_risk_rating": "High"}).json()
+    assert [row["name"] for row in listed["results"]] == ["Acme AI"]
+    assert listed["results"][0]["custom_fields"] == {"risk_rating": "High"}
+    refused = api.patch(
+        f"/api/v1/vendors/{vendor.pk}/", {"custom_fields": {"risk_rating": "Medium"}}, format="json"
+    )
+    assert refused.status_code == 400 and "risk_rating" in str(refused.json())
+    exported = client.get(reverse("inventory:vendor_list_csv"))
+    text = b"".join(exported.streaming_content).decode()
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    assert header[-1] == "Risk rating"
+    assert [rows[0][0], rows[0][-1]] == ["Acme AI", "High"] or any(
+        row[0] == "Acme AI" and row[-1] == "High" for row in rows
+    )
+
+    model = AIModelFactory(business_unit=unit_a, custom_fields={"model_risk_id": "MRM-118"})
+    body = api.get(f"/api/v1/models/{model.pk}/").json()
+    assert body["custom_fields"] == {"model_risk_id": "MRM-118"}
+    assert "MRM-118" in client.get(model.get_absolute_url()).content.decode()

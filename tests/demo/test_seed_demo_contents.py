@@ -163,3 +163,21 @@ def test_a_model_release_is_in_flight_beside_the_other_gates(seeded):
     assert release.subject_type == "inventory.modelversion"
     assert release.initiative.ai_models.filter(versions__pk=release.subject_id).exists()
     assert pending.exclude(gate="model_release").filter(subject_type="").exists()
+
+
+def test_three_custom_fields_with_values(seeded):
+    from core.models import CustomFieldDefinition
+
+    definitions = CustomFieldDefinition.objects.filter(entity="initiative")
+    assert sorted(definitions.values_list("name", flat=True)) == [
+        "cost_centre",
+        "regulator_reference",
+        "sox_scope",
+    ]
+    base = Initiative.objects.filter(external_id__startswith="demo-")
+    assert base.filter(custom_fields__has_key="cost_centre").count() == base.count() == 120
+    # SOX scope is required before production: every demo initiative from pilot on states it.
+    later = base.filter(stage__in=[Stage.PILOT, Stage.PRODUCTION, Stage.SCALED])
+    assert later.exclude(custom_fields__has_key="sox_scope").count() == 0
+    assert base.filter(custom_fields__sox_scope=True).exists()
+    assert base.filter(custom_fields__has_key="regulator_reference").exists()
