@@ -15,14 +15,17 @@ user and business unit as the row's id. An empty value is not stored. A value un
 definition has any more (a deleted field) is kept as it was and shown as a retired field.
 """
 
+import contextvars
 import datetime
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.signals import request_finished, request_started
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 
 from core.audit import record_event
 from core.choices import CustomFieldRequired, CustomFieldType, Role
@@ -85,10 +88,52 @@ def is_visible(definition: CustomFieldDefinition, user) -> bool:
     return Role.ADMIN in roles or bool(roles & set(definition.visible_to_roles))
 
 
+# Within one request every entity's definitions come from one query: a page shows a model,
+# its versions, its allocations and its initiatives, each asking for its entity's fields. The
+# memo lives from ``request_started`` to ``request_finished`` (a context variable, so threads
+# and tasks never share one) and is dropped whenever a definition is saved or deleted; outside
+# a request (tasks, commands, services called directly) every call asks the database.
+_request_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "custom_field_definitions", default=None
+)
+
+
+def _start_memo(**kwargs) -> None:
+    _request_memo.set({})
+
+
+def _end_memo(**kwargs) -> None:
+    _request_memo.set(None)
+
+
+def _forget_definitions(**kwargs) -> None:
+    memo = _request_memo.get()
+    if memo is not None:
+        memo.clear()
+
+
+request_started.connect(_start_memo, dispatch_uid="keel-custom-fields-memo-start")
+request_finished.connect(_end_memo, dispatch_uid="keel-custom-fields-memo-end")
+post_save.connect(_forget_definitions, sender=CustomFieldDefinition, dispatch_uid="keel-cf-saved")
+post_delete.connect(
+    _forget_definitions, sender=CustomFieldDefinition, dispatch_uid="keel-cf-deleted"
+)
+
+
+def _definitions_of(entity: str) -> list[CustomFieldDefinition]:
+    memo = _request_memo.get()
+    if memo is None:
+        return list(CustomFieldDefinition.objects.filter(entity=entity))
+    if "rows" not in memo:
+        memo["rows"] = list(CustomFieldDefinition.objects.all())
+    return [row for row in memo["rows"] if row.entity == entity]
+
+
 def definitions(entity: str, *, user=None) -> list[CustomFieldDefinition]:
-    """The entity's definitions in order (one query); only those ``user`` sees when given.
-    Callers that need them per row (a serializer, an export) ask once and keep the list."""
-    rows = list(CustomFieldDefinition.objects.filter(entity=entity))
+    """The entity's definitions in order (at most one query per request for all entities);
+    only those ``user`` sees when given. Callers that need them per row (a serializer, an
+    export) ask once and keep the list."""
+    rows = _definitions_of(entity)
     return [row for row in rows if is_visible(row, user)] if user is not None else rows
 
 

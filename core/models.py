@@ -641,6 +641,7 @@ class Attachment(models.Model):
     def __str__(self):
         return self.original_name
 
+
 # The checks of definitions and of values, installed by ``core.customfields`` (which imports
 # this module, so this one cannot import it): "definition" and "values".
 CUSTOM_FIELD_CHECKS: dict = {}

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 
 from core.audit import record_event
 from core.exports import CSV_CONTENT_TYPE, FORMULA_PREFIXES, XLSX_CONTENT_TYPE
-from core.models import BusinessUnit
+from core.models import BusinessUnit, CustomFieldDefinition
 from governance.approvals.models import ApprovalStep
 from governance.imports.models import ImportJob
 from inventory.gpu.models import GPUPool, GPUType
@@ -79,6 +79,7 @@ def inject_formulas():
         (ImportJob, "filename"),
         (ApprovalStep, "name"),
         (get_user_model(), "first_name"),
+        (CustomFieldDefinition, "label"),
     ):
         model.objects.update(**{field: Concat(Value(INJECTED), field)})
     record_event(actor=None, action=INJECTED, object_type="core.x", object_id="1")

@@ -194,6 +194,8 @@ def test_sourcing_impact_and_yes_no():
 # --- presets ------------------------------------------------------------------------------
 
 
+# Suggestions include the custom fields defined for initiatives (a query, issue 20).
+@pytest.mark.django_db
 def test_suggest_mapping_exact_normalised_and_synonyms():
     keel = presets.get_preset("keel")
     mapping = presets.suggest_mapping(

@@ -517,6 +517,8 @@ def test_2025_columns_import_stage_impact_classification_and_operational_date(co
     )
 
 
+# Suggestions include the custom fields defined for initiatives (a query, issue 20).
+@pytest.mark.django_db
 def test_2025_original_excel_headers_are_suggested_too():
     preset = presets.get_preset(presets.US_FEDERAL_2025)
     headers = list(fed.EXCEL_HEADERS_2025)
