@@ -26,6 +26,10 @@ class GovernanceConfig(AppConfig):
         register_diligence_hook(schedule_vendor_controls_evaluation)
         register_gate_submitter(gpu_request_submit)
 
+        from governance.approvals import content
+
+        content.register()
+
         from governance import navigation
 
         navigation.register()

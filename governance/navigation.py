@@ -3,6 +3,7 @@
 from core.navigation import Group, NavLink, register_nav_links
 from governance.imports.services import can_import, can_see_all_imports
 from governance.reporting.dashboard import can_view_dashboard
+from governance.risk.permissions import can_manage_library
 
 
 def _uses_imports(user) -> bool:
@@ -16,6 +17,15 @@ def register() -> None:
         NavLink(Group.GOVERNANCE, "Approvals", "governance:queue"),
         NavLink(Group.GOVERNANCE, "Risk register", "governance:risk_register"),
         NavLink(Group.GOVERNANCE, "Approval policies", "governance:policy_list"),
+        NavLink(
+            Group.GOVERNANCE, "Control library", "governance:control_library", can_manage_library
+        ),
+        NavLink(
+            Group.GOVERNANCE,
+            "Questionnaire versions",
+            "governance:questionnaire_list",
+            can_manage_library,
+        ),
         NavLink(Group.MODELS, "Initiative imports", "governance:import_list", _uses_imports),
         NavLink(Group.REPORTS, "Dashboard", "dashboard:index", can_view_dashboard),
         NavLink(Group.REPORTS, "Board packs & dossiers", "dashboard:report_list"),

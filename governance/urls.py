@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("governance.risk.urls")),
     path("", include("governance.approvals.urls")),
     path("", include("governance.imports.urls")),
+    path("", include("governance.library.urls")),
     path("", include(register_export_urlpatterns)),
 ]

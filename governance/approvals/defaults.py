@@ -63,4 +63,7 @@ DEFAULT_POLICIES = {
         _step("CoE review", COE),
         _step("Risk review", RISK, escalation_role=EXEC),
     ],
+    # Governance content (issue 19): a CoE admin authors a questionnaire version, a risk
+    # officer approves its publication (the submitter never decides).
+    ("questionnaire", 1): [_step("Risk review", RISK, sla_hours=120, escalation_role=EXEC)],
 }

@@ -61,7 +61,7 @@ def _escalate(request: ApprovalRequest, *, now, reason: str, actor=None, note: s
     )
     _notify_approvers(
         request,
-        f"Escalated to you: {request.initiative.reference} · {request.get_gate_display()} gate",
+        f"Escalated to you: {request.reference} · {request.get_gate_display()} gate",
         f"{EscalationReason(reason).label}. {note}".strip(),
         NotificationKind.APPROVAL_ESCALATED,
         roles=[to_role],

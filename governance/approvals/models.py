@@ -14,7 +14,8 @@ from governance.approvals.choices import (
     Outcome,
     RequestStatus,
 )
-from governance.risk.choices import Gate, Tier
+from governance.risk.choices import CONTENT_GATES, Gate, Tier
+from governance.risk.models import Questionnaire
 from portfolio.initiatives.models import Initiative
 
 
@@ -100,8 +101,13 @@ class ApprovalStep(models.Model):
 class ApprovalRequest(models.Model):
     """A request to pass a gate, decided step by step against its policy snapshot."""
 
+    # None only for a governance-content request (a questionnaire publication).
     initiative = models.ForeignKey(
-        Initiative, on_delete=models.CASCADE, related_name="approval_requests"
+        Initiative,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="approval_requests",
     )
     gate = models.CharField(max_length=16, choices=Gate.choices)
     tier = models.PositiveSmallIntegerField(choices=Tier.choices)
@@ -138,14 +144,38 @@ class ApprovalRequest(models.Model):
                 condition=Q(status__in=["pending", "changes_requested"]),
                 name="one_open_request_per_gate",
             ),
+            # NULL initiatives never collide above, so content requests have their own.
+            models.UniqueConstraint(
+                fields=["gate", "subject_type", "subject_id"],
+                condition=Q(initiative__isnull=True, status__in=["pending", "changes_requested"]),
+                name="one_open_content_request",
+            ),
+            models.CheckConstraint(
+                condition=Q(initiative__isnull=False) | Q(gate__in=sorted(CONTENT_GATES)),
+                name="request_initiative_unless_content",
+            ),
         ]
         indexes = [models.Index(fields=["status", "step_due_at"])]
 
     def __str__(self):
-        return f"{self.get_gate_display()} gate for {self.initiative_id} ({self.status})"
+        return f"{self.get_gate_display()} gate for {self.reference} ({self.status})"
 
     def get_absolute_url(self):
         return reverse("governance:request_detail", args=[self.pk])
+
+    @property
+    def is_content(self) -> bool:
+        """About governance content (a questionnaire version), not an initiative."""
+        return self.initiative_id is None
+
+    @property
+    def reference(self) -> str:
+        """What people call the request's subject: the initiative's reference, or the
+        questionnaire version a content request publishes."""
+        if self.initiative_id is not None:
+            return self.initiative.reference
+        questionnaire = Questionnaire.objects.filter(pk=self.subject_id or None).first()
+        return f"Questionnaire v{questionnaire.version}" if questionnaire else "Questionnaire"
 
     @property
     def steps(self) -> list[dict]:

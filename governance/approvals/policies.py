@@ -12,7 +12,7 @@ from governance.approvals.models import (
     ApprovalPolicy,
     ApprovalStep,
 )
-from governance.risk.choices import Gate, Tier
+from governance.risk.choices import CONTENT_GATES, Gate, Tier
 
 POLICY_ADMIN_ROLES = frozenset({Role.COE_ADMIN, Role.ADMIN})
 
@@ -27,7 +27,9 @@ def policies_install_defaults(*, models=None) -> int:
     created = 0
     with transaction.atomic():
         for gate in Gate.values:
-            for tier in Tier.values:
+            # Governance content has no risk tier: one policy (Tier 1's) routes it.
+            tiers = [Tier.MINIMAL] if gate in CONTENT_GATES else Tier.values
+            for tier in tiers:
                 if policy_model.objects.filter(tier=tier, gate=gate).exists():
                     continue
                 policy = policy_model.objects.create(

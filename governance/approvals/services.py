@@ -43,6 +43,7 @@ from governance.approvals.models import (
 from governance.approvals.policies import active_policy
 from governance.risk import controls, selectors
 from governance.risk.choices import Gate, Tier
+from governance.risk.permissions import can_manage_library
 from inventory.capacity import services as gpu_requests
 from inventory.capacity.models import GPURequest
 from inventory.registry.choices import ModelStatus
@@ -99,6 +100,8 @@ def separation_of_duties_problem(request: ApprovalRequest, person) -> str:
     initiative = request.initiative
     if person.pk == request.submitted_by_id:
         return "You submitted this request, so you cannot decide on it."
+    if initiative is None:  # governance content: the submitter is the one party
+        return ""
     if person.pk in (initiative.accountable_owner_id, initiative.technical_lead_id):
         return "You own or lead this initiative, so you cannot decide on its requests."
     return ""
@@ -156,24 +159,30 @@ def _notify_approvers(
 def _broadcast(request: ApprovalRequest, kind: str, event: str) -> None:
     """Tell the BU's and the global webhooks (sent after commit)."""
     initiative = request.initiative
+    payload = {
+        "event": event,
+        "request": request.pk,
+        "gate": request.gate,
+        "tier": request.tier,
+        "status": request.status,
+        "escalation_level": request.escalation_level,
+    }
+    if initiative is None:  # governance content: the global webhooks only
+        payload["subject"] = {"type": request.subject_type, "id": request.subject_id}
+    else:
+        payload["initiative"] = {"id": initiative.pk, "reference": initiative.reference}
     webhook_broadcast(
         kind=kind,
-        business_unit=initiative.business_unit,
-        payload={
-            "event": event,
-            "request": request.pk,
-            "gate": request.gate,
-            "tier": request.tier,
-            "status": request.status,
-            "initiative": {"id": initiative.pk, "reference": initiative.reference},
-            "escalation_level": request.escalation_level,
-        },
+        business_unit=initiative.business_unit if initiative else None,
+        payload=payload,
     )
 
 
 def _notify_submitter(request: ApprovalRequest, subject: str, body: str = "") -> None:
     url = reverse("governance:request_detail", args=[request.pk])
-    people = {request.submitted_by, request.initiative.accountable_owner}
+    people = {request.submitted_by}
+    if request.initiative is not None and request.initiative.accountable_owner:
+        people.add(request.initiative.accountable_owner)
     for user in sorted(people, key=lambda u: u.pk):
         notification_send(
             recipient=user,
@@ -182,6 +191,13 @@ def _notify_submitter(request: ApprovalRequest, subject: str, body: str = "") ->
             url=url,
             kind=NotificationKind.APPROVAL_DECIDED,
         )
+
+
+def may_edit_subject(user, request: ApprovalRequest) -> bool:
+    """The initiative's owners and unit, or for governance content the CoE admins."""
+    if request.is_content:
+        return can_manage_library(user)
+    return can_edit_initiative(user, request.initiative)
 
 
 def _due(step: dict, now) -> timezone.datetime:
@@ -397,9 +413,14 @@ def request_resubmit(*, actor, request: ApprovalRequest, comment: str = ""):
         subject["model_version"],
         subject["gpu_request"],
     )
-    if not _may_submit(actor, request.initiative, deployment, model_version, gpu_request):
+    if request.is_content:
+        if not can_manage_library(actor):
+            raise PermissionDenied("Only CoE admins can resubmit governance content.")
+        blockers = []
+    elif not _may_submit(actor, request.initiative, deployment, model_version, gpu_request):
         raise PermissionDenied("Only the initiative's owners and business unit can resubmit.")
-    blockers = controls.gate_blockers(request.initiative, request.gate)
+    else:
+        blockers = controls.gate_blockers(request.initiative, request.gate)
     if blockers:
         raise ValidationError({"gate": [f"Blocked by {blocker}" for blocker in blockers]})
     now = timezone.now()
@@ -424,7 +445,7 @@ def request_resubmit(*, actor, request: ApprovalRequest, comment: str = ""):
         _apply_status_effect(locked, actor)
         _notify_approvers(
             locked,
-            f"Resubmitted: {locked.initiative.reference} · {locked.get_gate_display()} gate",
+            f"Resubmitted: {locked.reference} · {locked.get_gate_display()} gate",
             comment,
             NotificationKind.APPROVAL_REQUESTED,
         )
@@ -432,7 +453,7 @@ def request_resubmit(*, actor, request: ApprovalRequest, comment: str = ""):
 
 
 def request_withdraw(*, actor, request: ApprovalRequest, reason: str = ""):
-    if not (actor.pk == request.submitted_by_id or can_edit_initiative(actor, request.initiative)):
+    if not (actor.pk == request.submitted_by_id or may_edit_subject(actor, request)):
         raise PermissionDenied("Only the submitter or the initiative's owners can withdraw.")
     with transaction.atomic():
         locked = _lock(request)
@@ -530,7 +551,7 @@ def _after_approval(request: ApprovalRequest, actor, step: dict, now) -> None:
         request.save()
         _notify_approvers(
             request,
-            f"Approval needed: {request.initiative.reference} · {request.get_gate_display()} gate",
+            f"Approval needed: {request.reference} · {request.get_gate_display()} gate",
             f"Step {request.current_step + 1}: {request.step['name']}.",
             NotificationKind.APPROVAL_REQUESTED,
         )
@@ -542,7 +563,7 @@ def _after_approval(request: ApprovalRequest, actor, step: dict, now) -> None:
     _apply_gate_effect(request, actor)
     _notify_submitter(
         request,
-        f"Approved: {request.initiative.reference} · {request.get_gate_display()} gate",
+        f"Approved: {request.reference} · {request.get_gate_display()} gate",
     )
     _broadcast(request, NotificationKind.APPROVAL_DECIDED, "approved")
 
@@ -557,8 +578,7 @@ def _end_step(request: ApprovalRequest, outcome: str, now) -> None:
     request.save()
     _notify_submitter(
         request,
-        f"{RequestStatus(status).label}: {request.initiative.reference} · "
-        f"{request.get_gate_display()} gate",
+        f"{RequestStatus(status).label}: {request.reference} · {request.get_gate_display()} gate",
     )
     _broadcast(request, NotificationKind.APPROVAL_DECIDED, status)
 

@@ -35,9 +35,9 @@ from governance.approvals.forms import (
 )
 from governance.approvals.models import ApprovalPolicy, Delegation
 from governance.risk import controls as risk_controls
-from governance.risk import selectors
+from governance.risk import library, selectors
 from governance.risk.choices import Gate
-from governance.risk.models import RiskAssessment
+from governance.risk.models import Questionnaire, RiskAssessment
 from portfolio.initiatives.permissions import can_edit_initiative
 from portfolio.initiatives.selectors import initiative_get
 
@@ -141,7 +141,7 @@ def _decision_context(request, approval, *, timeline=None, **extra) -> dict:
     if approval.status == RequestStatus.PENDING:
         on_behalf_of, problem = approval_services.decision_capacity(approval, user)
         may_decide = approval_services.can_decide(user, approval)
-    may_edit = can_edit_initiative(user, initiative)
+    may_edit = approval_services.may_edit_subject(user, approval)
     context = {
         "approval": approval,
         "initiative": initiative,
@@ -158,6 +158,35 @@ def _decision_context(request, approval, *, timeline=None, **extra) -> dict:
     }
     context.update(extra)
     return context
+
+
+def _content_context(request, approval, **extra) -> dict:
+    """The page of a governance-content request: the decision, the draft it publishes and
+    the current assessments whose tier the draft would change (re-scored, nothing written)."""
+    timeline = approval_selectors.request_timeline(request=approval)
+    decisions = [item for kind, _, item in timeline if kind == "decision"]
+    questionnaire = Questionnaire.objects.filter(pk=approval.subject_id).first()
+    changes = (
+        library.tier_changes(user=request.user, questionnaire=questionnaire)
+        if questionnaire is not None and not questionnaire.is_published
+        else []
+    )
+    return {
+        **_decision_context(request, approval, timeline=timeline, **extra),
+        "questionnaire": questionnaire,
+        "changes": changes,
+        "steps": _step_rows(approval, decisions),
+        "timeline": timeline,
+        **history_context(user=request.user, target=approval),
+    }
+
+
+def _page(request, approval, **extra):
+    if approval.is_content:
+        return "governance/approvals/content_request_detail.html", _content_context(
+            request, approval, **extra
+        )
+    return "governance/approvals/request_detail.html", _dossier_context(request, approval, **extra)
 
 
 def _dossier_context(request, approval, **extra) -> dict:
@@ -204,12 +233,8 @@ def _render_request(request, approval, *, status=200, **extra):
         return render(
             request, DECISION_PARTIAL, _decision_context(request, approval, **extra), status=status
         )
-    return render(
-        request,
-        "governance/approvals/request_detail.html",
-        _dossier_context(request, approval, **extra),
-        status=status,
-    )
+    template, context = _page(request, approval, **extra)
+    return render(request, template, context, status=status)
 
 
 def _refuse(request, approval, reason: str):
@@ -239,9 +264,8 @@ def _refused(request, approval, error: PermissionDenied | AlreadyDecided):
 @require_GET
 def request_detail(request, pk):
     approval = approval_selectors.request_get(user=request.user, pk=pk)
-    return render(
-        request, "governance/approvals/request_detail.html", _dossier_context(request, approval)
-    )
+    template, context = _page(request, approval)
+    return render(request, template, context)
 
 
 @login_required

@@ -28,6 +28,16 @@ class Gate(models.TextChoices):
     SCALE = "scale", "Scale"
     GPU_REQUEST = "gpu_request", "GPU request"
     MODEL_RELEASE = "model_release", "Model release"
+    # Governance content (issue 19): publishing a questionnaire version. Not an initiative's
+    # gate: no control is required at it and its requests have no initiative.
+    QUESTIONNAIRE = "questionnaire", "Questionnaire publication"
+
+
+# Gates that approve governance content rather than an initiative.
+CONTENT_GATES = frozenset({Gate.QUESTIONNAIRE})
+# The gates an initiative (or its models and GPU requests) passes: controls are required at
+# these only.
+INITIATIVE_GATES = tuple(gate for gate in Gate if gate not in CONTENT_GATES)
 
 
 class ControlKind(models.TextChoices):

@@ -129,6 +129,10 @@ def control_applies(control: Control, initiative: Initiative, answers: dict, has
     return True
 
 
+# Codes Keel evaluates itself (``_evaluate_automated``); any other control is manual.
+AUTOMATED_EVALUATORS = frozenset({"GOV-01", "RISK-01", "TIER-01", "MOD-01", "MON-02"})
+
+
 def _evaluate_automated(code: str, initiative: Initiative, assessment) -> tuple[str, str]:
     if code == "GOV-01":
         owner = initiative.accountable_owner

@@ -6,10 +6,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import record_event
+from core.gates import is_approved_request, subject_of
 from governance.risk import scoring
 from governance.risk.choices import (
     MIN_JUSTIFICATION_LENGTH,
     AssessmentStatus,
+    Gate,
     Tier,
 )
 from governance.risk.controls import controls_evaluate
@@ -172,12 +174,36 @@ def questionnaire_new_version(*, actor, source: Questionnaire) -> Questionnaire:
     return draft
 
 
-def _refuse_if_published(questionnaire: Questionnaire) -> None:
+# Hooks of higher contexts (the approval engine) that may hold a draft still: each takes
+# the questionnaire and returns why it cannot be edited now, or "". Registered from
+# ``AppConfig.ready()``; risk never imports them.
+_QUESTIONNAIRE_EDIT_GUARDS: list = []
+
+
+def register_questionnaire_edit_guard(guard) -> None:
+    if guard not in _QUESTIONNAIRE_EDIT_GUARDS:
+        _QUESTIONNAIRE_EDIT_GUARDS.append(guard)
+
+
+def questionnaire_edit_problem(questionnaire: Questionnaire) -> str:
+    """Why the questionnaire cannot be edited now ("" when it can): published versions
+    never change, and a draft submitted for publication waits for its decision."""
     if questionnaire.is_published:
-        raise ValidationError(
+        return (
             f"Questionnaire v{questionnaire.version} is published and cannot be edited; "
             "create a new version instead."
         )
+    for guard in _QUESTIONNAIRE_EDIT_GUARDS:
+        problem = guard(questionnaire)
+        if problem:
+            return problem
+    return ""
+
+
+def _refuse_if_published(questionnaire: Questionnaire) -> None:
+    problem = questionnaire_edit_problem(questionnaire)
+    if problem:
+        raise ValidationError(problem)
 
 
 def _edit_unpublished(*, actor, queryset, pk, questionnaire_of, data, fields, action):
@@ -228,10 +254,16 @@ def question_update(*, actor, question: Question, data: dict) -> Question:
     )
 
 
-def questionnaire_publish(*, actor, questionnaire: Questionnaire) -> Questionnaire:
+def questionnaire_publish(*, actor, questionnaire: Questionnaire, via_gate=None) -> Questionnaire:
     """Publish a draft version and make it the active one. Past assessments keep the
-    version they answered, so their tiers never change."""
-    if not can_manage_library(actor):
+    version they answered, so their tiers never change.
+
+    In the app this runs as the effect of an approved ``questionnaire`` gate request
+    (``via_gate``), whose last approver is ``actor``; without one, only a CoE admin may."""
+    approved = is_approved_request(
+        via_gate, gate=Gate.QUESTIONNAIRE, subject=subject_of(questionnaire)
+    )
+    if not approved and not can_manage_library(actor):
         raise PermissionDenied("Only CoE admins can publish the questionnaire.")
     with transaction.atomic():
         locked = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
@@ -247,6 +279,7 @@ def questionnaire_publish(*, actor, questionnaire: Questionnaire) -> Questionnai
             target=locked,
             before={"active_version": previous.version if previous else None},
             after={"active_version": locked.version},
+            reason=f"Approved through request #{via_gate.pk}." if approved else "",
         )
     return locked
 

@@ -42,7 +42,11 @@ def people(unit_a):
 
 
 def test_default_policies_are_installed():
-    assert ApprovalPolicy.objects.filter(is_active=True).count() == 24
+    # Six initiative gates × four tiers, and the questionnaire publication gate's one
+    # policy (governance content has no tier; issue 19).
+    assert ApprovalPolicy.objects.filter(is_active=True).count() == 25
+    content = ApprovalPolicy.objects.get(gate="questionnaire", is_active=True)
+    assert content.tier == 1 and [s.required_role for s in content.steps.all()] == ["risk_officer"]
     production_3 = ApprovalPolicy.objects.get(tier=3, gate="production", is_active=True)
     assert [s.required_role for s in production_3.steps.all()] == [
         "coe_reviewer",

@@ -564,7 +564,8 @@ def test_policy_list_shows_every_tier_and_gate(client, member_a, coe_admin):
     client.force_login(member_a)
     response = client.get(reverse("governance:policy_list"))
     page = response.content.decode()
-    assert sum(len(policies) for policies in response.context["by_gate"].values()) == 24
+    # 6 initiative gates × 4 tiers + the questionnaire publication gate's one policy.
+    assert sum(len(policies) for policies in response.context["by_gate"].values()) == 25
     assert "Production gate" in page and "Executive sign-off" in page
     assert "Tier 4 (unacceptable risk) cannot pass any gate." in page
     assert "/edit/" not in page  # only CoE admins edit
