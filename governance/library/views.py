@@ -2,9 +2,11 @@
 Every page answers 403 to anyone who may not manage the library (the same predicate as the
 services and the menu)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.exports import ListExport, dated_filename, export_links, list_page, yes_no
 from core.forms import apply_validation_error
+from core.htmx import query_without_page, render_partial_aware
 from governance.approvals import content
 from governance.approvals.forms import CommentForm
 from governance.risk import library, library_io
@@ -29,6 +32,11 @@ from governance.risk.services import questionnaire_edit_problem
 def _refuse_unless_admin(user) -> None:
     if not can_manage_library(user):
         raise PermissionDenied("Only CoE admins manage the governance library.")
+
+
+def _page(request, rows):
+    """The requested page of a library list (its export has every row)."""
+    return Paginator(rows, settings.KEEL_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _requirements_text(control) -> str:
@@ -56,7 +64,7 @@ CONTROL_EXPORT = ListExport(
         ("Retired", lambda c: yes_no(not c.is_active)),
         ("Results", lambda c: c.result_count),
     ),
-    queryset=lambda request: library.control_library_list(),
+    queryset=lambda request: library.control_library_list(user=request.user),
     permitted=can_manage_library,
 )
 
@@ -67,11 +75,14 @@ CONTROL_EXPORT = ListExport(
 def control_library(request):
     """The control library: active controls first, then retired ones."""
     _refuse_unless_admin(request.user)
-    return render(
+    page = _page(request, library.control_library_list(user=request.user))
+    return render_partial_aware(
         request,
         "governance/library/control_library.html",
         {
-            "controls": library.control_library_list(),
+            "page_obj": page,
+            "controls": page.object_list,
+            "querystring": query_without_page(request),
             **export_links(request, "governance:control_library"),
         },
     )
@@ -187,7 +198,7 @@ QUESTIONNAIRE_EXPORT = ListExport(
         ("Questions", lambda q: q.question_count),
         ("Assessments", lambda q: q.assessment_count),
     ),
-    queryset=lambda request: library.questionnaire_versions(),
+    queryset=lambda request: library.questionnaire_versions(user=request.user),
     permitted=can_manage_library,
 )
 
@@ -197,13 +208,15 @@ QUESTIONNAIRE_EXPORT = ListExport(
 @list_page("governance:questionnaire_list")
 def questionnaire_list(request):
     _refuse_unless_admin(request.user)
-    versions = list(library.questionnaire_versions())
-    return render(
+    page = _page(request, library.questionnaire_versions(user=request.user))
+    return render_partial_aware(
         request,
         "governance/library/questionnaire_list.html",
         {
-            "versions": versions,
-            "has_draft": any(not version.is_published for version in versions),
+            "page_obj": page,
+            "versions": page.object_list,
+            "has_draft": library.questionnaire_draft_exists(),
+            "querystring": query_without_page(request),
             **export_links(request, "governance:questionnaire_list"),
         },
     )

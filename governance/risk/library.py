@@ -368,8 +368,10 @@ def tier_changes(*, user, questionnaire: Questionnaire) -> list[TierChange]:
 # --- Reads of the library pages --------------------------------------------------------------
 
 
-def control_library_list():
-    """Every control, retired ones too, with requirements and how many results it has."""
+def control_library_list(*, user):
+    """Every control, retired ones too, with requirements and how many results it has.
+    Only CoE admins read the library as a register."""
+    _require_library_admin(user)
     return (
         Control.objects.prefetch_related("requirements")
         .annotate(result_count=Count("results"))
@@ -377,9 +379,15 @@ def control_library_list():
     )
 
 
-def questionnaire_versions():
-    """Every version, newest first, with its question and assessment counts."""
+def questionnaire_versions(*, user):
+    """Every version, newest first, with its question and assessment counts (CoE admins)."""
+    _require_library_admin(user)
     return Questionnaire.objects.annotate(
         question_count=Count("questions", distinct=True),
         assessment_count=Count("assessments", distinct=True),
     ).order_by("-version")
+
+
+def questionnaire_draft_exists() -> bool:
+    """Whether a draft is being authored (one at a time, ``questionnaire_draft``)."""
+    return Questionnaire.objects.filter(published_at__isnull=True).exists()

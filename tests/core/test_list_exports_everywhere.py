@@ -24,6 +24,7 @@ from core.exports import CSV_CONTENT_TYPE, FORMULA_PREFIXES, XLSX_CONTENT_TYPE
 from core.models import BusinessUnit, CustomFieldDefinition
 from governance.approvals.models import ApprovalStep
 from governance.imports.models import ImportJob
+from governance.risk.models import Control, Questionnaire
 from inventory.gpu.models import GPUPool, GPUType
 from inventory.registry.models import AIModel, Vendor
 from inventory.usage.models import ExternalKey, IngestBatch
@@ -78,6 +79,8 @@ def inject_formulas():
         (ExternalKey, "value"),
         (ImportJob, "filename"),
         (ApprovalStep, "name"),
+        (Control, "title"),
+        (Questionnaire, "title"),
         (get_user_model(), "first_name"),
         (CustomFieldDefinition, "label"),
     ):

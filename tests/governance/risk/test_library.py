@@ -357,3 +357,17 @@ def test_questionnaire_pages_query_count_does_not_grow(
     with django_assert_max_num_queries(20):
         response = client.get(reverse("governance:questionnaire_detail", args=[draft.pk]))
     assert len(response.context["changes"]) == count
+
+
+def test_control_library_is_paginated_and_its_export_has_every_row(client, coe_admin, settings):
+    settings.KEEL_PAGE_SIZE = 5
+    _controls(coe_admin, 6)
+    total = Control.objects.count()
+    client.force_login(coe_admin)
+    first = client.get(reverse("governance:control_library"))
+    assert len(first.context["controls"]) == 5
+    assert first.context["page_obj"].paginator.count == total
+    last = client.get(reverse("governance:control_library"), {"page": 99}, HTTP_HX_REQUEST="true")
+    assert b"<html" not in last.content  # an htmx page swap gets the results partial only
+    exported = b"".join(client.get(reverse("governance:control_library_csv")).streaming_content)
+    assert exported.decode().count("\n") == total + 1
