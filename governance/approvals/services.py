@@ -373,8 +373,13 @@ def _fast_path(
 
 
 def _lock(request: ApprovalRequest) -> ApprovalRequest:
+    # Only the request row: a content request has no initiative, and PostgreSQL refuses
+    # FOR UPDATE on the nullable side of the outer join select_related then needs. The gate
+    # effect locks the initiative itself.
     return (
-        ApprovalRequest.objects.select_for_update().select_related("initiative").get(pk=request.pk)
+        ApprovalRequest.objects.select_for_update(of=("self",))
+        .select_related("initiative")
+        .get(pk=request.pk)
     )
 
 
