@@ -1,6 +1,6 @@
 """Accessibility in a real browser: axe-core finds no serious or critical violation on the
 main pages (login, each persona's home, dashboard, initiatives list and detail, the
-registration wizard, the approvals queue).
+registration wizard, the approvals queue, the governance library).
 
 axe-core is the copy bundled by the ``axe-playwright-python`` package (a kept, versioned
 file; nothing is fetched from a CDN and the app never serves it)."""
@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from core import services as core_services
 from core.choices import Role
-from governance.risk import services
+from governance.risk import library, services
 from portfolio.initiatives.choices import Stage
 from tests.browser.test_approval_journey import sign_in
 from tests.factories import BusinessUnitFactory, InitiativeFactory, member
@@ -130,3 +130,14 @@ def test_webhook_pages(live_server, page, portfolio):
     audit(page, f"{live_server.url}/webhooks/", shows="Ops chat")
     audit(page, f"{live_server.url}/webhooks/new/", shows="New webhook")
     audit(page, f"{live_server.url}/webhooks/{webhook.pk}/", shows="Recent deliveries")
+
+
+def test_governance_library_pages(live_server, page, portfolio):
+    unit = portfolio["initiative"].business_unit
+    dana = member(Role.COE_ADMIN, unit, username="dana", first_name="Dana", last_name="Iles")
+    draft = library.questionnaire_draft(actor=dana)
+    sign_in(page, live_server.url, "dana")
+    audit(page, f"{live_server.url}/governance/library/controls/", shows="GOV-01")
+    audit(page, f"{live_server.url}/governance/library/controls/new/", shows="Required at each")
+    audit(page, f"{live_server.url}/governance/library/questionnaires/", shows="Draft")
+    audit(page, f"{live_server.url}/governance/library/questionnaires/{draft.pk}/", shows="Tier")
