@@ -16,6 +16,7 @@ from governance.approvals import services as engine
 from governance.approvals.choices import RequestStatus
 from governance.approvals.selectors import request_queue
 from governance.risk import controls, library, library_io
+from governance.risk import services as risk_services
 from governance.risk.models import (
     Choice,
     Control,
@@ -349,6 +350,10 @@ def test_questionnaire_pages_query_count_does_not_grow(
     for _ in range(count):
         assess(
             InitiativeFactory(business_unit=unit_a, accountable_owner=member_a), member_a, TIER_2
+        )
+        # One more published version per row too, so the versions list grows with ``count``.
+        risk_services.questionnaire_publish(
+            actor=coe_admin, questionnaire=library.questionnaire_draft(actor=coe_admin)
         )
     draft = _draft_with_floor(coe_admin)
     client.force_login(coe_admin)
