@@ -14,10 +14,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.exports import ListExport, dated_filename, export_links, list_page, yes_no
 from core.forms import apply_validation_error
-from core.htmx import query_without_page, render_partial_aware
+from core.htmx import query_without_page, render_list, render_partial_aware
 from governance.approvals import content
 from governance.approvals.forms import CommentForm
 from governance.risk import library, library_io
+from governance.risk.filtersets import ControlLibraryFilterSet
 from governance.risk.forms import (
     ControlForm,
     LibraryImportForm,
@@ -65,6 +66,7 @@ CONTROL_EXPORT = ListExport(
         ("Results", lambda c: c.result_count),
     ),
     queryset=lambda request: library.control_library_list(user=request.user),
+    filterset_class=ControlLibraryFilterSet,
     permitted=can_manage_library,
 )
 
@@ -75,16 +77,12 @@ CONTROL_EXPORT = ListExport(
 def control_library(request):
     """The control library: active controls first, then retired ones."""
     _refuse_unless_admin(request.user)
-    page = _page(request, library.control_library_list(user=request.user))
-    return render_partial_aware(
+    return render_list(
         request,
-        "governance/library/control_library.html",
-        {
-            "page_obj": page,
-            "controls": page.object_list,
-            "querystring": query_without_page(request),
-            **export_links(request, "governance:control_library"),
-        },
+        template="governance/library/control_library.html",
+        queryset=library.control_library_list(user=request.user),
+        filterset_class=ControlLibraryFilterSet,
+        export="governance:control_library",
     )
 
 

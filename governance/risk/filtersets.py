@@ -8,8 +8,15 @@ from core.filtersets import (
     SearchFilter,
     visible_business_units,
 )
-from governance.risk.choices import AssessmentStatus, ResultStatus, Tier
-from governance.risk.models import ControlResult, RiskAssessment
+from governance.risk.choices import (
+    AssessmentStatus,
+    ControlKind,
+    Gate,
+    NISTFunction,
+    ResultStatus,
+    Tier,
+)
+from governance.risk.models import Control, ControlResult, RiskAssessment
 from portfolio.initiatives.choices import Stage
 from portfolio.initiatives.models import Initiative
 
@@ -103,3 +110,27 @@ class ControlResultFilterSet(django_filters.FilterSet):
     class Meta:
         model = ControlResult
         fields = ["initiative", "status", "control"]
+
+
+class ControlLibraryFilterSet(django_filters.FilterSet):
+    """Filters over the control library (``governance.risk.library.control_library_list``),
+    shared by the page and its CSV/XLSX export."""
+
+    q = SearchFilter(
+        search_fields=("code", "title", "description", "eu_ai_act_article", "iso_42001_clause")
+    )
+    kind = django_filters.MultipleChoiceFilter(choices=ControlKind.choices)
+    gate = django_filters.MultipleChoiceFilter(
+        field_name="requirements__gate",
+        choices=Gate.choices,
+        label="Required at gate",
+        distinct=True,
+    )
+    nist_function = django_filters.MultipleChoiceFilter(
+        choices=NISTFunction.choices, label="NIST AI RMF function"
+    )
+    is_active = django_filters.BooleanFilter(label="Active", widget=ANY_YES_NO)
+
+    class Meta:
+        model = Control
+        fields = ["q", "kind", "gate", "nist_function", "is_active"]

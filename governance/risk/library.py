@@ -374,7 +374,8 @@ def control_library_list(*, user):
     _require_library_admin(user)
     return (
         Control.objects.prefetch_related("requirements")
-        .annotate(result_count=Count("results"))
+        # distinct: filtering by a gate joins the requirements, which must not multiply it
+        .annotate(result_count=Count("results", distinct=True))
         .order_by("-is_active", "code")
     )
 

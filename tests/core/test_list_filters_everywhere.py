@@ -26,6 +26,7 @@ WITHOUT_FILTERS = {
     "portfolio:duplicate_list": "tabs by review status",
     "inventory:value_evidence_missing": "the dashboard's drill-down (unit and phase come from it)",
     "roadmap:barrier_heatmap": "one figure per unit × barrier, no rows to filter",
+    "governance:questionnaire_list": "the questionnaire's version history, newest first",
     "core:custom_field_list": "the schema: a few definitions per register, in register order",
 }
 

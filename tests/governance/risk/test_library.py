@@ -370,9 +370,34 @@ def test_control_library_is_paginated_and_its_export_has_every_row(client, coe_a
     total = Control.objects.count()
     client.force_login(coe_admin)
     first = client.get(reverse("governance:control_library"))
-    assert len(first.context["controls"]) == 5
+    assert len(first.context["rows"]) == 5
     assert first.context["page_obj"].paginator.count == total
     last = client.get(reverse("governance:control_library"), {"page": 99}, HTTP_HX_REQUEST="true")
     assert b"<html" not in last.content  # an htmx page swap gets the results partial only
     exported = b"".join(client.get(reverse("governance:control_library_csv")).streaming_content)
     assert exported.decode().count("\n") == total + 1
+
+
+def test_control_library_filters_page_and_export_alike(client, coe_admin):
+    """The filter bar narrows the page and its export to the same controls; filtering by a
+    gate joins the requirements without multiplying a control's result count."""
+    _controls(coe_admin, 2)  # EXTRA-00/01: required at pilot and scale
+    library.control_create(
+        actor=coe_admin,
+        data={**MANUAL, "code": "ONLY-PROD", "title": "Only production"},
+        requirements={**NO_GATES, "production": 1},
+    )
+    client.force_login(coe_admin)
+    page = client.get(reverse("governance:control_library"), {"q": "EXTRA", "gate": "pilot"})
+    codes = [control.code for control in page.context["rows"]]
+    assert codes == ["EXTRA-00", "EXTRA-01"]
+    assert all(control.result_count == 0 for control in page.context["rows"])
+    exported = b"".join(
+        client.get(
+            reverse("governance:control_library_csv"), {"q": "EXTRA", "gate": "pilot"}
+        ).streaming_content
+    ).decode()
+    assert "EXTRA-00" in exported and "EXTRA-01" in exported and "ONLY-PROD" not in exported
+    retired = client.get(reverse("governance:control_library"), {"q": "ONLY-PROD", "gate": "pilot"})
+    assert list(retired.context["rows"]) == []
+    assert b"No control matches these filters." in retired.content
