@@ -19,6 +19,7 @@ app.autodiscover_tasks(
         "governance.risk",
         "governance.approvals",
         "governance.imports",
+        "governance.incidents",
         "governance.reporting",
     ]
 )

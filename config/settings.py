@@ -396,6 +396,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.tasks.chargeback_refresh_running_task",
         "schedule": crontab(hour=0, minute=45),
     },
+    "sweep-incident-deadlines": {
+        "task": "governance.tasks.incident_deadlines_sweep_task",
+        "schedule": crontab(minute="*/15"),
+    },
     "purge-expired-reports-daily": {
         "task": "governance.tasks.purge_expired_reports_task",
         "schedule": crontab(hour=1, minute=30),

@@ -30,17 +30,24 @@ class GovernanceConfig(AppConfig):
 
         content.register()
 
+        from governance.incidents.services import reassessment_control
+        from governance.risk.controls import register_control_evaluator
+
+        register_control_evaluator("INC-01", reassessment_control)
+
         from governance import navigation
 
         navigation.register()
 
         from core.selectors import register_audit_subject
         from governance.approvals.models import ApprovalRequest
+        from governance.incidents.models import Incident
         from governance.risk.models import ControlResult, RiskAssessment
 
         # A BU lead reads the audit events about their units' objects (core.selectors).
         for model in (ApprovalRequest, RiskAssessment, ControlResult):
             register_audit_subject(model, "initiative__business_unit")
+        register_audit_subject(Incident, "initiatives__business_unit")
 
         from core.discussions.selectors import register_discussion_subject
         from governance.approvals.selectors import request_list

@@ -13,6 +13,13 @@ from governance.approvals.models import (
     Escalation,
 )
 from governance.imports.models import ImportJob, ImportPreset
+from governance.incidents.models import (
+    BusinessUnitSector,
+    CorrectiveAction,
+    Incident,
+    IncidentReport,
+    ReportingRegime,
+)
 from governance.reporting.models import ReportFile, report_path
 from governance.risk.models import (
     Choice,
@@ -30,19 +37,24 @@ __all__ = [
     "ApprovalPolicy",
     "ApprovalRequest",
     "ApprovalStep",
+    "BusinessUnitSector",
     "Choice",
     "Control",
     "ControlRequirement",
     "ControlResult",
+    "CorrectiveAction",
     "Decision",
     "Delegation",
     "DelegationRule",
     "Escalation",
     "ImportJob",
     "ImportPreset",
+    "Incident",
+    "IncidentReport",
     "Question",
     "Questionnaire",
     "ReportFile",
+    "ReportingRegime",
     "RiskAssessment",
     "evidence_path",
     "evidence_storage",

@@ -13,5 +13,7 @@ urlpatterns = [
     path("", include("governance.approvals.urls")),
     path("", include("governance.imports.urls")),
     path("", include("governance.library.urls")),
+
+    path("", include("governance.incidents.urls")),
     path("", include(register_export_urlpatterns)),
 ]

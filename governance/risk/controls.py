@@ -132,8 +132,23 @@ def control_applies(control: Control, initiative: Initiative, answers: dict, has
 # Codes Keel evaluates itself (``_evaluate_automated``); any other control is manual.
 AUTOMATED_EVALUATORS = frozenset({"GOV-01", "RISK-01", "TIER-01", "MOD-01", "MON-02"})
 
+# Automated controls whose facts live in a higher context (incidents' INC-01), registered in
+# ``GovernanceConfig.ready()``: {code: evaluator(initiative, assessment) -> (status, detail)}.
+CONTROL_EVALUATORS: dict = {}
+
+
+def register_control_evaluator(code: str, evaluator) -> None:
+    CONTROL_EVALUATORS[code] = evaluator
+
+
+def has_automated_evaluator(code: str) -> bool:
+    """Whether Keel can evaluate ``code`` itself (built in or registered by a context)."""
+    return code in AUTOMATED_EVALUATORS or code in CONTROL_EVALUATORS
+
 
 def _evaluate_automated(code: str, initiative: Initiative, assessment) -> tuple[str, str]:
+    if code in CONTROL_EVALUATORS:
+        return CONTROL_EVALUATORS[code](initiative, assessment)
     if code == "GOV-01":
         owner = initiative.accountable_owner
         if owner is not None and owner.is_active:

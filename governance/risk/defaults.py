@@ -309,6 +309,19 @@ DEFAULT_CONTROLS = [
         "required": [("production", 1), ("scale", 1), ("model_release", 1)],
     },
     {
+        "code": "INC-01",
+        "title": "Risk reassessed after a serious incident",
+        "description": "After a SEV1/SEV2 incident or a serious incident (EU AI Act Art. 3(49)) "
+        "the initiative's risk assessment is completed again (evaluated from the incident "
+        "register).",
+        "kind": "automated",
+        "applies_when": "always",
+        "eu_ai_act": "Art. 73",
+        "nist": "manage",
+        "iso": "10.2",
+        "required": [("production", 1), ("scale", 1)],
+    },
+    {
         "code": "OPS-01",
         "title": "Incident and rollback plan",
         "description": "How incidents are reported and how the system is rolled back or stopped.",

@@ -12,7 +12,7 @@ from django.db.models import Count
 from core.audit import record_event
 from governance.risk import scoring
 from governance.risk.choices import INITIATIVE_GATES, ControlKind, Tier
-from governance.risk.controls import AUTOMATED_EVALUATORS
+from governance.risk.controls import has_automated_evaluator
 from governance.risk.models import (
     Choice,
     Control,
@@ -62,7 +62,7 @@ def _requirement_errors(requirements: dict) -> dict:
 
 
 def control_kind_errors(control: Control) -> dict:
-    if control.kind == ControlKind.AUTOMATED and control.code not in AUTOMATED_EVALUATORS:
+    if control.kind == ControlKind.AUTOMATED and not has_automated_evaluator(control.code):
         return {
             "kind": "Keel has no automated evaluator for this code; make it a manual "
             "control (evidence reviewed by the CoE)."

@@ -1,9 +1,10 @@
 """Who may do what to initiatives. Pure predicates, also used to show or hide buttons."""
 
-from core.choices import BU_WRITE_ROLES
+from core.choices import BU_WRITE_ROLES, Role
 from core.permissions import (
     business_unit_ids,
     can_write_for_business_unit,
+    has_any_role,
     writes_whole_organisation,
 )
 
@@ -30,5 +31,9 @@ def can_edit_initiative(user, initiative) -> bool:
     )
 
 
-def can_change_stage(user, initiative) -> bool:
-    return can_edit_initiative(user, initiative) or writes_whole_organisation(user)
+def can_change_stage(user, initiative, to_stage: str | None = None) -> bool:
+    """Editors and organisation-wide writers change stages; the risk function may also pause
+    an initiative (from an incident, issue 20), under the same stage rules."""
+    if can_edit_initiative(user, initiative) or writes_whole_organisation(user):
+        return True
+    return to_stage == "paused" and has_any_role(user, {Role.RISK_OFFICER})

@@ -195,7 +195,7 @@ def initiative_change_stage(
         raise ValidationError(
             {"stage": f"That is not an approved {which} request for this initiative."}
         )
-    if not approved and not can_change_stage(actor, initiative):
+    if not approved and not can_change_stage(actor, initiative, to_stage):
         raise PermissionDenied("You cannot change this initiative's stage.")
     reason = (reason or "").strip()
     if to_stage in STAGES_NEEDING_REASON and not reason:
