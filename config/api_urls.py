@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from core.api.views import BusinessUnitViewSet
 from governance.approvals.api.views import ApprovalRequestViewSet
 from governance.imports import api as governance_imports_api
+from governance.incidents.api.views import IncidentViewSet
 from governance.reporting.api import DashboardView
 from governance.risk.api.views import (
     ControlResultViewSet,
@@ -41,6 +42,7 @@ router.register("risk-register", RiskRegisterViewSet, basename="risk-register")
 router.register("controls", ControlViewSet, basename="control")
 router.register("control-results", ControlResultViewSet, basename="control-result")
 router.register("approval-requests", ApprovalRequestViewSet, basename="approval-request")
+router.register("incidents", IncidentViewSet, basename="incident")
 router.register("roadmap/phases", RoadmapPhaseViewSet, basename="roadmap-phase")
 router.register("roadmap/activities", RoadmapActivityViewSet, basename="roadmap-activity")
 router.register("roadmap/indicators", SuccessIndicatorViewSet, basename="roadmap-indicator")

@@ -333,6 +333,8 @@ SPECTACULAR_SETTINGS = {
         "ApprovalRequestStatusEnum": "governance.approvals.choices.RequestStatus",
         "ModelStatusEnum": "inventory.registry.choices.ModelStatus",
         "MonitoringStatusEnum": "inventory.registry.choices.MonitoringStatus",
+        "IncidentCategoryEnum": "governance.incidents.choices.IncidentCategory",
+        "IncidentStatusEnum": "governance.incidents.choices.IncidentStatus",
     },
 }
 

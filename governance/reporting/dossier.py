@@ -34,6 +34,7 @@ from core.customfields import detail_rows
 from core.models import AuditEvent
 from governance.approvals.models import ApprovalRequest
 from governance.approvals.selectors import timeline_of, timeline_prefetches
+from governance.incidents.selectors import initiative_incidents
 from governance.risk import scoring
 from governance.risk.choices import Gate, ResultStatus
 from governance.risk.models import ControlResult, RiskAssessment
@@ -104,6 +105,7 @@ def dossier_data(*, user, initiative: Initiative) -> dict:
         "deployments": deployments,
         "stage_history": list(initiative_stage_history(initiative=initiative)),
         "barriers": barriers,
+        "incidents": initiative_incidents(user=user, initiative=initiative),
         "audit_events": audit_events,
         # The custom fields the reader sees, then retired values (core.customfields).
         "custom_fields": detail_rows(initiative, user=user),

@@ -32,6 +32,7 @@ from governance.approvals import selectors as approval_selectors
 from governance.approvals.filtersets import ApprovalQueueFilterSet
 from governance.approvals.views import SCOPES
 from governance.imports import export_rows, presets
+from governance.incidents.selectors import incident_panel
 from governance.reporting import dashboard
 from governance.reporting import dashboard as figures
 from governance.reporting import services as reports
@@ -122,6 +123,8 @@ def dashboard_page(request):
         "filters_label": filters.label(),
         "query": _query_string(filters),
         "cards": _cards(board, charts),
+        # Over every incident the reader sees (the unit and period filters do not apply).
+        "incidents": incident_panel(user=request.user),
     }
     return render_partial_aware(request, TEMPLATE, context, partial=PANELS_PARTIAL)
 

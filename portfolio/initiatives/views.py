@@ -14,6 +14,7 @@ from core.exports import list_page
 from core.forms import submit_through_service
 from core.htmx import render_list
 from core.selectors import history_context
+from governance.incidents.selectors import initiative_incidents
 from portfolio.initiatives import selectors, services
 from portfolio.initiatives.filtersets import InitiativeFilterSet
 from portfolio.initiatives.forms import InitiativeForm, StageChangeForm
@@ -59,6 +60,7 @@ def initiative_detail(request, pk):
         "can_edit": can_edit_initiative(request.user, initiative),
         "can_change_stage": can_change_stage(request.user, initiative),
         "stage_form": StageChangeForm(initiative=initiative),
+        "incidents": initiative_incidents(user=request.user, initiative=initiative),
         **history_context(user=request.user, target=initiative),
         **discussion_context(user=request.user, subject=initiative),
     }
