@@ -73,6 +73,7 @@ from demo.data import (
     PoolSpec,
 )
 from demo.finops import seed_finops
+from demo.incidents import seed_demo_incidents
 from demo.inventory import InventoryMixin
 from demo.risk import seed_risk_assessments
 from demo.roadmap import seed_roadmap_and_barriers
@@ -120,6 +121,7 @@ def seed_demo(*, scale: int = 0) -> SeedReport:
             report.created.update(seed_demo_delegation())
             report.created.update(seed_finops(today))
             report.created.update(seed_custom_fields())
+            report.created.update(seed_demo_incidents(today))
         report.created.update(seed_roadmap_and_barriers(today))
         report.seconds = clock.perf_counter() - started
         if report.created_anything:

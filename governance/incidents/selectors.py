@@ -32,13 +32,19 @@ def incident_list(*, user) -> QuerySet[Incident]:
     queryset = Incident.objects.select_related("owner", "reporter").prefetch_related(
         Prefetch("initiatives", queryset=Initiative.objects.only("id", "reference", "title"))
     )
-    return scope_incidents(queryset, user).annotate(
-        reports_open=Count("reports", filter=Q(reports__submitted_at__isnull=True), distinct=True),
-        reports_missed=Count(
-            "reports",
-            filter=Q(reports__submitted_at__isnull=True, reports__due_at__lt=now),
-            distinct=True,
-        ),
+    return (
+        scope_incidents(queryset, user)
+        .annotate(
+            reports_open=Count(
+                "reports", filter=Q(reports__submitted_at__isnull=True), distinct=True
+            ),
+            reports_missed=Count(
+                "reports",
+                filter=Q(reports__submitted_at__isnull=True, reports__due_at__lt=now),
+                distinct=True,
+            ),
+        )
+        .order_by("-became_aware_at", "-pk")
     )
 
 

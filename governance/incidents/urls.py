@@ -8,7 +8,7 @@ urlpatterns = [
     path("incidents/", views.incident_list, name="incident_list"),
     *views.INCIDENT_EXPORT.urlpatterns("incidents/", "incident_list"),
     path("incidents/new/", views.incident_new, name="incident_new"),
-    path("incidents/regimes/", views.regime_list, name="regime_list"),
+    path("incidents/regimes/", views.regime_list, name="reporting_regimes"),
     path("incidents/regimes/<int:pk>/edit/", views.regime_edit, name="regime_edit"),
     path(incident, views.incident_detail, name="incident_detail"),
     path(f"{incident}edit/", views.incident_edit, name="incident_edit"),

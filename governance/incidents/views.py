@@ -364,7 +364,7 @@ def regime_edit(request, pk):
             apply_validation_error(form, error)
         else:
             messages.success(request, f"{regime.name} saved; existing deadlines are unchanged.")
-            return redirect("governance:regime_list")
+            return redirect("governance:reporting_regimes")
     return render(
         request, "governance/incidents/regime_form.html", {"form": form, "regime": regime}
     )
