@@ -10,6 +10,18 @@ import governance.incidents.models
 import governance.risk.models
 
 
+def install(apps, schema_editor):
+    """Install the default reporting regimes (EU AI Act Art. 73, GDPR Art. 33, DORA) and the
+    INC-01 control (risk reassessed after a serious incident); both installers add only what
+    is missing, so admins' edits stand."""
+    from governance.incidents.regimes import regimes_install_defaults
+    from governance.risk.services import library_install_defaults
+
+    regimes_install_defaults(model=apps.get_model("governance", "ReportingRegime"))
+    names = ["Questionnaire", "Question", "Choice", "Control", "ControlRequirement"]
+    library_install_defaults(models={name: apps.get_model("governance", name) for name in names})
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0013_audit_verification"),
@@ -419,4 +431,5 @@ class Migration(migrations.Migration):
                 fields=("incident", "regime", "kind"), name="incident_report_unique_kind"
             ),
         ),
+        migrations.RunPython(install, migrations.RunPython.noop),
     ]
