@@ -24,6 +24,7 @@ from core.exports import CSV_CONTENT_TYPE, FORMULA_PREFIXES, XLSX_CONTENT_TYPE
 from core.models import BusinessUnit, CustomFieldDefinition
 from governance.approvals.models import ApprovalStep
 from governance.imports.models import ImportJob
+from governance.incidents.models import Incident
 from governance.risk.models import Control, Questionnaire
 from inventory.gpu.models import GPUPool, GPUType
 from inventory.registry.models import AIModel, Vendor
@@ -81,6 +82,7 @@ def inject_formulas():
         (ApprovalStep, "name"),
         (Control, "title"),
         (Questionnaire, "title"),
+        (Incident, "title"),
         (get_user_model(), "first_name"),
         (CustomFieldDefinition, "label"),
     ):
@@ -158,6 +160,7 @@ def test_every_list_page_exports_csv_and_xlsx(client, organisation, settings):
         checked.append(name)
     assert not problems, "\n".join(problems)
     assert len(checked) >= 18, checked
+    assert "governance:incident_list" in checked, checked
 
 
 def _number(text) -> bool:
