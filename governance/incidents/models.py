@@ -119,6 +119,14 @@ class Incident(TransitionFieldGuard, models.Model):
     def clean(self):
         from django.core.exceptions import ValidationError
 
+        # The clocks run from these moments: a time without its zone is ambiguous.
+        naive = {
+            name: "Give the time with its time zone."
+            for name in ("detected_at", "became_aware_at", "causal_link_at")
+            if getattr(self, name) is not None and timezone.is_naive(getattr(self, name))
+        }
+        if naive:
+            raise ValidationError(naive)
         if self.detected_at and self.became_aware_at and self.became_aware_at < self.detected_at:
             raise ValidationError(
                 {"became_aware_at": "Awareness cannot come before the incident was detected."}

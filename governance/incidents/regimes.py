@@ -89,7 +89,9 @@ def limit_end(start: datetime, limit: dict, zone=None) -> datetime:
     if limit.get("days") or limit.get("months"):
         local = timezone.localtime(end, zone).replace(tzinfo=None)
         local = add_months(local, limit.get("months", 0)) + timedelta(days=limit.get("days", 0))
-        end = timezone.make_aware(local, zone)
+        # A wall-clock time the clocks skip or repeat is read with the offset before the
+        # change (fold 0); normalising to UTC gives it as it exists (02:30 skipped → 03:30).
+        end = timezone.make_aware(local, zone).astimezone(UTC)
     return end
 
 
@@ -153,7 +155,7 @@ def dependent_limits(deadlines: list, kind: str, facts: IncidentFacts) -> list[d
 
 SERIOUS = ["serious_health", "serious_infrastructure", "serious_rights", "serious_property"]
 
-# The default regimes (installed by migration 0016; admins edit them afterwards).
+# The default regimes (installed by migration 0014_incidents; admins edit them afterwards).
 DEFAULT_REGIMES = [
     {
         "code": "eu-ai-act-art-73",

@@ -281,3 +281,138 @@ def test_a_reported_incident_has_a_reference_and_no_reports_until_triage(unit_a,
     assert incident.reference.startswith("INC-")
     assert incident.status == "reported"
     assert not incident.reports.exists()
+
+
+# --- Boundaries -----------------------------------------------------------------------------
+
+
+def test_art_73_the_shortest_period_wins_when_several_apply(unit_a, coe_admin):
+    initiative = high_risk_provider(unit_a, coe_admin)
+    with time_machine.travel(at(2026, 10, 21, 9, 0), tick=False):
+        death_and_widespread = triaged(
+            coe_admin,
+            [initiative],
+            category="serious_health",
+            death_suspected=True,
+            widespread_infringement=True,
+            became_aware_at=at(2026, 10, 20, 12),
+        )
+        death_in_infrastructure = triaged(
+            coe_admin,
+            [initiative],
+            category="serious_infrastructure",
+            death_suspected=True,
+            became_aware_at=at(2026, 10, 20, 12),
+        )
+        no_death = triaged(
+            coe_admin,
+            [initiative],
+            category="serious_health",
+            death_suspected=False,
+            became_aware_at=at(2026, 10, 20, 12),
+        )
+    assert local(due(death_and_widespread, "eu-ai-act-art-73")) == at(2026, 10, 22, 12, 0)
+    assert local(due(death_in_infrastructure, "eu-ai-act-art-73")) == at(2026, 10, 22, 12, 0)
+    # The other side of the death condition: the general 15 days.
+    assert local(due(no_death, "eu-ai-act-art-73")) == at(2026, 11, 4, 12, 0)
+
+
+def test_art_73_periods_over_a_month_end_and_a_year_end(unit_a, coe_admin):
+    initiative = high_risk_provider(unit_a, coe_admin)
+    with time_machine.travel(at(2026, 12, 21, 9, 0), tick=False):
+        year_end = triaged(
+            coe_admin, [initiative], category="serious_rights", became_aware_at=at(2026, 12, 20, 18)
+        )
+    assert local(due(year_end, "eu-ai-act-art-73")) == at(2027, 1, 4, 18, 0)
+    with time_machine.travel(at(2027, 2, 26, 9, 0), tick=False):
+        february = triaged(
+            coe_admin,
+            [initiative],
+            category="serious_health",
+            death_suspected=True,
+            became_aware_at=at(2027, 2, 25, 9),
+        )
+    # 2027 is not a leap year: ten days from 25 February is 7 March.
+    assert local(due(february, "eu-ai-act-art-73")) == at(2027, 3, 7, 9, 0)
+
+
+def test_gdpr_72_hours_across_the_start_of_summer_time(unit_a, coe_admin):
+    initiative = high_risk_provider(unit_a, coe_admin)
+    with time_machine.travel(at(2027, 3, 27, 13, 0), tick=False):
+        breach = triaged(
+            coe_admin,
+            [initiative],
+            category="privacy",
+            personal_data_breach=True,
+            became_aware_at=at(2027, 3, 27, 12),
+        )
+    # 28 March 2027 02:00 CET → 03:00 CEST: 72 elapsed hours show one hour later.
+    assert local(due(breach, "gdpr-art-33")) == at(2027, 3, 30, 13, 0)
+    assert in_utc(due(breach, "gdpr-art-33")) - in_utc(at(2027, 3, 27, 12)) == HOURS(72)
+
+
+def test_days_ending_in_a_repeated_or_skipped_hour_are_counted_in_elapsed_days():
+    # Ends at 02:30 on 25 Oct 2026, which happens twice: the first (CEST) one, 48 hours.
+    start = at(2026, 10, 23, 2, 30)
+    end = limit_end(start, {"days": 2}, AMSTERDAM)
+    assert in_utc(end) - in_utc(start) == HOURS(48)
+    # Ends at 02:30 on 28 Mar 2027, which does not exist: 03:30 CEST, also 48 hours.
+    start = at(2027, 3, 26, 2, 30)
+    end = limit_end(start, {"days": 2}, AMSTERDAM)
+    assert in_utc(end) - in_utc(start) == HOURS(48)
+    assert local(end).hour == 3
+
+
+def test_a_clock_start_given_in_another_zone_counts_days_on_the_organisations_calendar(
+    unit_a, coe_admin
+):
+    initiative = high_risk_provider(unit_a, coe_admin)
+    # 23:30 UTC on 24 October is 01:30 CEST on 25 October in Amsterdam.
+    aware = datetime.datetime(2026, 10, 24, 23, 30, tzinfo=datetime.UTC)
+    with time_machine.travel(aware + HOURS(1), tick=False):
+        incident = triaged(
+            coe_admin,
+            [initiative],
+            category="serious_infrastructure",
+            personal_data_breach=True,
+            became_aware_at=aware,
+        )
+    # Two calendar days in Amsterdam (27 Oct 01:30, now CET); 72 elapsed hours for GDPR.
+    assert local(due(incident, "eu-ai-act-art-73")) == at(2026, 10, 27, 1, 30)
+    assert due(incident, "gdpr-art-33") == aware + HOURS(72)
+
+
+def test_a_time_without_its_zone_is_refused_and_nothing_is_written(unit_a, coe_admin):
+    from django.core.exceptions import ValidationError
+
+    from governance.incidents.models import Incident
+
+    initiative = high_risk_provider(unit_a, coe_admin)
+    with pytest.raises(ValidationError) as error:
+        report(
+            coe_admin,
+            [initiative],
+            detected_at=at(2026, 10, 20, 11),
+            became_aware_at=datetime.datetime(2026, 10, 20, 12, 0),
+        )
+    assert set(error.value.message_dict) == {"became_aware_at"}
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("submitted_after", "state"),
+    [(None, "submitted"), (datetime.timedelta(microseconds=1), "submitted_late")],
+)
+def test_a_report_sent_at_its_due_time_is_on_time_and_a_moment_later_is_late(
+    submitted_after, state
+):
+    due_at = at(2026, 10, 27, 11, 0)
+    sent = IncidentReport(due_at=due_at, submitted_at=due_at + (submitted_after or HOURS(0)))
+    assert sent.state() == state
+
+
+def test_an_unsent_report_is_due_up_to_its_due_time_and_missed_after():
+    due_at = at(2026, 10, 27, 11, 0)
+    unsent = IncidentReport(due_at=due_at)
+    assert unsent.state(now=due_at) == "due"
+    assert unsent.state(now=due_at + datetime.timedelta(microseconds=1)) == "missed"

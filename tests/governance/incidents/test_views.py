@@ -243,7 +243,13 @@ def _body(response) -> bytes:
 
 
 @pytest.mark.parametrize(
-    "path", [LIST, "/api/v1/incidents/", reverse("governance:incident_list_csv")]
+    "path",
+    [
+        LIST,
+        "/api/v1/incidents/",
+        reverse("governance:incident_list_csv"),
+        reverse("governance:incident_list_xlsx"),
+    ],
 )
 def test_list_queries_do_not_grow_with_rows(
     client, unit_a, coe_admin, path, django_assert_max_num_queries
