@@ -51,6 +51,9 @@ class GovernanceConfig(AppConfig):
 
         from core.discussions.selectors import register_discussion_subject
         from governance.approvals.selectors import request_list
+        from governance.incidents.selectors import incident_list
 
-        # Whoever sees a request reads and joins its discussion (core.discussions).
+        # Whoever sees a request or an incident reads and joins its discussion
+        # (core.discussions).
         register_discussion_subject(ApprovalRequest, request_list)
+        register_discussion_subject(Incident, incident_list)

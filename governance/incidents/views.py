@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.discussions.views import discussion_context
 from core.exports import ListExport, list_page, person_name, stored_file_response, yes_no
 from core.forms import apply_validation_error
 from core.htmx import render_list
@@ -163,6 +164,7 @@ def _detail_context(request, incident, **forms) -> dict:
         "action_form": forms.get("action_form") or ActionForm(),
         "report_form": ReportRecordForm(),
         "now": now,
+        **discussion_context(user=request.user, subject=incident),
     }
 
 

@@ -266,3 +266,16 @@ def test_list_queries_do_not_grow_with_rows(
         assert response.status_code == 200
         _body(response)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_an_incident_has_a_discussion_for_whoever_sees_it(client, member_a, member_b, two_units):
+    in_a, _ = two_units
+    url = reverse("core:discussion", args=["governance.incident", in_a.pk])
+    client.force_login(member_a)
+    assert 'id="discussion-heading"' in client.get(in_a.get_absolute_url()).content.decode()
+    response = client.post(url, {"body": "Customer called back."}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "Customer called back." in client.get(in_a.get_absolute_url()).content.decode()
+    client.force_login(member_b)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"body": "Not mine."}).status_code == 404
