@@ -14,7 +14,7 @@ from django.utils import timezone
 from core.audit import record_event
 from core.choices import NotificationKind, Role
 from core.exceptions import Conflict
-from core.scheduling import enqueue
+from core.scheduling import enqueue_after_commit
 from core.services import notification_send, sequence_next
 from governance.incidents.choices import (
     MIN_REASON_LENGTH,
@@ -591,9 +591,7 @@ def incident_draft_request(*, actor, incident: Incident) -> Incident:
     with transaction.atomic():
         Incident.objects.filter(pk=incident.pk).update(draft_status=DraftStatus.QUEUED)
         record_event(actor=actor, action="incident.draft_requested", target=incident)
-        transaction.on_commit(
-            lambda: enqueue("governance.tasks.build_incident_draft_task", incident.pk)
-        )
+        enqueue_after_commit("governance.tasks.build_incident_draft_task", incident.pk)
     incident.refresh_from_db()
     return incident
 

@@ -253,3 +253,33 @@ def test_two_concurrent_sweeps_send_each_message_once(unit_a, coe_admin):
     assert Notification.objects.filter(recipient=officer).count() == 1
     report_row = IncidentReport.objects.get(incident=incident)
     assert report_row.warned_at is not None and report_row.escalated_at is not None
+
+
+def test_the_art_73_draft_is_queued_after_commit_and_built_as_a_pdf(
+    unit_a, coe_admin, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    import io
+
+    from pypdf import PdfReader
+
+    settings.KEEL_PRIVATE_STORAGE = tmp_path / "private"
+    initiative = high_risk_provider(unit_a, coe_admin)
+    with time_machine.travel(at(2026, 10, 21, 9, 0), tick=False):
+        incident = triaged(
+            coe_admin,
+            [initiative],
+            category="serious_rights",
+            became_aware_at=at(2026, 10, 20, 12),
+            immediate_actions="Model switched to manual review.",
+        )
+    with django_capture_on_commit_callbacks() as callbacks:
+        incident = services.incident_draft_request(actor=coe_admin, incident=incident)
+    assert incident.draft_status == "queued" and len(callbacks) == 1
+    assert services.incident_draft_build(incident.pk) == "ready"
+    incident.refresh_from_db()
+    with incident.draft_file.open("rb") as handle:
+        pdf = PdfReader(io.BytesIO(handle.read()))
+    text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
+    assert incident.reference in text
+    assert "20 Oct 2026 12:00" in text
+    assert "Model switched to manual review." in text
