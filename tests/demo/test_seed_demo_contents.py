@@ -181,3 +181,23 @@ def test_three_custom_fields_with_values(seeded):
     assert later.exclude(custom_fields__has_key="sox_scope").count() == 0
     assert base.filter(custom_fields__sox_scope=True).exists()
     assert base.filter(custom_fields__has_key="regulator_reference").exists()
+
+
+def test_incidents_include_a_serious_one_with_reports_due_and_a_closed_one_with_actions(seeded):
+    from django.utils import timezone
+
+    from governance.incidents.choices import SERIOUS_CATEGORIES
+    from governance.incidents.models import Incident
+
+    now = timezone.now()
+    incidents = list(Incident.objects.prefetch_related("reports__regime", "actions"))
+    assert 3 <= len(incidents) <= 8
+    serious = [i for i in incidents if i.category in SERIOUS_CATEGORIES and i.status != "closed"]
+    assert serious, "a serious incident is open"
+    due = [r for i in serious for r in i.reports.all() if r.submitted_at is None and r.due_at > now]
+    assert {r.regime.code for r in due} >= {"eu-ai-act-art-73"}
+    closed = [i for i in incidents if i.status == "closed"]
+    assert closed and any(i.actions.all() for i in closed)
+    for incident in closed:
+        assert all(action.status != "open" for action in incident.actions.all())
+        assert all(report.state(now) == "submitted" for report in incident.reports.all())
