@@ -279,3 +279,19 @@ def test_an_incident_has_a_discussion_for_whoever_sees_it(client, member_a, memb
     client.force_login(member_b)
     assert client.get(url).status_code == 404
     assert client.post(url, {"body": "Not mine."}).status_code == 404
+
+
+def test_the_list_and_its_export_filter_by_missed_deadline_and_severity(
+    client, coe_admin, two_units
+):
+    in_a, in_b = two_units
+    services.incident_report_record(actor=coe_admin, report=in_a.reports.get())
+    client.force_login(coe_admin)
+    with time_machine.travel(at(2026, 10, 28, 9, 0), tick=True):
+        page = client.get(LIST + "?missed=true").content.decode()
+        assert in_b.reference in page and in_a.reference not in page
+        export = client.get(reverse("governance:incident_list_csv") + "?missed=false")
+        csv = b"".join(export.streaming_content).decode()
+        assert in_a.reference in csv and in_b.reference not in csv
+    page = client.get(LIST + "?severity=sev1").content.decode()
+    assert in_a.reference not in page and "No incident matches these filters." in page
