@@ -25,7 +25,7 @@ def install(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0013_audit_verification"),
-        ("governance", "0013_delegation_rule"),
+        ("governance", "0014_governance_content"),
         ("inventory", "0011_gpu_allocation_timestamps_required"),
         ("portfolio", "0007_realised_value_evidence"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
