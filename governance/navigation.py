@@ -26,7 +26,6 @@ def register() -> None:
             "governance:questionnaire_list",
             can_manage_library,
         ),
-
         NavLink(Group.GOVERNANCE, "Incidents", "governance:incident_list"),
         NavLink(Group.MODELS, "Initiative imports", "governance:import_list", _uses_imports),
         NavLink(Group.REPORTS, "Dashboard", "dashboard:index", can_view_dashboard),

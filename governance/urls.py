@@ -13,7 +13,6 @@ urlpatterns = [
     path("", include("governance.approvals.urls")),
     path("", include("governance.imports.urls")),
     path("", include("governance.library.urls")),
-
     path("", include("governance.incidents.urls")),
     path("", include(register_export_urlpatterns)),
 ]

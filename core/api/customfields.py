@@ -3,6 +3,7 @@ whose OpenAPI schema lists the entity's defined fields with their types, built f
 definitions when the schema is generated (``CustomFieldsFieldSchema``)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
@@ -82,6 +83,15 @@ class CustomFieldsField(serializers.Field):
         return merged(stored, incoming)
 
 
+def _schema_definitions(entity: str) -> list:
+    """The definitions the schema lists; none where the database has no table yet (``check
+    --deploy`` generates the schema before any migration ran): the object is then open."""
+    try:
+        return definitions(entity)
+    except DatabaseError:
+        return []
+
+
 class CustomFieldsFieldSchema(OpenApiSerializerFieldExtension):
     """The OpenAPI schema of a ``CustomFieldsField``: an object whose properties are the
     entity's defined fields (type, choices, help), read when the schema is generated."""
@@ -91,7 +101,7 @@ class CustomFieldsFieldSchema(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         properties = {}
         required = []
-        for definition in definitions(self.target.entity):
+        for definition in _schema_definitions(self.target.entity):
             kind = definition.field_type
             if kind == CustomFieldType.CHOICE:
                 schema = {"type": "string", "enum": list(definition.choices)}
