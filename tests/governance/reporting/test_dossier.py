@@ -439,7 +439,8 @@ def test_the_dossier_takes_a_fixed_number_of_queries(
     with CaptureQueriesContext(connection) as baseline:
         data = dossier_data(user=coe_reviewer, initiative=one)
     assert len(data["audit_events"]) == 1 and len(data["requests"]) == 1
-    assert len(baseline) <= 25
+    # 25 before issue 20; + the incidents section and the custom-field definitions (one each).
+    assert len(baseline) <= 27
     with django_assert_max_num_queries(len(baseline)):
         data = dossier_data(user=coe_reviewer, initiative=many)
     assert len(data["requests"]) == 6
