@@ -35,6 +35,11 @@ class GovernanceConfig(AppConfig):
 
         register_control_evaluator("INC-01", reassessment_control)
 
+        from core.customfields import register_entity
+        from governance.incidents.models import Incident
+
+        register_entity("incident", Incident, label="Incident")
+
         from governance import navigation
 
         navigation.register()

@@ -4,12 +4,19 @@ import django_filters
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from core.filtersets import ANY_YES_NO, SearchFilter, visible_business_units
+from core.filtersets import (
+    ANY_YES_NO,
+    CustomFieldFilterSetMixin,
+    SearchFilter,
+    visible_business_units,
+)
 from governance.incidents.choices import OPEN_STATUSES, IncidentCategory, IncidentStatus, Severity
 from governance.incidents.models import Incident, IncidentReport
 
 
-class IncidentFilterSet(django_filters.FilterSet):
+class IncidentFilterSet(CustomFieldFilterSetMixin, django_filters.FilterSet):
+    custom_fields_entity = "incident"
+
     q = SearchFilter(search_fields=("reference", "title", "initiatives__reference"))
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)

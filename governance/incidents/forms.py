@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from core.forms import CustomFieldsFormMixin
 from governance.incidents.choices import IncidentStatus
 from governance.incidents.models import CorrectiveAction, Incident, ReportingRegime
 from inventory.registry.models import ModelVersion
@@ -11,7 +12,7 @@ from portfolio.initiatives.selectors import initiative_list
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class IncidentForm(forms.ModelForm):
+class IncidentForm(CustomFieldsFormMixin, forms.ModelForm):
     """Report (or edit) an incident. The initiatives offered are those the person sees."""
 
     class Meta:
@@ -56,6 +57,7 @@ class IncidentForm(forms.ModelForm):
         self.fields["owner"].queryset = (
             get_user_model().objects.filter(is_active=True).order_by("username")
         )
+        self.add_custom_fields(user)
 
 
 class _Request:

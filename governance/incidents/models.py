@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import BusinessUnit, TransitionFieldGuard
+from core.models import BusinessUnit, CustomFieldsModel, TransitionFieldGuard
 from governance.incidents.choices import (
     INCIDENT_TRANSITIONS,
     REASSESSMENT_SEVERITIES,
@@ -37,7 +37,7 @@ def incident_file_path(instance, filename):
     return f"incidents/{instance.incident_id}/{filename}"
 
 
-class Incident(TransitionFieldGuard, models.Model):
+class Incident(TransitionFieldGuard, CustomFieldsModel):
     """An AI incident: what happened to which initiatives and models, how serious it is, and
     when the organisation detected it, became aware of it and established a causal link.
 

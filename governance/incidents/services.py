@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core.audit import record_event
 from core.choices import NotificationKind, Role
+from core.customfields import changed_values
 from core.exceptions import Conflict
 from core.scheduling import enqueue_after_commit
 from core.services import notification_send, sequence_next
@@ -65,6 +66,7 @@ INCIDENT_FIELDS = (
     "causal_link_at",
     "immediate_actions",
     "owner",
+    "custom_fields",
 )
 RELATION_FIELDS = ("initiatives", "model_versions", "business_units")
 
@@ -151,13 +153,15 @@ def incident_update(*, actor, incident: Incident, data: dict) -> Incident:
         _set_relations(locked, data)
         after = _snapshot(locked)
         changed = {k: v for k, v in after.items() if before[k] != v}
+        old = {k: before[k] for k in changed}
+        if "custom_fields" in changed:
+            # Custom values are audited per field, old → new (core.customfields).
+            old["custom_fields"], changed["custom_fields"] = changed_values(
+                before["custom_fields"], after["custom_fields"]
+            )
         if changed:
             record_event(
-                actor=actor,
-                action="incident.updated",
-                target=locked,
-                before={k: before[k] for k in changed},
-                after=changed,
+                actor=actor, action="incident.updated", target=locked, before=old, after=changed
             )
         _after_commit_reassess(locked)
     return locked

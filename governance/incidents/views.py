@@ -62,6 +62,7 @@ INCIDENT_EXPORT = ListExport(
     ),
     queryset=lambda request: selectors.incident_list(user=request.user),
     filterset_class=IncidentFilterSet,
+    custom_fields_entity="incident",
 )
 
 

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from core.api.customfields import CustomFieldsField
 from governance.incidents.choices import IncidentStatus
 from governance.incidents.models import CorrectiveAction, Incident, IncidentReport
 
@@ -41,6 +42,7 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     is_serious = serializers.BooleanField(read_only=True)
     flags_reassessment = serializers.BooleanField(read_only=True)
+    custom_fields = CustomFieldsField(entity="incident")
 
     class Meta:
         model = Incident
@@ -68,6 +70,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "immediate_actions",
             "reporter",
             "owner",
+            "custom_fields",
         ]
         read_only_fields = ["id", "reference", "status", "triaged_at", "closed_at", "reporter"]
         extra_kwargs = {"initiatives": {"required": True}}
