@@ -13,10 +13,9 @@ from django.utils import timezone
 
 from core.audit import record_event
 from core.choices import NotificationKind, Role
-from core.customfields import changed_values
 from core.exceptions import Conflict
 from core.scheduling import enqueue_after_commit
-from core.services import notification_send, sequence_next
+from core.services import apply_changes, notification_send, sequence_next
 from governance.incidents.choices import (
     MIN_REASON_LENGTH,
     ActionStatus,
@@ -144,24 +143,14 @@ def incident_update(*, actor, incident: Incident, data: dict) -> Incident:
         _check_relations(actor, data)
     with transaction.atomic():
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
-        before = _snapshot(locked)
-        for name in INCIDENT_FIELDS:
-            if name in data:
-                setattr(locked, name, data[name])
+        # core.services.apply_changes: the changed fields, custom values per field old → new.
+        before, after = apply_changes(locked, data, INCIDENT_FIELDS)
         locked.full_clean()
         locked.save()
         _set_relations(locked, data)
-        after = _snapshot(locked)
-        changed = {k: v for k, v in after.items() if before[k] != v}
-        old = {k: before[k] for k in changed}
-        if "custom_fields" in changed:
-            # Custom values are audited per field, old → new (core.customfields).
-            old["custom_fields"], changed["custom_fields"] = changed_values(
-                before["custom_fields"], after["custom_fields"]
-            )
-        if changed:
+        if after:
             record_event(
-                actor=actor, action="incident.updated", target=locked, before=old, after=changed
+                actor=actor, action="incident.updated", target=locked, before=before, after=after
             )
         _after_commit_reassess(locked)
     return locked
