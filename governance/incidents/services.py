@@ -43,6 +43,7 @@ from governance.incidents.regimes import (
     conditions_hold,
     dependent_limits,
     limit_end,
+    regimes_install_defaults,
     report_deadlines,
 )
 from governance.risk.choices import ResultStatus
@@ -218,6 +219,10 @@ def applicable_regimes(incident: Incident) -> list[tuple[ReportingRegime, list]]
     facts = incident_facts(incident)
     clocks = incident_clocks(incident)
     found = []
+    if not ReportingRegime.objects.exists():
+        # No regime at all (never installed, or the table flushed): the defaults, as the
+        # questionnaire and the approval policies do. Deactivated regimes stay deactivated.
+        regimes_install_defaults(model=ReportingRegime)
     for regime in ReportingRegime.objects.filter(is_active=True):
         if conditions_hold(regime.conditions, facts):
             found.append((regime, report_deadlines(regime.deadlines, facts, clocks)))

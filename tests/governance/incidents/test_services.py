@@ -10,7 +10,7 @@ from django.db import connection
 
 from core.models import AuditEvent, Notification
 from governance.incidents import services
-from governance.incidents.models import Incident, IncidentReport
+from governance.incidents.models import Incident, IncidentReport, ReportingRegime
 from governance.risk.controls import controls_evaluate
 from tests.concurrency import run_at_once
 from tests.factories import member
@@ -226,6 +226,22 @@ def test_the_sweep_warns_the_owner_then_escalates_to_risk_once(unit_a, coe_admin
     assert Notification.objects.filter(recipient=officer).count() == 1
     assert events("incident.deadline_warned").count() == 1
     assert events("incident.deadline_escalated").count() == 1
+
+
+def test_an_empty_regime_table_gets_the_defaults_at_triage(unit_a, coe_admin):
+    # A database whose regimes were never installed, or were flushed (a transactional test
+    # empties every table, data-migration rows included): triage still finds GDPR Art. 33.
+    ReportingRegime.objects.all().delete()
+    incident = _gdpr_incident(coe_admin, unit_a)
+    assert [r.regime.code for r in incident.reports.select_related("regime")] == ["gdpr-art-33"]
+    assert ReportingRegime.objects.count() > 1
+
+
+def test_deactivated_regimes_are_not_reinstalled(unit_a, coe_admin):
+    ReportingRegime.objects.update(is_active=False)
+    incident = _gdpr_incident(coe_admin, unit_a)
+    assert not incident.reports.exists()
+    assert not ReportingRegime.objects.filter(is_active=True).exists()
 
 
 def test_a_submitted_report_is_not_swept(unit_a, coe_admin):
