@@ -2,10 +2,12 @@
 form, the countdown, query counts that do not grow with rows."""
 
 import datetime
+import io
 
 import pytest
 import time_machine
 from django.urls import reverse
+from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from core.choices import Role
@@ -61,6 +63,10 @@ def test_a_member_sees_only_incidents_of_initiatives_in_scope(client, member_a, 
     assert in_a.reference in csv and in_b.reference not in csv
     xlsx = client.get(reverse("governance:incident_list_xlsx"))
     assert xlsx.status_code == 200
+    content = b"".join(xlsx.streaming_content) if xlsx.streaming else xlsx.content
+    sheet = load_workbook(io.BytesIO(content), read_only=True).active
+    cells = {str(value) for row in sheet.values for value in row if value is not None}
+    assert in_a.reference in cells and in_b.reference not in cells
 
 
 def test_the_api_is_scoped_too(member_a, two_units):
