@@ -17,6 +17,7 @@ definition has any more (a deleted field) is kept as it was and shown as a retir
 
 import contextvars
 import datetime
+import hashlib
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -24,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.signals import request_finished, request_started
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
 from core.audit import record_event
@@ -537,6 +538,45 @@ def _entity_rows(definition: CustomFieldDefinition):
     return model.objects.filter(custom_fields__has_key=definition.name)
 
 
+def range_index_name(definition: CustomFieldDefinition) -> str:
+    """The PostgreSQL index of a number or date field's values (≤ 63 characters)."""
+    table = ENTITIES[definition.entity].model._meta.db_table
+    digest = hashlib.sha256(f"{table}.{definition.name}".encode()).hexdigest()[:10]
+    return f"cf_{digest}_{definition.name}"
+
+
+def sync_range_index(
+    definition: CustomFieldDefinition, *, present: bool, field_type: str = ""
+) -> None:
+    """Create (or drop) the B-tree index of a number or date field's values on PostgreSQL.
+
+    ``?cf_<name>_min/_max`` compares ``custom_fields -> '<name>'`` as JSON, which the column's
+    GIN index cannot answer (it answers containment, the choice filters): without this index
+    a range filter reads every row. The index is on exactly the filter's expression, so the
+    planner uses it. ``CREATE INDEX`` runs inside the definition's transaction (so a failed
+    save leaves no index) and holds off writes to the register while it builds — milliseconds
+    for ten thousand rows. No-op on SQLite and for other field types. The name is validated
+    (``^[a-z][a-z0-9_]*$``), so it can be written into the statement as a literal.
+    ``field_type`` overrides the definition's (its type before a change)."""
+    if (
+        connection.vendor != "postgresql"
+        or (field_type or definition.field_type) not in RANGE_TYPES
+    ):
+        return
+    table = ENTITIES[definition.entity].model._meta.db_table
+    index = range_index_name(definition)
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", definition.name):
+        raise ValueError(f"Not a field name: {definition.name!r}")
+    with connection.cursor() as cursor:
+        if present:
+            cursor.execute(
+                f'CREATE INDEX IF NOT EXISTS "{index}" ON "{table}" '
+                f"((custom_fields -> '{definition.name}'))"
+            )
+        else:
+            cursor.execute(f'DROP INDEX IF EXISTS "{index}"')
+
+
 def values_count(definition: CustomFieldDefinition) -> int:
     """How many records hold a value of the field (asked before a delete or a rename)."""
     return _entity_rows(definition).count()
@@ -555,6 +595,7 @@ def definition_create(*, actor, data: dict) -> CustomFieldDefinition:
     definition.full_clean()
     with transaction.atomic():
         definition.save()
+        sync_range_index(definition, present=True)
         record_event(
             actor=actor,
             action="custom_field.created",
@@ -595,6 +636,9 @@ def definition_update(*, actor, definition: CustomFieldDefinition, data: dict):
         locked.full_clean()
         if after:
             locked.save()
+            if "field_type" in after:  # no record holds a value (checked above)
+                sync_range_index(locked, present=False, field_type=before["field_type"])
+                sync_range_index(locked, present=True)
             record_event(
                 actor=actor,
                 action="custom_field.updated",
@@ -667,6 +711,7 @@ def definition_delete(*, actor, definition: CustomFieldDefinition) -> int:
             before={name: getattr(definition, name) for name in DEFINITION_FIELDS},
             after={"records_keeping_values": count},
         )
+        sync_range_index(definition, present=False)  # its filters go with it
         definition.delete()
     return count
 

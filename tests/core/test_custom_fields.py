@@ -9,6 +9,7 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -485,3 +486,59 @@ def test_other_registers_carry_custom_fields_form_api_filter_export(client, admi
     body = api.get(f"/api/v1/models/{model.pk}/").json()
     assert body["custom_fields"] == {"model_risk_id": "MRM-118"}
     assert "MRM-118" in client.get(model.get_absolute_url()).content.decode()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the expression index is PostgreSQL's"
+)
+def test_a_range_field_gets_an_index_its_filter_uses_and_loses_it_with_the_field(
+    admin_user, unit_a
+):
+    from django.test import RequestFactory
+
+    from core.customfields import definition_update, range_index_name
+    from portfolio.initiatives.filtersets import InitiativeFilterSet
+
+    def indexes() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'portfolio_initiative'"
+            )
+            return {row[0] for row in cursor.fetchall()}
+
+    review = definition_create(
+        actor=admin_user,
+        data={
+            "entity": "initiative",
+            "name": "review_date",
+            "label": "Review",
+            "field_type": "date",
+        },
+    )
+    label = definition_create(
+        actor=admin_user,
+        data={"entity": "initiative", "name": "label", "label": "Label", "field_type": "text"},
+    )
+    assert range_index_name(review) in indexes()
+    assert range_index_name(label) not in indexes()  # text: the filter is containment (GIN)
+
+    request = RequestFactory().get("/initiatives/")
+    request.user = admin_user
+    filtered = InitiativeFilterSet(
+        {"cf_review_date_min": "2027-01-01", "cf_review_date_max": "2027-03-31"},
+        queryset=Initiative.objects.all(),
+        request=request,
+    ).qs
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # an empty table: force the choice
+        sql, params = filtered.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert range_index_name(review) in plan, plan
+
+    definition_update(actor=admin_user, definition=review, data={"field_type": "text"})
+    assert range_index_name(review) not in indexes()
+    definition_update(actor=admin_user, definition=review, data={"field_type": "integer"})
+    assert range_index_name(review) in indexes()
+    definition_delete(actor=admin_user, definition=review)
+    assert range_index_name(review) not in indexes()
